@@ -1,0 +1,16 @@
+/** @type {import('jest').Config} */
+module.exports = {
+	preset: 'ts-jest',
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	// e2e suites run against a real n8n through `npm run test:e2e`, not here.
+	testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'],
+	transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+	collectCoverageFrom: ['nodes/**/*.ts', 'credentials/**/*.ts', '!**/*.d.ts'],
+	coverageReporters: ['text-summary', 'text', 'json-summary'],
+	coverageThreshold: {
+		'./nodes/shared/core/': { lines: 95, branches: 95 },
+	},
+	testTimeout: 30000,
+};

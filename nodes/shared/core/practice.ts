@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+import { fromZodError } from './errors';
+import { actionItemTypes, channels, ianaZoneSchema } from './schemas';
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:mm');
+
+/** A daily send window in local time, [start, end). */
+export const sendWindowSchema = z
+	.object({ start: hhmm, end: hhmm })
+	.refine((w) => w.start < w.end, { message: 'start must be before end' })
+	.refine((w) => w.start >= '08:00' && w.end <= '21:00', {
+		message: 'may not be wider than 08:00-21:00 (TCPA quiet hours)',
+	});
+export type SendWindow = z.infer<typeof sendWindowSchema>;
+
+export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof weekdays)[number];
+
+/** When messages may go out, in the patient's local time. */
+export const sendPolicySchema = z.object({
+	window: sendWindowSchema.default({ start: '09:00', end: '20:00' }),
+	/** Days on which nothing is sent (default: none; a practice may skip weekends). */
+	closedWeekdays: z.array(z.enum(weekdays)).default([]),
+	/** Local dates (YYYY-MM-DD) on which nothing is sent. */
+	holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')).default([]),
+});
+export type SendPolicy = z.infer<typeof sendPolicySchema>;
+
+/** Contact limits; every one is visible and editable by ops. */
+export const capsSchema = z.object({
+	/** Automated messages per visit (stage 1 + stage 2). */
+	automatedPerJourney: z.number().int().min(0).max(5).default(2),
+	/** Stage-3 touches per visit (voice message or human task). */
+	stage3PerJourney: z.number().int().min(0).max(2).default(1),
+	/** Messages per patient per local day, across all workflows. */
+	perPatientPerDay: z.number().int().min(1).max(5).default(1),
+});
+export type Caps = z.infer<typeof capsSchema>;
+
+export const staffMemberSchema = z.object({
+	/** Key used by nodes to pick an assignee, e.g. "care-coordinator". */
+	key: z.string().min(1),
+	name: z.string().min(1),
+	/** The assignee's id in the EHR (athena username, DrChrono user id, FHIR Practitioner/…). */
+	ehrUserId: z.string().min(1).optional(),
+	email: z.string().email().optional(),
+	phone: z.string().regex(/^\+[1-9]\d{6,14}$/).optional(),
+	notifyBy: z.enum(['email', 'sms']).default('email'),
+});
+export type StaffMember = z.infer<typeof staffMemberSchema>;
+
+/**
+ * Everything a practice decides once and every node reads at run time
+ * (stored in the "Practice Profile" credential).
+ */
+export const practiceProfileSchema = z.object({
+	practiceName: z.string().trim().min(1).max(60),
+	practicePhone: z.string().min(7).max(20),
+	/** Used when neither patient nor location gives a zone. */
+	defaultZone: ianaZoneSchema.optional(),
+	defaultLanguage: z.string().default('en'),
+	sendPolicy: sendPolicySchema.default({}),
+	caps: capsSchema.default({}),
+	/**
+	 * Scheduling link per action type; `{orderId}`, `{patientId}`, `{visitId}` are filled in.
+	 * `default` is used for types without their own link.
+	 */
+	schedulingLinks: z
+		.record(z.enum([...actionItemTypes, 'default']), z.string().min(1))
+		.default({}),
+	staff: z.array(staffMemberSchema).default([]),
+	/** Channel order tried when the patient states no preference. */
+	channelOrder: z.array(z.enum(channels)).default(['sms', 'email']),
+});
+export type PracticeProfile = z.infer<typeof practiceProfileSchema>;
+
+export function parsePracticeProfile(input: unknown): PracticeProfile {
+	const result = practiceProfileSchema.safeParse(input);
+	if (!result.success) throw fromZodError(result.error, 'Practice profile');
+	return result.data;
+}

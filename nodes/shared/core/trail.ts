@@ -1,0 +1,34 @@
+import type { Channel } from './schemas';
+
+/** One thing a node decided or did, as ops read it in the execution view. No message bodies, no clinical text. */
+export interface TrailStep {
+	at: string;
+	node: string;
+	stage?: number;
+	/** e.g. received, duplicate, routed, sent, held, skipped, failed, booked, escalated */
+	outcome: string;
+	reason?: string;
+	channel?: Channel | 'task';
+	providerId?: string;
+}
+
+/**
+ * The journey record that travels in `item.json.journey` through the whole execution.
+ * `notBefore` is set by a hold: Cadence Wait never releases the item earlier.
+ */
+export interface JourneyTrail {
+	journeyId: string;
+	patientKey: string;
+	stage: number;
+	notBefore?: string;
+	holds: number;
+	steps: TrailStep[];
+}
+
+export function startTrail(journeyId: string, patientKey: string): JourneyTrail {
+	return { journeyId, patientKey, stage: 0, holds: 0, steps: [] };
+}
+
+export function withStep(trail: JourneyTrail, step: TrailStep): JourneyTrail {
+	return { ...trail, steps: [...trail.steps, step] };
+}

@@ -1,0 +1,146 @@
+import type { EhrKind, JourneyEvent, RecallDue, VisitEvent } from '../core/schemas';
+import type { PracticeProfile } from '../core/practice';
+
+/** One HTTP call an adapter wants made. `url` is relative to the credential's base URL unless absolute. */
+export interface HttpRequest {
+	method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+	url: string;
+	qs?: Record<string, string | number | boolean | Array<string | number>>;
+	/** JSON body. */
+	body?: unknown;
+	/** application/x-www-form-urlencoded body (athenahealth). */
+	form?: Record<string, string>;
+	headers?: Record<string, string>;
+}
+
+export interface HttpResponse {
+	status: number;
+	headers: Record<string, string>;
+	body: unknown;
+}
+
+/**
+ * The adapters' only way out. In n8n it wraps `httpRequestWithAuthentication` (so tokens stay in the
+ * credential); in tests it is plain fetch against a local server. It must NOT throw on HTTP error statuses:
+ * the adapter decides (retry 429/5xx, map 4xx).
+ */
+export type HttpClient = (request: HttpRequest) => Promise<HttpResponse>;
+
+/** An inbound webhook request as the trigger saw it. `rawBody` is the exact bytes that were signed. */
+export interface InboundRequest {
+	method: string;
+	headers: Record<string, string | string[] | undefined>;
+	query: Record<string, string | undefined>;
+	rawBody: Buffer;
+}
+
+/** A verified, vendor-neutral "something happened to this visit" event, before it is resolved. */
+export interface NotificationEvent {
+	ehr: EhrKind;
+	/** The vendor's event or delivery id; Visit Details claims it so a duplicate delivery ends there. */
+	eventId: string;
+	/** The vendor's topic/event name, e.g. Appointment.check-out, APPOINTMENT_MODIFY, encounter-complete. */
+	topic: string;
+	resourceType: 'Appointment' | 'Encounter';
+	resourceId: string;
+	patientId?: string;
+	practiceId?: string;
+	departmentId?: string;
+	/** The full resource when the vendor sent it (full-resource payloads, DrChrono objects). */
+	resource?: unknown;
+	occurredAt?: string;
+}
+
+export type NotificationResult =
+	| { kind: 'events'; events: NotificationEvent[] }
+	/** A handshake/verification the vendor expects answered exactly so; nothing is emitted. */
+	| { kind: 'handshake'; status: number; body: unknown }
+	| { kind: 'heartbeat' }
+	/** Valid and signed, but not a completed visit (e.g. appointment booked): acknowledged, nothing emitted. */
+	| { kind: 'ignored'; reason: string }
+	/** 400 malformed, 401 bad/missing signature, 415 wrong content type. The reason carries no PHI. */
+	| { kind: 'rejected'; status: 400 | 401 | 405 | 415; reason: string };
+
+/** Secrets a trigger verifies with; `previous` stays valid during a rotation grace window. */
+export interface WebhookSecrets {
+	current: string;
+	previous?: string;
+}
+
+/** What an adapter needs from the practice profile to build a full event. */
+export type ResolveContext = Pick<PracticeProfile, 'defaultZone' | 'defaultLanguage' | 'schedulingLinks'>;
+
+export type ResolveResult =
+	| { status: 'completed'; event: JourneyEvent }
+	/** The resource is not (or no longer) a completed visit; the reason says which status it had. */
+	| { status: 'notCompleted'; reason: string };
+
+export interface PollCursor {
+	/** ISO instant; changes at or after it are read. */
+	since: string;
+	/** Vendor-specific extra state (e.g. athena's last processed window). */
+	extra?: Record<string, string>;
+}
+
+export interface PollResult {
+	events: NotificationEvent[];
+	nextCursor: PollCursor;
+}
+
+export type FollowUpStatus =
+	| { status: 'open'; checked: string[] }
+	| { status: 'booked'; appointmentId: string; start?: string; detail: string }
+	| { status: 'done'; detail: string }
+	| { status: 'visitCancelled'; detail: string }
+	| { status: 'noShow'; appointmentId: string; detail: string };
+
+export interface FollowUpQuery {
+	/** Only appointments of these vendor type ids/codes count (empty = any). */
+	appointmentTypes?: string[];
+}
+
+export interface Escalation {
+	journeyId: string;
+	patientId: string;
+	practiceId?: string;
+	departmentId?: string;
+	/** The visit's appointment or encounter id, when there is one. */
+	visitId?: string;
+	visitType?: 'appointment' | 'encounter';
+	orderIds?: string[];
+	title: string;
+	/** The note a coordinator reads: who, what is open, what was tried. No diagnosis text. */
+	note: string;
+	dueAt: string;
+	priority: 'routine' | 'urgent';
+	/** The assignee's id in the EHR (athena username, DrChrono user id, FHIR reference). */
+	assigneeId?: string;
+	/** A phone the staff member should call back (athena callback number). */
+	callbackNumber?: string;
+}
+
+export interface TaskResult {
+	taskId: string;
+	/** What was made: a FHIR Task, a FHIR Communication (servers refusing Task create), an athena patient case, a DrChrono task. */
+	kind: 'task' | 'communication' | 'patientCase';
+	/** False when an open task for the same visit already existed and was returned instead. */
+	created: boolean;
+	url?: string;
+}
+
+export interface RecallWindow {
+	/** Recalls due on or after this local date (YYYY-MM-DD)… */
+	from: string;
+	/** …and on or before this one. */
+	to: string;
+}
+
+/** One EHR behind one interface. Every method validates vendor JSON with zod at the boundary. */
+export interface EhrAdapter {
+	readonly kind: EhrKind;
+	resolveVisit(event: NotificationEvent, context: ResolveContext): Promise<ResolveResult>;
+	pollChanges(cursor: PollCursor, now: Date): Promise<PollResult>;
+	findFollowUp(visit: VisitEvent, query: FollowUpQuery): Promise<FollowUpStatus>;
+	createTask(escalation: Escalation): Promise<TaskResult>;
+	pollRecalls(window: RecallWindow, context: ResolveContext): Promise<RecallDue[]>;
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's test command: lint, type-check, build, unit/integration tests (jest), then the
+# end-to-end suite against a real n8n. Bootstraps Node 24 and dependencies on a fresh machine.
+set -euo pipefail
+. "$(dirname "$0")/node24.sh"
+. "$(dirname "$0")/ensure-deps.sh"
+cd "$PROJECT_ROOT"
+
+npm run lint
+npm run typecheck
+npm run build
+mkdir -p coverage
+npx jest --coverage --json --outputFile=coverage/jest-results.json
+node -e '
+  const r = require("./coverage/jest-results.json");
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+'
+if [ "${SKIP_E2E:-}" != "1" ] && [ -f scripts/test-e2e.sh ]; then
+  bash scripts/test-e2e.sh
+fi
