@@ -9,6 +9,8 @@ export interface TrailStep {
 	outcome: string;
 	reason?: string;
 	channel?: Channel | 'task';
+	/** The address used, so a later router skips one that bounced or is a landline (the trail stays in the execution). */
+	address?: string;
 	providerId?: string;
 }
 

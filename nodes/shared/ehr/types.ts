@@ -97,6 +97,11 @@ export type FollowUpStatus =
 export interface FollowUpQuery {
 	/** Only appointments of these vendor type ids/codes count (empty = any). */
 	appointmentTypes?: string[];
+	/**
+	 * Whether to re-read the visit itself (cancelled, no-show). Default true; false for recalls, whose
+	 * "visit" is only the date the recall journey started.
+	 */
+	checkVisitStatus?: boolean;
 }
 
 export interface Escalation {

@@ -1,0 +1,93 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * Where the pack keeps claims, the journal, opt-outs and daily counts, shared by every workflow of the
+ * practice. Tested by the nodes' `journeyStoreConnectionTest`, which opens the store and migrates it.
+ */
+export class JourneyStoreApi implements ICredentialType {
+	name = 'journeyStoreApi';
+
+	displayName = 'Post-Visit Journey Store';
+
+	icon = { light: 'file:journeyStore.svg', dark: 'file:journeyStore.dark.svg' } as const;
+
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Database',
+			name: 'backend',
+			type: 'options',
+			options: [
+				{ name: 'SQLite File (One n8n)', value: 'sqlite' },
+				{ name: 'Postgres (Queue Mode, Several Hosts)', value: 'postgres' },
+			],
+			default: 'sqlite',
+			description: 'SQLite suits one n8n instance. Use Postgres when n8n runs in queue mode with workers on several hosts.',
+		},
+		{
+			displayName: 'SQLite File Path',
+			name: 'sqlitePath',
+			type: 'string',
+			default: '',
+			placeholder: '/home/node/.n8n/post-visit/journey.sqlite',
+			description: 'Leave empty to use post-visit/journey.sqlite inside the n8n user folder (kept with n8n\'s own data and backups)',
+			displayOptions: { show: { backend: ['sqlite'] } },
+		},
+		{
+			displayName: 'Host',
+			name: 'host',
+			type: 'string',
+			default: 'localhost',
+			displayOptions: { show: { backend: ['postgres'] } },
+		},
+		{
+			displayName: 'Port',
+			name: 'port',
+			type: 'number',
+			default: 5432,
+			displayOptions: { show: { backend: ['postgres'] } },
+		},
+		{
+			displayName: 'Database Name',
+			name: 'database',
+			type: 'string',
+			default: 'post_visit',
+			displayOptions: { show: { backend: ['postgres'] } },
+		},
+		{
+			displayName: 'User',
+			name: 'user',
+			type: 'string',
+			default: 'post_visit',
+			displayOptions: { show: { backend: ['postgres'] } },
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { show: { backend: ['postgres'] } },
+		},
+		{
+			displayName: 'TLS',
+			name: 'ssl',
+			type: 'options',
+			options: [
+				{ name: 'Off', value: 'off' },
+				{ name: 'On (Verify Certificate)', value: 'verify' },
+				{ name: 'On (Do Not Verify Certificate)', value: 'noVerify' },
+			],
+			default: 'off',
+			displayOptions: { show: { backend: ['postgres'] } },
+		},
+		{
+			displayName: 'Journal Retention (Days)',
+			name: 'retentionDays',
+			type: 'number',
+			default: 400,
+			description: 'How long the audit trail is kept. Must outlast the longest journey (recalls run for weeks).',
+		},
+	];
+}

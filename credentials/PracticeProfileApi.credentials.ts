@@ -1,0 +1,136 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * The practice's rules in one place, read at run time by every node, so a change applies to journeys
+ * already in flight. It holds no secret; it is a credential because n8n's variables are a paid feature
+ * and `$env` is blocked in n8n 2.x. Checked by the nodes' `practiceProfileTest`.
+ */
+export class PracticeProfileApi implements ICredentialType {
+	name = 'practiceProfileApi';
+
+	displayName = 'Post-Visit Practice Profile';
+
+	icon = { light: 'file:practiceProfile.svg', dark: 'file:practiceProfile.dark.svg' } as const;
+
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Practice Name',
+			name: 'practiceName',
+			type: 'string',
+			default: '',
+			required: true,
+			description: 'As patients know it; appears in every message',
+		},
+		{
+			displayName: 'Practice Phone',
+			name: 'practicePhone',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: '(512) 555-0100',
+		},
+		{
+			displayName: 'Default Time Zone',
+			name: 'defaultZone',
+			type: 'string',
+			default: '',
+			placeholder: 'America/Chicago',
+			description: 'Used only when neither the patient nor the visit location has a time zone. Never the server\'s zone.',
+		},
+		{
+			displayName: 'Default Language',
+			name: 'defaultLanguage',
+			type: 'options',
+			options: [
+				{ name: 'English', value: 'en' },
+				{ name: 'Spanish', value: 'es' },
+			],
+			default: 'en',
+		},
+		{
+			displayName: 'Send Window Start',
+			name: 'windowStart',
+			type: 'string',
+			default: '09:00',
+			description: 'Earliest local time (patient\'s zone) a message may go out; not before 08:00',
+		},
+		{
+			displayName: 'Send Window End',
+			name: 'windowEnd',
+			type: 'string',
+			default: '20:00',
+			description: 'Messages go out before this local time; not after 21:00',
+		},
+		{
+			displayName: 'Days Without Messages',
+			name: 'closedWeekdays',
+			type: 'multiOptions',
+			options: [
+				{ name: 'Monday', value: 'mon' },
+				{ name: 'Tuesday', value: 'tue' },
+				{ name: 'Wednesday', value: 'wed' },
+				{ name: 'Thursday', value: 'thu' },
+				{ name: 'Friday', value: 'fri' },
+				{ name: 'Saturday', value: 'sat' },
+				{ name: 'Sunday', value: 'sun' },
+			],
+			default: [],
+		},
+		{
+			displayName: 'Holidays',
+			name: 'holidays',
+			type: 'string',
+			default: '',
+			placeholder: '2026-12-25, 2027-01-01',
+			description: 'Dates (YYYY-MM-DD, comma-separated) on which nothing is sent',
+		},
+		{
+			displayName: 'Automated Messages Per Visit',
+			name: 'automatedPerJourney',
+			type: 'number',
+			default: 2,
+			description: 'Care summary plus reminder',
+		},
+		{
+			displayName: 'Stage-3 Touches Per Visit',
+			name: 'stage3PerJourney',
+			type: 'number',
+			default: 1,
+			description: 'A voice message or a staff task',
+		},
+		{
+			displayName: 'Messages Per Patient Per Day',
+			name: 'perPatientPerDay',
+			type: 'number',
+			default: 1,
+			description: 'Across all workflows of the practice (post-visit and recall)',
+		},
+		{
+			displayName: 'Channel Order',
+			name: 'channelOrder',
+			type: 'options',
+			options: [
+				{ name: 'SMS, Then Email', value: 'sms,email' },
+				{ name: 'Email, Then SMS', value: 'email,sms' },
+			],
+			default: 'sms,email',
+			description: 'Tried in this order when the patient states no preference',
+		},
+		{
+			displayName: 'Scheduling Links',
+			name: 'schedulingLinks',
+			type: 'json',
+			default: '{\n  "default": "https://example.org/schedule?order={orderId}"\n}',
+			description: 'Link per action type (followUpVisit, imaging, referral, lab, prescription, default). {orderId}, {patientId} and {visitId} are filled in.',
+		},
+		{
+			displayName: 'Staff Directory',
+			name: 'staff',
+			type: 'json',
+			default: '[\n  {"key": "care-coordinator", "name": "Care Coordinator", "ehrUserId": "", "email": "", "notifyBy": "email"}\n]',
+			description: 'Who receives escalations and how to reach them. "key" is what the EHR Task node refers to.',
+		},
+	];
+}

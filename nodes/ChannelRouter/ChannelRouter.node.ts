@@ -1,0 +1,55 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { routeTouch } from '../shared/flows/routeTouch';
+import { nowIso } from '../shared/n8n/clock';
+import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
+import { journeyStoreCredential, practiceProfileCredential, stageOption } from '../shared/n8n/descriptions';
+import { routeEachItem } from '../shared/n8n/items';
+import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
+import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
+
+export class ChannelRouter implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Channel Router',
+		name: 'channelRouter',
+		icon: { light: 'file:channelRouter.svg', dark: 'file:channelRouter.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{"Stage " + $parameter["stage"]}}',
+		description: 'Chooses SMS, email or voice from preference, consent and opt-outs, and enforces the contact caps',
+		defaults: { name: 'Channel Router' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Send', 'Staff Call'],
+		credentials: [journeyStoreCredential, practiceProfileCredential],
+		properties: [
+			stageOption,
+			{
+				displayName: 'Stage 3 as a Voice Message',
+				name: 'allowVoice',
+				type: 'boolean',
+				default: false,
+				displayOptions: { show: { stage: [3] } },
+				description: 'Whether stage 3 is an automated voice call (landlines too) before the human task; off means the human task only',
+			},
+		],
+	};
+
+	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const profile = await practiceProfileFor(this);
+		const nodeName = this.getNode().name;
+		return await withJourneyStore(this, async (store) => await routeEachItem(this, 2, async (item, itemIndex) => {
+			const journey = readJourneyItem(item.json);
+			const stage = this.getNodeParameter('stage', itemIndex) as 1 | 2 | 3;
+			const allowVoice = stage === 3 && (this.getNodeParameter('allowVoice', itemIndex, false) as boolean);
+			const outcome = await routeTouch({ ...journey, stage, allowVoice, profile, store, now: nowIso(), nodeName });
+			const route = { stage, strategy: outcome.route?.strategy, channels: outcome.route?.channels ?? [], decisions: outcome.route?.decisions ?? [] };
+			if (outcome.output === 'send') return [{ output: 0, json: journeyJson(journey, outcome.trail, { route }) }];
+			return [{ output: 1, json: journeyJson(journey, outcome.trail, { route, staffCall: { reason: outcome.reason, stage } }) }];
+		}));
+	}
+}

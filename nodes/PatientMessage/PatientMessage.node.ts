@@ -1,0 +1,95 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { sendTouch } from '../shared/flows/sendTouch';
+import { nowIso } from '../shared/n8n/clock';
+import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } from '../shared/n8n/credentialTests';
+import { journeyStoreCredential, practiceProfileCredential, stageOption } from '../shared/n8n/descriptions';
+import { routeEachItem } from '../shared/n8n/items';
+import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
+import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
+import { messageSendersFor } from '../shared/n8n/senders';
+import { routeFromItem, textOverridesFrom, textOverridesProperty } from './parameters';
+
+export class PatientMessage implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Patient Message',
+		name: 'patientMessage',
+		icon: { light: 'file:patientMessage.svg', dark: 'file:patientMessage.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{"Stage " + $parameter["stage"]}}',
+		description:
+			'Writes and sends the care summary, reminder or recall nudge by SMS, email or voice, exactly once, inside the send window',
+		defaults: { name: 'Patient Message' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Sent', 'Held', 'Not Sent'],
+		credentials: [
+			journeyStoreCredential,
+			practiceProfileCredential,
+			{ name: 'postVisitTwilioApi', required: false },
+			{ name: 'postVisitSmtpApi', required: false, testedBy: 'smtpConnectionTest' },
+		],
+		properties: [
+			{
+				displayName:
+					'Put a Channel Router before this node. "Held" means outside the send window or over the daily limit: loop it back into a Cadence Wait. "Not Sent" means no channel worked: connect it to EHR Task.',
+				name: 'wiringNotice',
+				type: 'notice',
+				default: '',
+			},
+			stageOption,
+			{
+				displayName: 'Preview Only',
+				name: 'preview',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to only write the messages (text, subject, SMS segments) into the output without sending or recording anything',
+			},
+			{
+				displayName: 'Maximum Holds',
+				name: 'maxHolds',
+				type: 'number',
+				default: 6,
+				description: 'After this many holds the journey goes to "Not Sent" (and so to staff) instead of waiting again',
+			},
+			textOverridesProperty,
+		],
+	};
+
+	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const profile = await practiceProfileFor(this);
+		const senders = await messageSendersFor(this);
+		const nodeName = this.getNode().name;
+		const outputIndex = { sent: 0, held: 1, notSent: 2 } as const;
+		return await withJourneyStore(this, async (store) =>
+			await routeEachItem(this, 3, async (item, itemIndex) => {
+				const journey = readJourneyItem(item.json);
+				const stage = this.getNodeParameter('stage', itemIndex) as 1 | 2 | 3;
+				const outcome = await sendTouch({
+					...journey,
+					stage,
+					route: routeFromItem(item.json, stage),
+					profile,
+					store,
+					senders,
+					now: nowIso(),
+					nodeName,
+					overrides: textOverridesFrom(this, itemIndex),
+					maxHolds: this.getNodeParameter('maxHolds', itemIndex, 6) as number,
+					preview: this.getNodeParameter('preview', itemIndex, false) as boolean,
+				});
+				const delivery =
+					outcome.output === 'held'
+						? { stage, held: { reason: outcome.reason, notBefore: outcome.retryAt } }
+						: { stage, results: outcome.results, ...(outcome.output === 'notSent' ? { notSentReason: outcome.reason } : {}) };
+				return [{ output: outputIndex[outcome.output], json: journeyJson(journey, outcome.trail, { delivery }) }];
+			}),
+		);
+	}
+}

@@ -1,0 +1,56 @@
+import type { JourneyEvent, VisitEvent } from '../core/schemas';
+import { withStep } from '../core/trail';
+import type { JourneyTrail } from '../core/trail';
+import type { EhrAdapter, FollowUpStatus } from '../ehr/types';
+import type { JourneyStore } from '../store/types';
+
+export interface CheckBookingInput {
+	event: JourneyEvent;
+	trail: JourneyTrail;
+	adapter: EhrAdapter;
+	store: JourneyStore;
+	appointmentTypes: string[];
+	now: string;
+	nodeName: string;
+}
+
+/**
+ * A recall has no visit of its own: booking is looked for from the day the recall journey started, and the
+ * adapter is told not to check the (non-existent) visit's status.
+ */
+function visitToCheck(event: JourneyEvent, trail: JourneyTrail): VisitEvent {
+	if (event.kind === 'visit') return event;
+	const started = trail.steps[0]?.at ?? new Date(0).toISOString();
+	return {
+		...event,
+		kind: 'visit',
+		visitId: event.recallId,
+		visitType: 'appointment',
+		completedAt: started,
+		visitDate: started.slice(0, 10),
+		actionItems: [event.actionItem],
+	};
+}
+
+/** Asks the EHR right now whether the follow-up is booked (or the visit cancelled); records the answer. */
+export async function checkBooking(input: CheckBookingInput): Promise<{ done: boolean; status: FollowUpStatus; trail: JourneyTrail }> {
+	const { event, trail, now } = input;
+	const status = await input.adapter.findFollowUp(visitToCheck(event, trail), {
+		appointmentTypes: input.appointmentTypes,
+		checkVisitStatus: event.kind === 'visit',
+	});
+	const done = status.status !== 'open';
+	const detail = 'detail' in status ? status.detail : `checked ${status.checked.join(', ')}`;
+	await input.store.append({
+		at: now,
+		journeyId: trail.journeyId,
+		patientKey: trail.patientKey,
+		type: `followup.${status.status}`,
+		detail: { appointmentId: 'appointmentId' in status ? status.appointmentId : null },
+	});
+	return {
+		done,
+		status,
+		trail: withStep(trail, { at: now, node: input.nodeName, stage: trail.stage, outcome: done ? status.status : 'stillOpen', reason: detail.slice(0, 200) }),
+	};
+}

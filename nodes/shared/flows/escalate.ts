@@ -1,0 +1,158 @@
+import { DateTime } from 'luxon';
+
+import { localDateOf } from '../core/cadence';
+import { composeMessage } from '../core/compose';
+import { DomainError } from '../core/errors';
+import type { PracticeProfile, StaffMember } from '../core/practice';
+import type { JourneyEvent } from '../core/schemas';
+import { withStep } from '../core/trail';
+import type { JourneyTrail } from '../core/trail';
+import type { EhrAdapter, TaskResult } from '../ehr/types';
+import type { JourneyStore } from '../store/types';
+import { primaryAction } from './messageVars';
+import type { DeliveryOutcome, MessageSenders } from './sendTouch';
+
+export interface EscalateInput {
+	event: JourneyEvent;
+	trail: JourneyTrail;
+	adapter: EhrAdapter;
+	store: JourneyStore;
+	profile: PracticeProfile;
+	senders: MessageSenders;
+	/** The staff directory key of the assignee. */
+	assigneeKey: string;
+	dueInHours: number;
+	priority: 'routine' | 'urgent';
+	/** Why a person must act, e.g. "not booked after 7 days", "no reachable channel". */
+	reason: string;
+	now: string;
+	nodeName: string;
+}
+
+export interface EscalateOutcome {
+	task: TaskResult & { existing: boolean };
+	notified: { channel: 'email' | 'sms'; status: DeliveryOutcome['status'] | 'skipped'; providerId?: string };
+	trail: JourneyTrail;
+}
+
+function assigneeFrom(profile: PracticeProfile, key: string): StaffMember {
+	const member = profile.staff.find((staff) => staff.key === key);
+	if (!member) {
+		throw new DomainError(`No staff member with key "${key}" in the practice profile's staff directory`, 'unknown_assignee', 'assignee');
+	}
+	return member;
+}
+
+/** The note a coordinator reads in the worklist: what is open, what was tried, why a person is needed. */
+export function escalationNote(event: JourneyEvent, trail: JourneyTrail, reason: string): string {
+	const action = primaryAction(event);
+	const tried = trail.steps
+		.filter((step) => step.outcome === 'sent' || step.outcome === 'failed')
+		.map((step) => `stage ${step.stage ?? '?'} ${step.channel ?? ''} ${step.outcome} ${step.at.slice(0, 16).replace('T', ' ')} UTC`);
+	const visitLine = event.kind === 'visit' ? `Visit completed ${event.visitDate}.` : `Recall due ${event.dueDate}.`;
+	return [
+		`${visitLine} Reason for this task: ${reason}.`,
+		action ? `Open item: ${action.description}${action.orderId ? ` (order ${action.orderId})` : ''}.` : 'No open item was named by the EHR.',
+		tried.length ? `Automated contact so far: ${tried.join('; ')}.` : 'No automated message reached the patient.',
+		`Please call the patient (preferred language: ${event.patient.language}) and book it.`,
+	].join('\n');
+}
+
+async function notifyAssignee(
+	member: StaffMember,
+	senders: MessageSenders,
+	vars: Record<string, string | undefined>,
+): Promise<EscalateOutcome['notified']> {
+	const order: Array<'email' | 'sms'> = member.notifyBy === 'sms' ? ['sms', 'email'] : ['email', 'sms'];
+	let last: EscalateOutcome['notified'] = { channel: order[0], status: 'skipped' };
+	for (const channel of order) {
+		const address = channel === 'email' ? member.email : member.phone;
+		const send = senders[channel];
+		if (!address || !send) continue;
+		const message = composeMessage({ template: 'staffNotification', channel, language: 'en', vars });
+		const outcome =
+			channel === 'email'
+				? await (send as NonNullable<MessageSenders['email']>)(address, message.subject ?? '', message.text, message.html)
+				: await (send as NonNullable<MessageSenders['sms']>)(address, message.text);
+		last = { channel, status: outcome.status, providerId: outcome.status === 'sent' ? outcome.providerId : undefined };
+		if (outcome.status === 'sent') return last;
+	}
+	return last;
+}
+
+/**
+ * Puts the journey in a person's hands: one task in the EHR worklist per journey (a claim makes re-runs
+ * return the same task), then the assignee is told on their own channel so the task is not left unseen.
+ */
+export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
+	const { event, store, now } = input;
+	const member = assigneeFrom(input.profile, input.assigneeKey);
+	const journal = { journeyId: input.trail.journeyId, patientKey: input.trail.patientKey, stage: 3 };
+	const key = `task:${input.trail.journeyId}`;
+	let task: EscalateOutcome['task'];
+	if (await store.claim(key, { ...journal, channel: 'task' }, now)) {
+		let created: TaskResult;
+		try {
+			const action = primaryAction(event);
+			created = await input.adapter.createTask({
+				journeyId: input.trail.journeyId,
+				patientId: event.patientId,
+				practiceId: event.practiceId,
+				departmentId: event.departmentId,
+				visitId: event.kind === 'visit' ? event.visitId : undefined,
+				visitType: event.kind === 'visit' ? event.visitType : undefined,
+				orderIds: action?.orderId ? [action.orderId] : [],
+				title: event.kind === 'visit' ? 'Call patient: post-visit follow-up not done' : 'Call patient: recall due',
+				note: escalationNote(event, input.trail, input.reason),
+				dueAt: DateTime.fromISO(now).plus({ hours: input.dueInHours }).toUTC().toISO() as string,
+				priority: input.priority,
+				assigneeId: member.ehrUserId,
+				callbackNumber: event.patient.phones[0]?.number,
+			});
+		} catch (error) {
+			await store.release(key, now);
+			throw error;
+		}
+		await store.markSent(key, created.taskId, now);
+		await store.recordTouch({ ...journal, localDate: localDateOf(now, event.zone), at: now });
+		await store.append({ ...journal, at: now, type: 'task.created', channel: 'task', providerId: created.taskId, code: created.kind });
+		task = { ...created, existing: !created.created };
+	} else {
+		const existing = await store.getClaim(key);
+		if (existing?.state !== 'sent' || !existing.providerId) {
+			throw new DomainError(
+				'A task for this journey was being created by another execution (or it crashed meanwhile): check the EHR worklist before retrying',
+				'task_unknown',
+				'task',
+			);
+		}
+		task = { taskId: existing.providerId, kind: 'task', created: false, existing: true };
+	}
+	const action = primaryAction(event);
+	const notified = await notifyAssignee(member, input.senders, {
+		assigneeName: member.name,
+		practiceName: input.profile.practiceName,
+		taskLink: task.url ?? `EHR worklist, task ${task.taskId}`,
+		actionType: action?.type,
+		actionDescription: action?.description,
+		visitDate: event.kind === 'visit' ? event.visitDate : event.dueDate,
+	});
+	await store.append({ ...journal, at: now, type: notified.status === 'sent' ? 'staff.notified' : 'staff.notifyFailed', channel: notified.channel, code: notified.status });
+	if (notified.status !== 'sent') {
+		throw new DomainError(
+			`Task ${task.taskId} is in the EHR worklist, but ${member.name} could not be notified (${notified.channel}: ${notified.status}). Check their email/phone in the staff directory and the email/SMS credentials, then retry: the task will not be created twice.`,
+			'assignee_not_notified',
+			'staff',
+		);
+	}
+	const trail = withStep(input.trail, {
+		at: now,
+		node: input.nodeName,
+		stage: 3,
+		outcome: 'escalated',
+		channel: 'task',
+		providerId: task.taskId,
+		reason: `${input.reason}; assignee notified by ${notified.channel}: ${notified.status}`,
+	});
+	return { task, notified, trail };
+}

@@ -1,0 +1,56 @@
+import { localDateOf } from '../core/cadence';
+import type { TouchHistory } from '../core/guard';
+import type { RoutingHistory } from '../core/routing';
+import type { Channel, JourneyEvent } from '../core/schemas';
+import type { JourneyTrail } from '../core/trail';
+import type { JourneyStore } from '../store/types';
+
+/** Stage 1 and 2 are automated messages; stage 3 is the voice or human touch. */
+export function touchKindOf(stage: number): 'automated' | 'stage3' {
+	return stage >= 3 ? 'stage3' : 'automated';
+}
+
+export function addressesOf(event: JourneyEvent, channel: Channel): string[] {
+	if (channel === 'email') return event.patient.email ? [event.patient.email] : [];
+	return event.patient.phones.map((phone) => phone.number);
+}
+
+/** What this journey's trail says failed for sure (bounces, landlines, rejections), for the router. */
+export function trailRoutingHistory(trail: JourneyTrail): Pick<RoutingHistory, 'bounced' | 'landlines' | 'failed'> {
+	const failedSteps = trail.steps.filter((step) => step.outcome === 'failed' && step.channel && step.address);
+	const pairs = failedSteps.map((step) => ({ channel: step.channel as Channel, address: step.address as string, reason: step.reason }));
+	return {
+		bounced: pairs.filter((p) => p.reason === 'bounce'),
+		landlines: pairs.filter((p) => p.reason === 'landline').map((p) => p.address),
+		failed: pairs,
+	};
+}
+
+/** The counts and opt-outs the guard and the router need, from the journey store (shared by all workflows). */
+export async function loadTouchFacts(
+	store: JourneyStore,
+	event: JourneyEvent,
+	trail: JourneyTrail,
+	now: string,
+): Promise<{ history: TouchHistory; optedOut: RoutingHistory['optedOut'] }> {
+	const journeyTouches = await store.touchesOfJourney(trail.journeyId);
+	const stagesSent = new Set(journeyTouches.map((touch) => touch.stage));
+	const optedOut: RoutingHistory['optedOut'] = [];
+	const optedOutChannels: Channel[] = [];
+	for (const channel of ['sms', 'email', 'voice'] as const) {
+		const addresses = addressesOf(event, channel);
+		if (addresses.length === 0) continue;
+		const out = await store.optedOut(channel, addresses);
+		optedOut.push(...out.map((address) => ({ channel, address })));
+		if (out.length === addresses.length) optedOutChannels.push(channel);
+	}
+	return {
+		history: {
+			automatedSentThisJourney: [...stagesSent].filter((stage) => stage < 3).length,
+			stage3SentThisJourney: [...stagesSent].filter((stage) => stage >= 3).length,
+			patientTouchesToday: await store.touchesOn(trail.patientKey, localDateOf(now, event.zone)),
+			optedOutChannels,
+		},
+		optedOut,
+	};
+}

@@ -1,0 +1,61 @@
+import type {
+	ICredentialTestFunctions,
+	ICredentialsDecrypted,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
+
+import { verifySmtp } from '../messaging/credentialTests';
+import type { SmtpCredentialData } from '../messaging/email';
+import { practiceProfileFromCredential } from './profile';
+import { openStoreFrom } from './store';
+
+function failure(error: unknown): INodeCredentialTestResult {
+	return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Opens the journey store and creates or migrates its schema. */
+export async function journeyStoreConnectionTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	try {
+		const store = await openStoreFrom(credential.data ?? {});
+		await store.close();
+		return { status: 'OK', message: 'Connected; the journey store schema is up to date' };
+	} catch (error) {
+		return failure(error);
+	}
+}
+
+/** Validates the practice profile: window, caps, zone, links and staff directory. */
+export async function practiceProfileTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	try {
+		const profile = practiceProfileFromCredential(credential.data ?? {});
+		return { status: 'OK', message: `Profile of ${profile.practiceName} is valid` };
+	} catch (error) {
+		return failure(error);
+	}
+}
+
+/** A webhook secret cannot be tested against the EHR; check that it is there and hard to guess. */
+export async function ehrWebhookSecretTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	const secret = String(credential.data?.secret ?? '');
+	if (secret.length < 16) {
+		return { status: 'Error', message: 'Use a secret of at least 16 characters (a random string)' };
+	}
+	return { status: 'OK', message: 'Secret is set' };
+}
+
+/** Connects to the SMTP server as sending will (TLS, login) without sending anything. */
+export async function smtpConnectionTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	return await verifySmtp((credential.data ?? {}) as unknown as SmtpCredentialData);
+}

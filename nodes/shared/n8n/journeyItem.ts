@@ -1,0 +1,41 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { DomainError } from '../core/errors';
+import { journeyIdOf, parseJourneyEvent, patientKeyOf } from '../core/schemas';
+import type { JourneyEvent } from '../core/schemas';
+import { startTrail } from '../core/trail';
+import type { JourneyTrail } from '../core/trail';
+
+export interface JourneyItem {
+	event: JourneyEvent;
+	trail: JourneyTrail;
+	/** Everything else the item carries (route, delivery, fields ops added), passed on untouched. */
+	rest: IDataObject;
+}
+
+function isTrail(value: unknown): value is JourneyTrail {
+	const trail = value as JourneyTrail | undefined;
+	return typeof trail?.journeyId === 'string' && Array.isArray(trail.steps);
+}
+
+/**
+ * Reads a journey item: the normalised event at the top level of `json` (so ops can use
+ * `{{$json.patient.firstName}}`) and the journey record under `json.journey`.
+ */
+export function readJourneyItem(json: IDataObject): JourneyItem {
+	if (json.kind !== 'visit' && json.kind !== 'recall') {
+		throw new DomainError(
+			'This item is not a journey: connect this node after Visit Details (or the recall trigger)',
+			'not_a_journey',
+			'kind',
+		);
+	}
+	const event = parseJourneyEvent(json);
+	const trail = isTrail(json.journey) ? json.journey : startTrail(journeyIdOf(event), patientKeyOf(event));
+	return { event, trail, rest: json };
+}
+
+/** The item that leaves a node: the event, the updated journey record, and what this node adds. */
+export function journeyJson(item: JourneyItem, trail: JourneyTrail, additions: IDataObject = {}): IDataObject {
+	return { ...item.rest, ...(item.event as unknown as IDataObject), journey: trail as unknown as IDataObject, ...additions };
+}

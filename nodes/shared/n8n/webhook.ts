@@ -1,0 +1,75 @@
+import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+
+import type { EhrKind } from '../core/schemas';
+import { parseNotification } from '../ehr/notifications';
+import type { InboundRequest, NotificationResult } from '../ehr/types';
+
+type RequestWithRawBody = ReturnType<IWebhookFunctions['getRequestObject']> & {
+	rawBody?: Buffer;
+	readRawBody?: () => Promise<void>;
+};
+
+async function rawBodyOf(request: RequestWithRawBody): Promise<Buffer> {
+	// n8n reads the body lazily; signatures must be checked over the exact bytes received.
+	if (!request.rawBody && typeof request.readRawBody === 'function') await request.readRawBody();
+	if (request.rawBody) return request.rawBody;
+	return Buffer.from(typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? ''));
+}
+
+function answer(context: IWebhookFunctions, status: number, body: unknown): IWebhookResponseData {
+	const response = context.getResponseObject();
+	response.status(status).json(body);
+	return { noWebhookResponse: true };
+}
+
+/**
+ * Verifies and classifies one EHR delivery, answers the EHR at once (athenahealth allows 2 s), and
+ * starts an execution only for completed-visit events. Refusals are logged at warn level with the
+ * reason (never the body), so ops can see them although no execution exists.
+ */
+export async function receiveEhrDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const ehr = context.getNodeParameter('ehr') as EhrKind;
+	const maxBytes = (context.getNodeParameter('maxBodyKb', 1024) as number) * 1024;
+	const request = context.getRequestObject() as RequestWithRawBody;
+	const declaredLength = Number(request.headers['content-length'] ?? 0);
+	if (declaredLength > maxBytes) {
+		context.logger.warn(`EHR Trigger refused a ${ehr} delivery: body of ${declaredLength} bytes is over the limit`);
+		return answer(context, 413, { error: `Body larger than ${maxBytes} bytes` });
+	}
+	const rawBody = await rawBodyOf(request);
+	if (rawBody.length > maxBytes) {
+		context.logger.warn(`EHR Trigger refused a ${ehr} delivery: body of ${rawBody.length} bytes is over the limit`);
+		return answer(context, 413, { error: `Body larger than ${maxBytes} bytes` });
+	}
+	const credential = await context.getCredentials('ehrWebhookApi');
+	const inbound: InboundRequest = {
+		method: request.method ?? 'POST',
+		headers: request.headers,
+		query: context.getQueryData() as Record<string, string | undefined>,
+		rawBody,
+	};
+	const result: NotificationResult = parseNotification(ehr, inbound, {
+		secrets: {
+			current: String(credential.secret ?? ''),
+			previous: credential.previousSecret ? String(credential.previousSecret) : undefined,
+		},
+		fhirSecretHeader: credential.headerName ? String(credential.headerName) : undefined,
+	});
+	switch (result.kind) {
+		case 'rejected':
+			context.logger.warn(`EHR Trigger refused a ${ehr} delivery with ${result.status}: ${result.reason}`);
+			return answer(context, result.status, { error: result.reason });
+		case 'handshake':
+			return answer(context, result.status, result.body);
+		case 'heartbeat':
+			return answer(context, 200, { received: true, heartbeat: true });
+		case 'ignored':
+			context.logger.debug(`EHR Trigger acknowledged a ${ehr} delivery without starting a journey: ${result.reason}`);
+			return answer(context, 200, { received: true, ignored: result.reason });
+		case 'events':
+			return {
+				workflowData: [result.events.map((event) => ({ json: event as unknown as IDataObject }))],
+				webhookResponse: { received: true, events: result.events.length },
+			};
+	}
+}

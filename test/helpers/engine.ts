@@ -1,0 +1,229 @@
+import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { ICredentialsHelper, NodeConnectionTypes, Workflow } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentials,
+	ICredentialType,
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+	INode,
+	INodeExecutionData,
+	INodeProperties,
+	INodeType,
+	INodeTypes,
+	INodeTypeDescription,
+	IRun,
+	IVersionedNodeType,
+	IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
+
+process.env.N8N_USER_FOLDER ??= require('node:path').join(require('node:os').tmpdir(), 'post-visit-engine');
+
+/**
+ * The test double of n8n's Manual Trigger: emits the items given in its `items` parameter. n8n-nodes-base is
+ * not a dependency of the pack, and a trigger whose output is spelled out keeps each test readable.
+ */
+class FixtureTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Fixture',
+		name: 'fixture',
+		group: ['trigger'],
+		version: 1,
+		description: 'Emits fixed items',
+		defaults: { name: 'Fixture' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [{ displayName: 'Items', name: 'items', type: 'json', default: '[]' }],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const raw = this.getNodeParameter('items', 0) as string | IDataObject[];
+		const items = (typeof raw === 'string' ? JSON.parse(raw) : raw) as IDataObject[];
+		return [items.map((json, index) => ({ json, pairedItem: { item: index } }))];
+	}
+}
+
+/** Resolves a generic authenticate block's `={{$credentials.x}}` values with n8n's own expression engine. */
+function resolveAuthValue(value: unknown, credentials: ICredentialDataDecryptedObject, workflow: Workflow, node: INode): unknown {
+	if (typeof value !== 'string' || !value.startsWith('=')) return value;
+	return workflow.expression.getParameterValue(value, null, 0, 0, node.name, [], 'internal', { $credentials: credentials });
+}
+
+/**
+ * The credentials side of n8n for in-process runs: decrypted data from the test, and the credential
+ * classes' own `authenticate` and `preAuthentication`, as n8n's CredentialsHelper applies them.
+ */
+export class TestCredentialsHelper extends ICredentialsHelper {
+	constructor(
+		private readonly data: Record<string, ICredentialDataDecryptedObject>,
+		private readonly types: Record<string, ICredentialType>,
+	) {
+		super();
+	}
+
+	getParentTypes(name: string): string[] {
+		return this.types[name]?.extends ?? [];
+	}
+
+	isCredentialUsableByNode(): boolean {
+		return true;
+	}
+
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		requestOptions: IHttpRequestOptions,
+		workflow?: Workflow,
+		node?: INode,
+	): Promise<IHttpRequestOptions> {
+		const authenticate = this.types[typeName]?.authenticate;
+		if (!authenticate) return requestOptions;
+		if (typeof authenticate === 'function') return await authenticate(credentials, requestOptions);
+		const options = { ...requestOptions, headers: { ...requestOptions.headers }, qs: { ...requestOptions.qs } };
+		for (const [key, value] of Object.entries(authenticate.properties.headers ?? {})) {
+			options.headers[key] = resolveAuthValue(value, credentials, workflow!, node!) as string;
+		}
+		for (const [key, value] of Object.entries(authenticate.properties.qs ?? {})) {
+			options.qs[key] = resolveAuthValue(value, credentials, workflow!, node!) as string;
+		}
+		if (authenticate.properties.auth) {
+			options.auth = {
+				username: resolveAuthValue(authenticate.properties.auth.username, credentials, workflow!, node!) as string,
+				password: resolveAuthValue(authenticate.properties.auth.password, credentials, workflow!, node!) as string,
+			};
+		}
+		return options;
+	}
+
+	async preAuthentication(
+		helpers: IHttpRequestHelper,
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		_node: INode,
+		credentialsExpired: boolean,
+	): Promise<ICredentialDataDecryptedObject | undefined> {
+		const type = this.types[typeName];
+		if (!type?.preAuthentication) return undefined;
+		const expirable = type.properties.find((p) => p.typeOptions?.expirable);
+		if (!expirable || (!credentialsExpired && credentials[expirable.name])) return undefined;
+		const update = (await type.preAuthentication.call(helpers, credentials)) as ICredentialDataDecryptedObject;
+		Object.assign(this.data[typeName], update);
+		return { ...credentials, ...update };
+	}
+
+	async runPreAuthentication(helpers: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject, typeName: string) {
+		return (await this.types[typeName]?.preAuthentication?.call(helpers, credentials)) as ICredentialDataDecryptedObject | undefined;
+	}
+
+	async getCredentials(): Promise<ICredentials> {
+		throw new Error('not used in tests');
+	}
+
+	async getDecrypted(_additionalData: IWorkflowExecuteAdditionalData, _nodeCredentials: unknown, type: string) {
+		const data = this.data[type];
+		if (!data) throw new Error(`Test has no "${type}" credential`);
+		return { ...data };
+	}
+
+	async updateCredentials(_nodeCredentials: unknown, type: string, data: ICredentialDataDecryptedObject): Promise<void> {
+		this.data[type] = data;
+	}
+
+	async updateCredentialsOauthTokenData(): Promise<void> {}
+
+	getCredentialsProperties(type: string): INodeProperties[] {
+		return this.types[type]?.properties ?? [];
+	}
+}
+
+export interface WorkflowFixture {
+	nodes: Array<Omit<INode, 'id' | 'typeVersion' | 'position'> & Partial<Pick<INode, 'id' | 'typeVersion' | 'position'>>>;
+	connections: Workflow['connectionsBySourceNode'];
+}
+
+export interface RunResult {
+	run: IRun;
+	/** Items on each output of a node's last run: output index → JSON. */
+	output(nodeName: string, outputIndex?: number): IDataObject[];
+	error(nodeName: string): { message: string; description?: string | null } | undefined;
+}
+
+/**
+ * Runs a workflow in-process through n8n-core's WorkflowExecute, the engine n8n itself runs, with the pack's
+ * node classes and the test's credentials. Starts at the node named `Fixture` (a FixtureTrigger).
+ */
+export async function runWorkflow(
+	fixture: WorkflowFixture,
+	options: {
+		nodeTypes: Record<string, INodeType>;
+		credentials?: Record<string, ICredentialDataDecryptedObject>;
+		credentialTypes?: Record<string, ICredentialType>;
+		staticData?: IDataObject;
+	},
+): Promise<RunResult> {
+	const types: Record<string, INodeType | IVersionedNodeType> = { 'test.fixture': new FixtureTrigger() };
+	for (const [name, type] of Object.entries(options.nodeTypes)) types[`n8n-nodes-post-visit.${name}`] = type;
+	const nodeTypes: INodeTypes = {
+		getByName: (type) => types[type],
+		getByNameAndVersion: (type) => types[type] as INodeType,
+		getKnownTypes: () => ({}),
+	};
+	const credentialNames = Object.keys(options.credentials ?? {});
+	const nodes: INode[] = fixture.nodes.map((node, index) => ({
+		id: `node-${index}`,
+		typeVersion: 1,
+		position: [index * 200, 0],
+		credentials: Object.fromEntries(credentialNames.map((name) => [name, { id: name, name }])),
+		...node,
+	}));
+	const workflowData = {
+		id: 'wf-test',
+		name: 'test',
+		active: false,
+		nodes,
+		connections: fixture.connections,
+		settings: { executionOrder: 'v1' as const },
+		staticData: options.staticData ?? {},
+	};
+	const workflow = new Workflow({ ...workflowData, nodeTypes });
+	const hooks = new ExecutionLifecycleHooks('manual', 'exec-test', { ...workflowData, isArchived: false, createdAt: new Date(), updatedAt: new Date() } as never);
+	const additionalData = {
+		hooks,
+		executionId: 'exec-test',
+		credentialsHelper: new TestCredentialsHelper({ ...options.credentials }, options.credentialTypes ?? {}),
+		restApiUrl: 'http://127.0.0.1/rest',
+		instanceBaseUrl: 'http://127.0.0.1/',
+		webhookBaseUrl: 'http://127.0.0.1/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
+		formBaseUrl: 'http://127.0.0.1/form',
+		formWaitingBaseUrl: 'http://127.0.0.1/form-waiting',
+		formTestBaseUrl: 'http://127.0.0.1/form-test',
+		mcpBaseUrl: 'http://127.0.0.1/mcp',
+		mcpTestBaseUrl: 'http://127.0.0.1/mcp-test',
+		variables: {},
+		currentNodeExecutionIndex: 0,
+		executeWorkflow: async () => {
+			throw new Error('sub-workflows are not used');
+		},
+		getRunExecutionData: async () => undefined,
+		getRuntimeCredential: async () => undefined,
+		logAiEvent: () => {},
+		startRunnerTask: async () => {
+			throw new Error('code tasks are not used');
+		},
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const run = await new WorkflowExecute(additionalData, 'manual').run({ workflow, startNode: workflow.getNode('Fixture')! });
+	const runData = run.data.resultData.runData;
+	return {
+		run,
+		output: (nodeName, outputIndex = 0) =>
+			(runData[nodeName]?.at(-1)?.data?.main?.[outputIndex] ?? []).map((item) => item.json),
+		error: (nodeName) => {
+			const error = runData[nodeName]?.at(-1)?.error;
+			return error ? { message: error.message, description: error.description } : undefined;
+		},
+	};
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { DateTime } from 'luxon';
+
+import type { VisitEvent } from '../../nodes/shared/core/schemas';
+
+/**
+ * A zone in which `now` falls inside [startHour, endHour) local time, so tests that must be allowed to
+ * send pass at any hour they run (Etc/GMT±N zones are IANA zones without DST).
+ */
+export function zoneWhereNowIsBetween(startHour: number, endHour: number, now = DateTime.utc()): string {
+	for (let offset = -12; offset <= 14; offset++) {
+		const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+		const hour = now.setZone(zone).hour;
+		if (hour >= startHour + 1 && hour < endHour - 1) return zone;
+	}
+	throw new Error('no zone found');
+}
+
+/** A zone in which `now` is outside 09:00–20:00 (deep night), for held-send tests. */
+export function zoneWhereNowIsAtNight(now = DateTime.utc()): string {
+	for (let offset = -12; offset <= 14; offset++) {
+		const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+		const hour = now.setZone(zone).hour;
+		if (hour >= 1 && hour < 5) return zone;
+	}
+	throw new Error('no zone found');
+}
+
+export function tempDir(prefix = 'post-visit-'): string {
+	return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function visitEvent(overrides: Partial<VisitEvent> = {}): VisitEvent {
+	return {
+		kind: 'visit',
+		schemaVersion: 1,
+		ehr: 'fhir',
+		patientId: 'pat-1',
+		zone: 'America/Chicago',
+		zoneSource: 'patient',
+		patient: {
+			firstName: 'Ana',
+			phones: [{ number: '+15125550101', kind: 'mobile' }],
+			email: 'ana@example.test',
+			language: 'en',
+		},
+		consent: { sms: true, email: true, voice: true },
+		visitId: 'enc-1',
+		visitType: 'encounter',
+		completedAt: DateTime.utc().minus({ minutes: 5 }).toISO() as string,
+		visitDate: DateTime.utc().toISODate() as string,
+		actionItems: [
+			{ type: 'followUpVisit', description: 'Book your 2-week follow-up visit', orderId: 'sr-1', done: false },
+		],
+		...overrides,
+	};
+}
+
+export function practiceProfileCredential(overrides: Record<string, unknown> = {}) {
+	return {
+		practiceName: 'Riverside Family Medicine',
+		practicePhone: '(512) 555-0100',
+		defaultZone: 'America/Chicago',
+		defaultLanguage: 'en',
+		windowStart: '09:00',
+		windowEnd: '20:00',
+		closedWeekdays: [],
+		holidays: '',
+		automatedPerJourney: 2,
+		stage3PerJourney: 1,
+		perPatientPerDay: 1,
+		channelOrder: 'sms,email',
+		schedulingLinks: JSON.stringify({ default: 'https://schedule.example.test/book?order={orderId}' }),
+		staff: JSON.stringify([
+			{ key: 'care-coordinator', name: 'Maria Lopez', ehrUserId: 'Practitioner/staff-1', email: 'maria@example.test', notifyBy: 'email' },
+		]),
+		...overrides,
+	};
+}

@@ -1,0 +1,171 @@
+import { join } from 'node:path';
+
+import type { IDataObject } from 'n8n-workflow';
+
+import { ChannelRouter } from '../../nodes/ChannelRouter/ChannelRouter.node';
+import { PatientMessage } from '../../nodes/PatientMessage/PatientMessage.node';
+import { openJourneyStore } from '../../nodes/shared/store';
+import { startSmtpSink } from '../../sandbox/smtp-sink';
+import type { SmtpSink } from '../../sandbox/smtp-sink';
+import { startTwilioApi } from '../../sandbox/twilio-api';
+import type { TwilioApiSandbox } from '../../sandbox/twilio-api';
+import { runWorkflow } from '../helpers/engine';
+import { practiceProfileCredential, tempDir, visitEvent, zoneWhereNowIsAtNight, zoneWhereNowIsBetween } from '../helpers/fixtures';
+
+const accountSid = 'AC' + '1'.repeat(32);
+const authToken = 'sandbox-token';
+
+let twilio: TwilioApiSandbox;
+let smtp: SmtpSink;
+
+beforeAll(async () => {
+	twilio = await startTwilioApi({ accountSid, authToken });
+	smtp = await startSmtpSink({ disableStartTls: true });
+});
+afterAll(async () => {
+	await twilio.close();
+	await smtp.close();
+});
+beforeEach(() => {
+	twilio.reset();
+	smtp.reset();
+});
+
+function credentials(storePath: string, profile: Record<string, unknown> = {}) {
+	return {
+		journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath },
+		practiceProfileApi: practiceProfileCredential(profile),
+		postVisitTwilioApi: { authType: 'authToken', accountSid, authToken, from: '+15125550199', apiBaseUrl: twilio.url },
+		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.test', fromName: 'Riverside' },
+	};
+}
+
+const stage1 = {
+	nodes: [
+		{ name: 'Fixture', type: 'test.fixture', parameters: { items: '[]' } },
+		{ name: 'Route', type: 'n8n-nodes-post-visit.channelRouter', parameters: { stage: 1 } },
+		{ name: 'Send', type: 'n8n-nodes-post-visit.patientMessage', parameters: { stage: 1 } },
+	],
+	connections: {
+		Fixture: { main: [[{ node: 'Route', type: 'main' as const, index: 0 }]] },
+		Route: { main: [[{ node: 'Send', type: 'main' as const, index: 0 }], []] },
+	},
+};
+
+function withItems(items: IDataObject[]) {
+	const nodes = stage1.nodes.map((node) => (node.name === 'Fixture' ? { ...node, parameters: { items: JSON.stringify(items) } } : node));
+	return { ...stage1, nodes };
+}
+
+const nodeTypes = { channelRouter: new ChannelRouter(), patientMessage: new PatientMessage() };
+
+describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => {
+	it('sends the care summary by SMS (real twilio SDK) and email (real nodemailer), naming the action and link', async () => {
+		const dir = tempDir();
+		const zone = zoneWhereNowIsBetween(9, 20);
+		const result = await runWorkflow(withItems([visitEvent({ zone }) as unknown as IDataObject]), {
+			nodeTypes,
+			credentials: credentials(join(dir, 'journey.sqlite')),
+		});
+		const sent = result.output('Send', 0);
+		expect(result.error('Send')).toBeUndefined();
+		expect(sent).toHaveLength(1);
+		const delivery = sent[0].delivery as { results: Array<{ channel: string; status: string; providerId: string }> };
+		expect(delivery.results.map((r) => [r.channel, r.status])).toEqual([
+			['sms', 'sent'],
+			['email', 'sent'],
+		]);
+		expect(twilio.messages).toHaveLength(1);
+		expect(twilio.messages[0].to).toBe('+15125550101');
+		expect(twilio.messages[0].body).toContain('Book your 2-week follow-up visit');
+		expect(twilio.messages[0].body).toContain('https://schedule.example.test/book?order=sr-1');
+		expect(twilio.messages[0].body).toMatch(/STOP/);
+		expect(smtp.messages).toHaveLength(1);
+		expect(smtp.messages[0].to).toEqual(['ana@example.test']);
+		expect(smtp.messages[0].text).toContain('https://schedule.example.test/book?order=sr-1');
+		expect(delivery.results[0].providerId).toBe(twilio.messages[0].sid);
+	});
+
+	it('writes Spanish for a Spanish-preferring patient', async () => {
+		const dir = tempDir();
+		const event = visitEvent({ zone: zoneWhereNowIsBetween(9, 20) });
+		event.patient.language = 'es-MX';
+		await runWorkflow(withItems([event as unknown as IDataObject]), { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
+		expect(twilio.messages[0].body).toMatch(/ALTO/);
+		expect(smtp.messages[0].subject).toMatch(/[áéíóúñ]|Resumen|visita/i);
+	});
+
+	it('sends nothing twice when the same journey runs again (exactly once per visit, stage and channel)', async () => {
+		const dir = tempDir();
+		const item = visitEvent({ zone: zoneWhereNowIsBetween(9, 20) }) as unknown as IDataObject;
+		const creds = credentials(join(dir, 'j.sqlite'), { perPatientPerDay: 5 });
+		await runWorkflow(withItems([item]), { nodeTypes, credentials: creds });
+		const second = await runWorkflow(withItems([item]), { nodeTypes, credentials: creds });
+		expect(twilio.messages).toHaveLength(1);
+		expect(smtp.messages).toHaveLength(1);
+		const results = (second.output('Send', 0)[0].delivery as { results: Array<{ status: string }> }).results;
+		expect(results.map((r) => r.status)).toEqual(['alreadySent', 'alreadySent']);
+	});
+
+	it('holds outside the send window with a not-before time inside the next window, sending nothing', async () => {
+		const dir = tempDir();
+		const zone = zoneWhereNowIsAtNight();
+		const result = await runWorkflow(withItems([visitEvent({ zone }) as unknown as IDataObject]), {
+			nodeTypes,
+			credentials: credentials(join(dir, 'j.sqlite')),
+		});
+		const held = result.output('Send', 1);
+		expect(held).toHaveLength(1);
+		const journey = held[0].journey as { notBefore: string; holds: number };
+		expect(journey.holds).toBe(1);
+		expect(new Date(journey.notBefore).getTime()).toBeGreaterThan(Date.now());
+		expect(twilio.messages).toHaveLength(0);
+		expect(smtp.messages).toHaveLength(0);
+	});
+
+	it('falls back to email when Twilio says the number is a landline (21614), and records it in the journey', async () => {
+		const dir = tempDir();
+		twilio.setNumberBehaviour('+15125550101', 'notMobile');
+		const creds = credentials(join(dir, 'j.sqlite'));
+		const event = visitEvent({ zone: zoneWhereNowIsBetween(9, 20) });
+		event.patient.preferredChannel = 'sms';
+		const stage2 = {
+			...withItems([{ ...(event as unknown as IDataObject) }]),
+		};
+		stage2.nodes = stage2.nodes.map((node) => (node.name === 'Fixture' ? node : { ...node, parameters: { stage: 2 } }));
+		const result = await runWorkflow(stage2, { nodeTypes, credentials: creds });
+		const sent = result.output('Send', 0);
+		const results = (sent[0].delivery as { results: Array<{ channel: string; status: string; code?: string }> }).results;
+		expect(results.map((r) => [r.channel, r.status, r.code])).toEqual([
+			['sms', 'rejected', '21614'],
+			['email', 'sent', undefined],
+		]);
+		expect(smtp.messages).toHaveLength(1);
+		twilio.setNumberBehaviour('+15125550101', undefined);
+	});
+
+	it('sends to staff ("Staff Call") when the patient opted out everywhere', async () => {
+		const dir = tempDir();
+		const path = join(dir, 'j.sqlite');
+		const store = await openJourneyStore({ backend: 'sqlite', path });
+		const at = new Date().toISOString();
+		await store.setOptOut({ channel: 'sms', address: '+15125550101', at, source: 'reply:STOP' });
+		await store.setOptOut({ channel: 'email', address: 'ana@example.test', at, source: 'unsubscribe' });
+		await store.close();
+		const result = await runWorkflow(withItems([visitEvent({ zone: zoneWhereNowIsBetween(9, 20) }) as unknown as IDataObject]), {
+			nodeTypes,
+			credentials: credentials(path),
+		});
+		expect(result.output('Route', 0)).toHaveLength(0);
+		const staff = result.output('Route', 1);
+		expect(staff).toHaveLength(1);
+		expect((staff[0].staffCall as { reason: string }).reason).toBe('optedOutEverywhere');
+		expect(twilio.messages).toHaveLength(0);
+	});
+
+	it('refuses an item that is not a journey with an error naming the field, and every output item is paired', async () => {
+		const dir = tempDir();
+		const result = await runWorkflow(withItems([{ hello: 'world' }]), { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
+		expect(result.error('Route')?.message).toMatch(/not a journey/);
+	});
+});
