@@ -37,6 +37,8 @@ export const owner = {
 export function n8nEnv(options: N8nOptions): Record<string, string> {
 	const base = `http://127.0.0.1:${options.port}/`;
 	return {
+		// jest sets NODE_ENV=test, under which n8n exits at once without a word.
+		NODE_ENV: 'production',
 		N8N_USER_FOLDER: options.userFolder,
 		N8N_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_HOST: '127.0.0.1',

@@ -5,7 +5,7 @@ import type { EhrKind } from '../shared/core/schemas';
 import { checkBooking } from '../shared/flows/checkBooking';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions, journeyStoreCredential } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { routeEachItem } from '../shared/n8n/items';
 import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
@@ -25,7 +25,7 @@ export class BookingCheck implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Still Open', 'Done'],
-		credentials: [...ehrApiCredentials, journeyStoreCredential],
+		credentials: [...ehrApiCredentials, { name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' }],
 		properties: [
 			{
 				displayName: '"Done" means booked, completed, the visit was cancelled, or the follow-up was a no-show; the item says which',

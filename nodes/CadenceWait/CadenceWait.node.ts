@@ -3,7 +3,6 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
-import { journeyStoreCredential, practiceProfileCredential } from '../shared/n8n/descriptions';
 import { toNodeError } from '../shared/n8n/errors';
 import { readJourneyItem } from '../shared/n8n/journeyItem';
 import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
@@ -24,7 +23,10 @@ export class CadenceWait implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [journeyStoreCredential, practiceProfileCredential],
+		credentials: [
+			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
+			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
+		],
 		properties: [
 			{
 				displayName:

@@ -4,7 +4,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { routeTouch } from '../shared/flows/routeTouch';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
-import { journeyStoreCredential, practiceProfileCredential, stageOption } from '../shared/n8n/descriptions';
+import { stageOption } from '../shared/n8n/descriptions';
 import { routeEachItem } from '../shared/n8n/items';
 import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
 import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
@@ -23,7 +23,10 @@ export class ChannelRouter implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Send', 'Staff Call'],
-		credentials: [journeyStoreCredential, practiceProfileCredential],
+		credentials: [
+			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
+			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
+		],
 		properties: [
 			stageOption,
 			{

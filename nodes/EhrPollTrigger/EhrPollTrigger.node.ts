@@ -5,6 +5,7 @@ import type { EhrKind } from '../shared/core/schemas';
 import { pollEhr } from '../shared/flows/pollEhr';
 import type { PollState } from '../shared/flows/pollEhr';
 import { nowIso } from '../shared/n8n/clock';
+import { practiceProfileTest } from '../shared/n8n/credentialTests';
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
@@ -24,7 +25,7 @@ export class EhrPollTrigger implements INodeType {
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [...ehrApiCredentials, { name: 'practiceProfileApi', required: true }],
+		credentials: [...ehrApiCredentials, { name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' }],
 		properties: [
 			{
 				displayName:
@@ -55,6 +56,8 @@ export class EhrPollTrigger implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { practiceProfileTest } };
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const ehr = this.getNodeParameter('ehr') as EhrKind;

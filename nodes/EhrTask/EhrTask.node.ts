@@ -8,8 +8,6 @@ import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } f
 import {
 	ehrApiCredentials,
 	ehrOptions,
-	journeyStoreCredential,
-	practiceProfileCredential,
 } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { routeEachItem } from '../shared/n8n/items';
@@ -33,8 +31,8 @@ export class EhrTask implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			...ehrApiCredentials,
-			journeyStoreCredential,
-			practiceProfileCredential,
+			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
+			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
 			{ name: 'postVisitTwilioApi', required: false },
 			{ name: 'postVisitSmtpApi', required: false, testedBy: 'smtpConnectionTest' },
 		],

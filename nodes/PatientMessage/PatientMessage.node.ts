@@ -4,7 +4,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { sendTouch } from '../shared/flows/sendTouch';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } from '../shared/n8n/credentialTests';
-import { journeyStoreCredential, practiceProfileCredential, stageOption } from '../shared/n8n/descriptions';
+import { stageOption } from '../shared/n8n/descriptions';
 import { routeEachItem } from '../shared/n8n/items';
 import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
 import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
@@ -27,8 +27,8 @@ export class PatientMessage implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Sent', 'Held', 'Not Sent'],
 		credentials: [
-			journeyStoreCredential,
-			practiceProfileCredential,
+			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
+			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
 			{ name: 'postVisitTwilioApi', required: false },
 			{ name: 'postVisitSmtpApi', required: false, testedBy: 'smtpConnectionTest' },
 		],

@@ -8,8 +8,6 @@ import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/c
 import {
 	ehrApiCredentials,
 	ehrOptions,
-	journeyStoreCredential,
-	practiceProfileCredential,
 } from '../shared/n8n/descriptions';
 import { ehrAdapterFor, notificationFromItem } from '../shared/n8n/ehr';
 import { routeEachItem } from '../shared/n8n/items';
@@ -30,7 +28,11 @@ export class VisitDetails implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Visit', 'Skipped'],
-		credentials: [...ehrApiCredentials, journeyStoreCredential, practiceProfileCredential],
+		credentials: [
+			...ehrApiCredentials,
+			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
+			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
+		],
 		properties: [
 			{
 				displayName:

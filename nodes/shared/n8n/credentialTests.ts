@@ -4,6 +4,7 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
+import { checkWebhookSecrets } from '../ehr/webhookSecrets';
 import { verifySmtp } from '../messaging/credentialTests';
 import type { SmtpCredentialData } from '../messaging/email';
 import { practiceProfileFromCredential } from './profile';
@@ -40,16 +41,12 @@ export async function practiceProfileTest(
 	}
 }
 
-/** A webhook secret cannot be tested against the EHR; check that it is there and hard to guess. */
+/** A webhook secret cannot be tested against the EHR: check that it is usable and say how to finish at the EHR. */
 export async function ehrWebhookSecretTest(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
-	const secret = String(credential.data?.secret ?? '');
-	if (secret.length < 16) {
-		return { status: 'Error', message: 'Use a secret of at least 16 characters (a random string)' };
-	}
-	return { status: 'OK', message: 'Secret is set' };
+	return checkWebhookSecrets(credential.data ?? {});
 }
 
 /** Connects to the SMTP server as sending will (TLS, login) without sending anything. */

@@ -21,18 +21,6 @@ export const ehrApiCredentials: INodeCredentialDescription[] = [
 	{ name: 'fhirR4Api', required: true, displayOptions: { show: { ehr: ['fhir'] } } },
 ];
 
-export const journeyStoreCredential: INodeCredentialDescription = {
-	name: 'journeyStoreApi',
-	required: true,
-	testedBy: 'journeyStoreConnectionTest',
-};
-
-export const practiceProfileCredential: INodeCredentialDescription = {
-	name: 'practiceProfileApi',
-	required: true,
-	testedBy: 'practiceProfileTest',
-};
-
 export const stageOption: INodeProperties = {
 	displayName: 'Stage',
 	name: 'stage',

@@ -7,11 +7,15 @@ import type { PracticeProfile } from '../core/practice';
 function parseJsonField(value: unknown, field: string): unknown {
 	if (value === undefined || value === null || value === '') return undefined;
 	if (typeof value !== 'string') return value;
+	let parsed: unknown;
+	let valid = true;
 	try {
-		return JSON.parse(value);
+		parsed = JSON.parse(value);
 	} catch {
-		throw new DomainError(`Practice profile: "${field}" is not valid JSON`, 'invalid_input', field);
+		valid = false;
 	}
+	if (!valid) throw new DomainError(`Practice profile: "${field}" is not valid JSON`, 'invalid_input', field);
+	return parsed;
 }
 
 function listOf(value: unknown): string[] {

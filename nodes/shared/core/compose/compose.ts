@@ -1,0 +1,249 @@
+import { DateTime } from 'luxon';
+
+import { DomainError } from '../errors';
+import { actionItemTypes, type ActionItemType, type Channel } from '../schemas';
+import { assertNoClinicalText } from './clinical';
+import { smsSegments, type SmsSegmentInfo } from './segments';
+import {
+	actionTypeLabels,
+	optOutLines,
+	staffOnlyVariables,
+	templateIds,
+	templateLanguages,
+	templates,
+	variableNames,
+	type Audience,
+	type TemplateId,
+	type TemplateLanguage,
+	type VariableName,
+} from './templates';
+
+export type MessageVars = Partial<Record<VariableName, string>>;
+
+export interface TemplateOverride {
+	text?: string;
+	/** Email only. */
+	subject?: string;
+}
+
+export interface ComposeInput {
+	template: TemplateId;
+	channel: Channel;
+	/** BCP-47 tag of the recipient, e.g. "es-MX"; falls back along es-MX → es → en. */
+	language: string;
+	vars: MessageVars;
+	/** Practice-edited texts per language; they replace the built-in text for that language. */
+	overrides?: Partial<Record<TemplateLanguage, TemplateOverride>>;
+	/** The first SMS of a journey: append the opt-out instruction. */
+	firstSms?: boolean;
+}
+
+export interface ComposedMessage {
+	template: TemplateId;
+	languageUsed: TemplateLanguage;
+	subject?: string;
+	text: string;
+	html?: string;
+	sms?: SmsSegmentInfo;
+}
+
+/** The tags tried for a language, most specific first, always ending in "en": "es-MX" → es-mx, es, en. */
+export function languageFallbackChain(language: string): string[] {
+	const parts = (language ?? '').trim().toLowerCase().replace(/_/g, '-').split('-').filter(Boolean);
+	const chain = parts.map((_, index) => parts.slice(0, parts.length - index).join('-'));
+	return [...new Set([...chain, 'en'])];
+}
+
+/** The first supported template language on the fallback chain of a tag; never fails (unknown → en). */
+export function resolveLanguage(language: string): TemplateLanguage {
+	const supported = templateLanguages as readonly string[];
+	return languageFallbackChain(language).find((tag) => supported.includes(tag)) as TemplateLanguage;
+}
+
+type Token =
+	| { kind: 'text'; value: string }
+	| { kind: 'var' | 'open' | 'close'; name: VariableName };
+
+const placeholder = /\{\{\s*([#/]?)\s*([^{}]*?)\s*\}\}/g;
+
+/** Splits a template into text and placeholders, rejecting names that are unknown or not allowed here. */
+function tokenize(template: string, audience: Audience, field: string): Token[] {
+	const tokens: Token[] = [];
+	let last = 0;
+	for (const match of template.matchAll(placeholder)) {
+		const [whole, sigil, name] = match;
+		if (match.index > last) tokens.push({ kind: 'text', value: template.slice(last, match.index) });
+		last = match.index + whole.length;
+		if (!(variableNames as readonly string[]).includes(name)) {
+			throw new DomainError(`${field}: unknown placeholder {{${name}}}`, 'unknown_placeholder', field);
+		}
+		const variable = name as VariableName;
+		if (audience === 'patient' && staffOnlyVariables.includes(variable)) {
+			throw new DomainError(
+				`${field}: placeholder {{${name}}} is for staff messages only`,
+				'placeholder_not_allowed',
+				field,
+			);
+		}
+		tokens.push({ kind: sigil === '#' ? 'open' : sigil === '/' ? 'close' : 'var', name: variable });
+	}
+	if (last < template.length) tokens.push({ kind: 'text', value: template.slice(last) });
+	let open: VariableName | undefined;
+	for (const token of tokens) {
+		if (token.kind === 'open') {
+			if (open) throw new DomainError(`${field}: sections may not be nested`, 'invalid_template', field);
+			open = token.name;
+		} else if (token.kind === 'close') {
+			if (open !== token.name) {
+				const message = `${field}: {{/${token.name}}} closes no open section`;
+				throw new DomainError(message, 'invalid_template', field);
+			}
+			open = undefined;
+		}
+	}
+	if (open) throw new DomainError(`${field}: section {{#${open}}} is not closed`, 'invalid_template', field);
+	return tokens;
+}
+
+function formatVisitDate(value: string, language: TemplateLanguage): string {
+	const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? DateTime.fromISO(value, { zone: 'utc' }) : undefined;
+	if (!date?.isValid) {
+		throw new DomainError('vars.visitDate must be a date YYYY-MM-DD', 'invalid_variable', 'vars.visitDate');
+	}
+	return date.setLocale(language).toLocaleString({ month: 'long', day: 'numeric' });
+}
+
+/** Variables with a value, formatted for the language; an empty string counts as absent. */
+function formatVars(vars: MessageVars, language: TemplateLanguage): Map<VariableName, string> {
+	const formatted = new Map<VariableName, string>();
+	for (const name of variableNames) {
+		const raw = vars[name];
+		if (typeof raw !== 'string' || raw.trim() === '') continue;
+		const value = raw.trim();
+		if (name === 'visitDate') formatted.set(name, formatVisitDate(value, language));
+		else if (name === 'actionType') {
+			if (!(actionItemTypes as readonly string[]).includes(value)) {
+				throw new DomainError(
+					`vars.actionType must be one of ${actionItemTypes.join(', ')}`,
+					'invalid_variable',
+					'vars.actionType',
+				);
+			}
+			formatted.set(name, actionTypeLabels[language][value as ActionItemType]);
+		} else if (name === 'actionDescription') {
+			// Templates supply the sentence's own punctuation.
+			formatted.set(name, value.replace(/\s+/g, ' ').replace(/[\s.!;:]+$/, ''));
+		} else formatted.set(name, value);
+	}
+	return formatted;
+}
+
+function render(tokens: Token[], values: Map<VariableName, string>): string {
+	let output = '';
+	let skipping = false;
+	for (const token of tokens) {
+		if (token.kind === 'open') skipping = !values.has(token.name);
+		else if (token.kind === 'close') skipping = false;
+		else if (skipping) continue;
+		else if (token.kind === 'text') output += token.value;
+		else {
+			const value = values.get(token.name);
+			if (value === undefined) {
+				const field = `vars.${token.name}`;
+				throw new DomainError(`${field} is required by this template`, 'missing_variable', field);
+			}
+			output += value;
+		}
+	}
+	return output;
+}
+
+/** Tidies what optional sections leave behind: doubled spaces, trailing blanks, runs of blank lines. */
+function tidy(text: string): string {
+	return text
+		.replace(/[ \t]{2,}/g, ' ')
+		.replace(/[ \t]+\n/g, '\n')
+		.replace(/\n{3,}/g, '\n\n')
+		.trim();
+}
+
+function escapeHtml(text: string): string {
+	return text
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;')
+		.replace(/'/g, '&#39;');
+}
+
+/** Paragraphs and line breaks of a plain text as HTML: every character escaped, links made clickable. */
+export function textToHtml(text: string): string {
+	return text
+		.split(/\n{2,}/)
+		.map((paragraph) => {
+			const linked = escapeHtml(paragraph).replace(/https?:\/\/[^\s]+/g, (url) => {
+				const trailing = /[.,;:!?)]+$/.exec(url)?.[0] ?? '';
+				const href = url.slice(0, url.length - trailing.length);
+				return `<a href="${href}">${href}</a>${trailing}`;
+			});
+			return `<p>${linked.replace(/\n/g, '<br>')}</p>`;
+		})
+		.join('\n');
+}
+
+function hasOptOutInstruction(text: string, language: TemplateLanguage): boolean {
+	return (language === 'es' ? /\bALTO\b/ : /\bSTOP\b/).test(text);
+}
+
+/**
+ * Renders a message for one channel and language.
+ * Invariants: every placeholder is known and allowed for the template's audience (also in overrides for other
+ * languages, so a configuration error shows whatever the patient's language); a placeholder outside an optional
+ * section must have a value; SMS and voice texts pass the clinical-text guard; email HTML escapes every value.
+ */
+export function composeMessage(input: ComposeInput): ComposedMessage {
+	const { template, channel } = input;
+	if (!(templateIds as readonly string[]).includes(template)) {
+		throw new DomainError(`template must be one of ${templateIds.join(', ')}`, 'unknown_template', 'template');
+	}
+	const definition = templates[template];
+	const languageUsed = resolveLanguage(input.language);
+	const builtIn = definition.texts[languageUsed];
+	if (channel === 'voice' ? !builtIn.voice : !builtIn[channel as 'sms' | 'email']) {
+		throw new DomainError(
+			`template ${template} cannot be sent by ${channel}`,
+			'unsupported_channel',
+			'channel',
+		);
+	}
+
+	const overrideTokens = new Map<string, Token[]>();
+	for (const [language, override] of Object.entries(input.overrides ?? {})) {
+		for (const part of ['text', 'subject'] as const) {
+			const source = override?.[part];
+			if (typeof source !== 'string') continue;
+			const field = `overrides.${language}.${part}`;
+			overrideTokens.set(field, tokenize(source, definition.audience, field));
+		}
+	}
+	const tokensFor = (part: 'text' | 'subject', builtInText: string): Token[] =>
+		overrideTokens.get(`overrides.${languageUsed}.${part}`) ??
+		tokenize(builtInText, definition.audience, `templates.${template}.${languageUsed}`);
+
+	const values = formatVars(input.vars ?? {}, languageUsed);
+	if (channel === 'email') {
+		const email = builtIn.email!;
+		const text = tidy(render(tokensFor('text', email.text), values));
+		const subject = tidy(render(tokensFor('subject', email.subject), values)).replace(/\s+/g, ' ');
+		return { template, languageUsed, subject, text, html: textToHtml(text) };
+	}
+	if (channel === 'voice') {
+		const text = tidy(render(tokensFor('text', builtIn.voice!), values));
+		assertNoClinicalText(text, 'voice');
+		return { template, languageUsed, text };
+	}
+	let text = tidy(render(tokensFor('text', builtIn.sms!), values));
+	if (input.firstSms && !hasOptOutInstruction(text, languageUsed)) text += `\n${optOutLines[languageUsed]}`;
+	assertNoClinicalText(text, 'sms');
+	return { template, languageUsed, text, sms: smsSegments(text) };
+}

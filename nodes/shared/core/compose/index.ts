@@ -1,0 +1,5 @@
+export * from './clinical';
+export * from './compose';
+export * from './links';
+export * from './segments';
+export * from './templates';

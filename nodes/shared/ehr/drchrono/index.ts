@@ -1,0 +1,3 @@
+export { createDrChronoAdapter } from './adapter';
+export type { DrChronoAdapterConfig, DrChronoAdapterOptions, DrChronoOrderSource } from './adapter';
+export { drChronoHeaders, parseDrChronoNotification } from './notification';

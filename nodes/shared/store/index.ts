@@ -1,0 +1,14 @@
+export type * from './types';
+export { addressHash, normaliseAddress, normaliseEmail, normalisePhone } from './addresses';
+export {
+	defaultSqlitePath,
+	endJourneyStorePools,
+	journeyStoreConfigSchema,
+	openJourneyStore,
+	type JourneyStoreConfig,
+	type OpenOptions,
+	type PostgresStoreConfig,
+	type SqliteStoreConfig,
+} from './open';
+export { DEFAULT_RETENTION_DAYS, MIN_RETENTION_DAYS, pruneCutoff } from './retention';
+export { MAX_DETAIL_KEYS, MAX_SHORT_TEXT } from './validation';

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { z } from 'zod';
+
+import { fromZodError } from '../core/errors';
+import { createPool, openPostgresStore } from './postgres';
+import { openSqliteStore } from './sqlite';
+import type { JourneyStore } from './types';
+
+const sqliteConfigSchema = z.object({
+	backend: z.literal('sqlite'),
+	path: z.string().trim().min(1),
+	busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+});
+
+const postgresConfigSchema = z.object({
+	backend: z.literal('postgres'),
+	host: z.string().trim().min(1),
+	port: z.number().int().min(1).max(65_535).default(5432),
+	database: z.string().trim().min(1),
+	user: z.string().trim().min(1),
+	password: z.string().default(''),
+	ssl: z.union([z.boolean(), z.literal('no-verify')]).default(false),
+	ca: z.string().optional(),
+	schema: z
+		.string()
+		.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier such as post_visit')
+		.optional(),
+	poolSize: z.number().int().min(1).max(100).optional(),
+});
+
+/** How a journey-store credential reaches the store: a SQLite file, or a Postgres connection (queue mode). */
+export const journeyStoreConfigSchema = z.discriminatedUnion('backend', [sqliteConfigSchema, postgresConfigSchema]);
+export type JourneyStoreConfig = z.input<typeof journeyStoreConfigSchema>;
+export type SqliteStoreConfig = z.input<typeof sqliteConfigSchema>;
+export type PostgresStoreConfig = z.input<typeof postgresConfigSchema>;
+
+export interface OpenOptions {
+	/**
+	 * Postgres only. true (default): take the connection pool cached for this connection, so executions of
+	 * one process share it; close() leaves it open. false: a pool of its own, ended by close().
+	 */
+	reusePool?: boolean;
+}
+
+/**
+ * Pools are the only thing kept at module scope, and they hold connections, not state: every fact lives in the
+ * database, so any worker of a queue-mode n8n sees what the others wrote.
+ */
+const pools = new Map<string, pg.Pool>();
+
+/** Opens the store the config names and brings its schema up to date (cheap when it already is). */
+export async function openJourneyStore(config: JourneyStoreConfig, options: OpenOptions = {}): Promise<JourneyStore> {
+	const parsed = journeyStoreConfigSchema.safeParse(config);
+	if (!parsed.success) throw fromZodError(parsed.error, 'Journey store connection');
+	const checked = parsed.data;
+	let store: JourneyStore;
+	if (checked.backend === 'sqlite') {
+		store = openSqliteStore(checked.path, { busyTimeoutMs: checked.busyTimeoutMs });
+	} else {
+		const reusePool = options.reusePool ?? true;
+		const pool = reusePool ? sharedPool(checked) : createPool(checked);
+		store = openPostgresStore(pool, { schema: checked.schema, ownsPool: !reusePool });
+	}
+	try {
+		await store.migrate();
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
+	return store;
+}
+
+function sharedPool(config: z.output<typeof postgresConfigSchema>): pg.Pool {
+	const key = createHash('sha256').update(JSON.stringify(config)).digest('hex');
+	let pool = pools.get(key);
+	if (!pool) {
+		pool = createPool(config);
+		pools.set(key, pool);
+	}
+	return pool;
+}
+
+/** Ends every cached Postgres pool (process shutdown, tests). Stores opened on them stop working. */
+export async function endJourneyStorePools(): Promise<void> {
+	const ending = [...pools.values()];
+	pools.clear();
+	await Promise.all(ending.map((pool) => pool.end()));
+}
+
+/** `<userFolder>/.n8n/post-visit/journey.sqlite`, next to n8n's own database; creates the folder (owner only). */
+export function defaultSqlitePath(userFolder: string): string {
+	const folder = join(userFolder, '.n8n', 'post-visit');
+	mkdirSync(folder, { recursive: true, mode: 0o700 });
+	return join(folder, 'journey.sqlite');
+}

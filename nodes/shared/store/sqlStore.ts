@@ -1,0 +1,404 @@
+import { DomainError } from '../core/errors';
+import { channels, type Channel } from '../core/schemas';
+import { addressHash } from './addresses';
+import type { Dialect } from './migrations';
+import type {
+	Claim,
+	ClaimInfo,
+	ClaimState,
+	JournalEntry,
+	JournalQuery,
+	JourneyStore,
+	OptOut,
+	TouchRecord,
+} from './types';
+import {
+	detailJson,
+	instantMs,
+	localDate,
+	optionalShortText,
+	optionalStage,
+	shortText,
+	stage,
+} from './validation';
+
+export type SqlValue = string | number | null;
+export type SqlRow = Record<string, unknown>;
+
+/**
+ * What a backend provides: parameterised SQL in Postgres style ($1, $2 …; the SQLite driver rewrites them)
+ * and a migration run under that backend's lock. Everything else is shared, so both backends run the same SQL.
+ */
+export interface SqlDriver {
+	readonly dialect: Dialect;
+	all(sql: string, params: SqlValue[]): Promise<SqlRow[]>;
+	/** Runs a statement; resolves to the number of rows it changed. */
+	run(sql: string, params: SqlValue[]): Promise<number>;
+	migrate(): Promise<void>;
+	close(): Promise<void>;
+}
+
+const claimChannels: ReadonlyArray<string> = [...channels, 'task', 'event'];
+
+/**
+ * One statement claims a key: the insert wins for a new key; for a released key the conflict branch takes it
+ * back, and only while the row is still 'released' (the row lock makes a second claimer see 'claimed').
+ * A row comes back exactly when this caller holds the claim.
+ */
+export const CLAIM_SQL = `INSERT INTO pv_claims
+	(key, journey_id, patient_key, stage, channel, state, claimed_at, claimed_at_ms, updated_at, updated_at_ms, provider_id)
+	VALUES ($1, $2, $3, $4, $5, 'claimed', $6, $7, $6, $7, NULL)
+	ON CONFLICT (key) DO UPDATE SET
+		journey_id = excluded.journey_id,
+		patient_key = excluded.patient_key,
+		stage = excluded.stage,
+		channel = excluded.channel,
+		state = 'claimed',
+		claimed_at = excluded.claimed_at,
+		claimed_at_ms = excluded.claimed_at_ms,
+		updated_at = excluded.updated_at,
+		updated_at_ms = excluded.updated_at_ms,
+		provider_id = NULL
+	WHERE pv_claims.state = 'released'
+	RETURNING key`;
+
+/**
+ * Latest wins by the time of the opt-out or opt-in (not by arrival order, so a delayed STOP cannot undo a
+ * later START); on a tie the opt-out wins, the safe side.
+ */
+const UPSERT_OPT_OUT_SQL = `INSERT INTO pv_opt_outs (channel, address_hash, opted_out, at, at_ms, source)
+	VALUES ($1, $2, $3, $4, $5, $6)
+	ON CONFLICT (channel, address_hash) DO UPDATE SET
+		opted_out = excluded.opted_out, at = excluded.at, at_ms = excluded.at_ms, source = excluded.source
+	WHERE excluded.at_ms > pv_opt_outs.at_ms
+		OR (excluded.at_ms = pv_opt_outs.at_ms AND excluded.opted_out = 1)`;
+
+const CLAIM_COLUMNS =
+	'key, journey_id, patient_key, stage, channel, state, claimed_at, updated_at, provider_id';
+const JOURNAL_COLUMNS =
+	'at, journey_id, patient_key, type, stage, channel, code, provider_id, template_id, detail';
+
+/**
+ * The journey store over any SqlDriver. Claim life: claim → markSent, or claim → release → claim again.
+ * - markSent on a 'claimed' or 'released' key records it sent (a send that went out after all must block
+ *   further claims); on a 'sent' key it only fills a missing provider id; on an unknown key it throws.
+ * - release on a 'sent' key throws (a message that went out cannot be un-sent); on 'released' it is a no-op.
+ */
+export class SqlJourneyStore implements JourneyStore {
+	readonly backend: Dialect;
+	private readonly driver: SqlDriver;
+	private closed = false;
+
+	constructor(driver: SqlDriver) {
+		this.driver = driver;
+		this.backend = driver.dialect;
+	}
+
+	async migrate(): Promise<void> {
+		this.assertOpen();
+		await this.driver.migrate();
+	}
+
+	async claim(key: string, info: ClaimInfo, at: string): Promise<boolean> {
+		this.assertOpen();
+		if (!info || typeof info !== 'object') {
+			throw new DomainError('Journey store: claim info must be an object', 'invalid_input', 'info');
+		}
+		const params = [
+			shortText(key, 'key'),
+			shortText(info.journeyId, 'journeyId'),
+			shortText(info.patientKey, 'patientKey'),
+			optionalStage(info.stage),
+			claimChannel(info.channel),
+			at,
+			instantMs(at, 'at'),
+		];
+		const rows = await this.driver.all(CLAIM_SQL, params);
+		return rows.length === 1;
+	}
+
+	async markSent(key: string, providerId: string | undefined, at: string): Promise<void> {
+		this.assertOpen();
+		const params = [shortText(key, 'key'), optionalShortText(providerId, 'providerId'), at, instantMs(at, 'at')];
+		const changed = await this.driver.run(
+			`UPDATE pv_claims SET state = 'sent', provider_id = $2, updated_at = $3, updated_at_ms = $4
+			WHERE key = $1 AND state IN ('claimed', 'released')`,
+			params,
+		);
+		if (changed === 1) return;
+		const current = await this.getClaim(key);
+		if (!current) throw claimNotFound();
+		if (current.providerId === undefined && providerId !== undefined) {
+			await this.driver.run(
+				"UPDATE pv_claims SET provider_id = $2 WHERE key = $1 AND state = 'sent' AND provider_id IS NULL",
+				[key, params[1]],
+			);
+		}
+	}
+
+	async release(key: string, at: string): Promise<void> {
+		this.assertOpen();
+		const params = [shortText(key, 'key'), at, instantMs(at, 'at')];
+		const changed = await this.driver.run(
+			`UPDATE pv_claims SET state = 'released', updated_at = $2, updated_at_ms = $3
+			WHERE key = $1 AND state = 'claimed'`,
+			params,
+		);
+		if (changed === 1) return;
+		const current = await this.getClaim(key);
+		if (!current) throw claimNotFound();
+		if (current.state === 'sent') {
+			throw new DomainError(
+				'Journey store: this claim is already marked sent and cannot be released (that would allow a second send)',
+				'claim_already_sent',
+				'key',
+			);
+		}
+	}
+
+	async getClaim(key: string): Promise<Claim | undefined> {
+		this.assertOpen();
+		const rows = await this.driver.all(`SELECT ${CLAIM_COLUMNS} FROM pv_claims WHERE key = $1`, [
+			shortText(key, 'key'),
+		]);
+		return rows.length ? claimOf(rows[0]) : undefined;
+	}
+
+	async staleClaims(olderThan: string): Promise<Claim[]> {
+		this.assertOpen();
+		const rows = await this.driver.all(
+			`SELECT ${CLAIM_COLUMNS} FROM pv_claims WHERE state = 'claimed' AND claimed_at_ms < $1
+			ORDER BY claimed_at_ms, key`,
+			[instantMs(olderThan, 'olderThan')],
+		);
+		return rows.map(claimOf);
+	}
+
+	async append(entry: JournalEntry): Promise<void> {
+		this.assertOpen();
+		if (!entry || typeof entry !== 'object') {
+			throw new DomainError('Journey store: a journal entry must be an object', 'invalid_input', '(root)');
+		}
+		await this.driver.run(
+			`INSERT INTO pv_journal (at, at_ms, journey_id, patient_key, type, stage, channel, code, provider_id,
+				template_id, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			[
+				entry.at,
+				instantMs(entry.at, 'at'),
+				shortText(entry.journeyId, 'journeyId'),
+				shortText(entry.patientKey, 'patientKey'),
+				shortText(entry.type, 'type'),
+				optionalStage(entry.stage),
+				optionalShortText(entry.channel, 'channel'),
+				optionalShortText(entry.code, 'code'),
+				optionalShortText(entry.providerId, 'providerId'),
+				optionalShortText(entry.templateId, 'templateId'),
+				detailJson(entry.detail),
+			],
+		);
+	}
+
+	/** Entries matching every given filter, oldest first; `from` is inclusive and `to` exclusive. */
+	async journal(query: JournalQuery): Promise<JournalEntry[]> {
+		this.assertOpen();
+		const where: string[] = [];
+		const params: SqlValue[] = [];
+		const add = (clause: string, value: SqlValue) => {
+			params.push(value);
+			where.push(clause.replace('?', `$${params.length}`));
+		};
+		if (query.journeyId !== undefined) add('journey_id = ?', shortText(query.journeyId, 'journeyId'));
+		if (query.patientKey !== undefined) add('patient_key = ?', shortText(query.patientKey, 'patientKey'));
+		if (query.type !== undefined) add('type = ?', shortText(query.type, 'type'));
+		if (query.from !== undefined) add('at_ms >= ?', instantMs(query.from, 'from'));
+		if (query.to !== undefined) add('at_ms < ?', instantMs(query.to, 'to'));
+		let sql = `SELECT ${JOURNAL_COLUMNS} FROM pv_journal`;
+		if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
+		sql += ' ORDER BY at_ms, id';
+		if (query.limit !== undefined) {
+			if (!Number.isInteger(query.limit) || query.limit < 1) {
+				throw new DomainError('Journey store: "limit" must be a positive whole number', 'invalid_input', 'limit');
+			}
+			params.push(query.limit);
+			sql += ` LIMIT $${params.length}`;
+		}
+		const rows = await this.driver.all(sql, params);
+		return rows.map(journalEntryOf);
+	}
+
+	async setOptOut(optOut: OptOut): Promise<void> {
+		this.assertOpen();
+		await this.writeOptOut(optOut.channel, optOut.address, true, optOut.at, optOut.source);
+	}
+
+	async clearOptOut(channel: Channel, address: string, at: string, source: string): Promise<void> {
+		this.assertOpen();
+		await this.writeOptOut(channel, address, false, at, source);
+	}
+
+	async optedOut(channel: Channel, addresses: string[]): Promise<string[]> {
+		this.assertOpen();
+		const checkedChannel = optOutChannel(channel);
+		if (addresses.length === 0) return [];
+		const hashes = addresses.map((address) => addressHash(checkedChannel, address));
+		const distinct = [...new Set(hashes)];
+		const placeholders = distinct.map((_, index) => `$${index + 2}`).join(', ');
+		const rows = await this.driver.all(
+			`SELECT address_hash FROM pv_opt_outs
+			WHERE channel = $1 AND opted_out = 1 AND address_hash IN (${placeholders})`,
+			[checkedChannel, ...distinct],
+		);
+		const matched = new Set(rows.map((row) => String(row.address_hash)));
+		return addresses.filter((_, index) => matched.has(hashes[index]));
+	}
+
+	/** Idempotent: one row per journey, stage and local date (a retry or a second channel adds nothing). */
+	async recordTouch(touch: TouchRecord): Promise<void> {
+		this.assertOpen();
+		await this.driver.run(
+			`INSERT INTO pv_touches (journey_id, stage, local_date, patient_key, at, at_ms)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (journey_id, stage, local_date) DO NOTHING`,
+			[
+				shortText(touch.journeyId, 'journeyId'),
+				stage(touch.stage),
+				localDate(touch.localDate, 'localDate'),
+				shortText(touch.patientKey, 'patientKey'),
+				touch.at,
+				instantMs(touch.at, 'at'),
+			],
+		);
+	}
+
+	async touchesOn(patientKey: string, date: string): Promise<number> {
+		this.assertOpen();
+		const rows = await this.driver.all(
+			`SELECT COUNT(*) AS touches FROM
+				(SELECT DISTINCT journey_id, stage FROM pv_touches WHERE patient_key = $1 AND local_date = $2) AS distinct_touches`,
+			[shortText(patientKey, 'patientKey'), localDate(date, 'localDate')],
+		);
+		return Number(rows[0]?.touches ?? 0);
+	}
+
+	async touchesOfJourney(journeyId: string): Promise<TouchRecord[]> {
+		this.assertOpen();
+		const rows = await this.driver.all(
+			`SELECT journey_id, stage, local_date, patient_key, at FROM pv_touches WHERE journey_id = $1
+			ORDER BY at_ms, stage`,
+			[shortText(journeyId, 'journeyId')],
+		);
+		return rows.map((row) => ({
+			patientKey: String(row.patient_key),
+			journeyId: String(row.journey_id),
+			stage: Number(row.stage),
+			localDate: String(row.local_date),
+			at: String(row.at),
+		}));
+	}
+
+	/**
+	 * Deletes journal rows, touches and finished (sent or released) claims older than `olderThan`. Claims still
+	 * 'claimed' stay, whatever their age: each is an unresolved "unknown — check" that a person must settle,
+	 * and deleting it would let the same send be claimed again. Opt-outs are never pruned.
+	 */
+	async prune(olderThan: string): Promise<number> {
+		this.assertOpen();
+		const cutoff = instantMs(olderThan, 'olderThan');
+		const journal = await this.driver.run('DELETE FROM pv_journal WHERE at_ms < $1', [cutoff]);
+		const touches = await this.driver.run('DELETE FROM pv_touches WHERE at_ms < $1', [cutoff]);
+		const claims = await this.driver.run(
+			"DELETE FROM pv_claims WHERE state IN ('sent', 'released') AND updated_at_ms < $1",
+			[cutoff],
+		);
+		return journal + touches + claims;
+	}
+
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.closed = true;
+		await this.driver.close();
+	}
+
+	private async writeOptOut(
+		channel: Channel,
+		address: string,
+		optedOut: boolean,
+		at: string,
+		source: string,
+	): Promise<void> {
+		const checkedChannel = optOutChannel(channel);
+		await this.driver.run(UPSERT_OPT_OUT_SQL, [
+			checkedChannel,
+			addressHash(checkedChannel, address),
+			optedOut ? 1 : 0,
+			at,
+			instantMs(at, 'at'),
+			shortText(source, 'source'),
+		]);
+	}
+
+	private assertOpen(): void {
+		if (this.closed) {
+			throw new DomainError('Journey store: this store was closed', 'store_closed');
+		}
+	}
+}
+
+function claimChannel(value: unknown): string | null {
+	if (value === undefined || value === null) return null;
+	if (typeof value !== 'string' || !claimChannels.includes(value)) {
+		throw new DomainError(
+			`Journey store: "channel" must be one of ${claimChannels.join(', ')}`,
+			'invalid_input',
+			'channel',
+		);
+	}
+	return value;
+}
+
+function optOutChannel(value: unknown): Channel {
+	if (typeof value !== 'string' || !(channels as readonly string[]).includes(value)) {
+		throw new DomainError(
+			`Journey store: "channel" must be one of ${channels.join(', ')}`,
+			'invalid_input',
+			'channel',
+		);
+	}
+	return value as Channel;
+}
+
+function claimNotFound(): DomainError {
+	return new DomainError('Journey store: no claim exists for this key', 'claim_not_found', 'key');
+}
+
+function claimOf(row: SqlRow): Claim {
+	const claim: Claim = {
+		key: String(row.key),
+		journeyId: String(row.journey_id),
+		patientKey: String(row.patient_key),
+		state: String(row.state) as ClaimState,
+		claimedAt: String(row.claimed_at),
+		updatedAt: String(row.updated_at),
+	};
+	if (row.stage !== null && row.stage !== undefined) claim.stage = Number(row.stage);
+	if (row.channel !== null && row.channel !== undefined) claim.channel = String(row.channel) as Claim['channel'];
+	if (row.provider_id !== null && row.provider_id !== undefined) claim.providerId = String(row.provider_id);
+	return claim;
+}
+
+function journalEntryOf(row: SqlRow): JournalEntry {
+	const entry: JournalEntry = {
+		at: String(row.at),
+		journeyId: String(row.journey_id),
+		patientKey: String(row.patient_key),
+		type: String(row.type),
+	};
+	if (row.stage !== null && row.stage !== undefined) entry.stage = Number(row.stage);
+	if (row.channel !== null && row.channel !== undefined) entry.channel = String(row.channel);
+	if (row.code !== null && row.code !== undefined) entry.code = String(row.code);
+	if (row.provider_id !== null && row.provider_id !== undefined) entry.providerId = String(row.provider_id);
+	if (row.template_id !== null && row.template_id !== undefined) entry.templateId = String(row.template_id);
+	if (row.detail !== null && row.detail !== undefined) entry.detail = JSON.parse(String(row.detail));
+	return entry;
+}

@@ -1,0 +1,110 @@
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+
+import {
+	MIGRATIONS_TABLE,
+	createMigrationsTable,
+	latestVersion,
+	pendingMigrations,
+	statementFor,
+} from './migrations';
+import { SqlJourneyStore, type SqlDriver, type SqlRow, type SqlValue } from './sqlStore';
+
+/** How long a write waits for another process's lock before failing: long enough for any burst of claims. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+
+export interface SqliteStoreOptions {
+	busyTimeoutMs?: number;
+}
+
+/**
+ * SQLite through Node's built-in node:sqlite. The calls are synchronous and each statement runs on its own
+ * (autocommit), so no lock is ever held across an `await`; the one multi-statement transaction (migrate) runs
+ * start to end without yielding. WAL lets readers run beside the single writer; busy_timeout makes a second
+ * process wait for the write lock instead of failing; synchronous=FULL so a committed claim survives a power
+ * loss (a lost claim could mean a second send).
+ */
+export class SqliteDriver implements SqlDriver {
+	readonly dialect = 'sqlite' as const;
+	private readonly db: DatabaseSync;
+	private readonly statements = new Map<string, StatementSync>();
+
+	constructor(path: string, options: SqliteStoreOptions = {}) {
+		if (path !== ':memory:') ensureFile(path);
+		this.db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+		try {
+			this.db.exec('PRAGMA journal_mode = WAL');
+			this.db.exec('PRAGMA synchronous = FULL');
+		} catch (error) {
+			this.db.close();
+			throw error;
+		}
+	}
+
+	async all(sql: string, params: SqlValue[]): Promise<SqlRow[]> {
+		return this.statement(sql).all(...params) as SqlRow[];
+	}
+
+	async run(sql: string, params: SqlValue[]): Promise<number> {
+		return Number(this.statement(sql).run(...params).changes);
+	}
+
+	/** BEGIN IMMEDIATE takes the write lock first, so two processes migrating at once run one after the other. */
+	async migrate(): Promise<void> {
+		if (this.currentVersion() >= latestVersion) return;
+		this.db.exec('BEGIN IMMEDIATE');
+		try {
+			this.db.exec(createMigrationsTable);
+			const applied = this.db
+				.prepare(`SELECT version FROM ${MIGRATIONS_TABLE}`)
+				.all()
+				.map((row) => Number(row.version));
+			const record = this.db.prepare(
+				`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`,
+			);
+			for (const migration of pendingMigrations(applied)) {
+				for (const statement of migration.statements) this.db.exec(statementFor(statement, 'sqlite'));
+				record.run(migration.version, migration.name, new Date().toISOString());
+			}
+			this.db.exec('COMMIT');
+		} catch (error) {
+			if (this.db.isTransaction) this.db.exec('ROLLBACK');
+			throw error;
+		}
+	}
+
+	async close(): Promise<void> {
+		this.statements.clear();
+		if (this.db.isOpen) this.db.close();
+	}
+
+	private currentVersion(): number {
+		const table = this.db
+			.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
+			.get(MIGRATIONS_TABLE);
+		if (!table) return 0;
+		const row = this.db.prepare(`SELECT MAX(version) AS version FROM ${MIGRATIONS_TABLE}`).get();
+		return Number(row?.version ?? 0);
+	}
+
+	/** The shared SQL is written with $1, $2 …; SQLite reads ?1, ?2 … as the same numbered parameters. */
+	private statement(sql: string): StatementSync {
+		let statement = this.statements.get(sql);
+		if (!statement) {
+			statement = this.db.prepare(sql.replace(/\$(\d+)/g, '?$1'));
+			this.statements.set(sql, statement);
+		}
+		return statement;
+	}
+}
+
+/** Creates the directory (owner only) and an empty file readable by its owner only; SQLite gives -wal and -shm the same mode. */
+function ensureFile(path: string): void {
+	mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+	if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+}
+
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqlJourneyStore {
+	return new SqlJourneyStore(new SqliteDriver(path, options));
+}

@@ -1,0 +1,396 @@
+import { DomainError } from '../../nodes/shared/core/errors';
+import type { ClaimInfo, JournalEntry, JourneyStore } from '../../nodes/shared/store/types';
+
+/** Fixed instants: nothing here reads the clock. */
+const t = (minutes: number) => new Date(Date.UTC(2025, 2, 10, 14, 0) + minutes * 60_000).toISOString();
+
+const info: ClaimInfo = { journeyId: 'visit:fhir:enc-1', patientKey: 'fhir:pat-1', stage: 1, channel: 'sms' };
+
+async function expectDomainError(promise: Promise<unknown>, code: string, field?: string): Promise<DomainError> {
+	const error = await promise.then(
+		() => undefined,
+		(caught: unknown) => caught,
+	);
+	expect(error).toBeInstanceOf(DomainError);
+	expect((error as DomainError).code).toBe(code);
+	if (field !== undefined) expect((error as DomainError).field).toBe(field);
+	return error as DomainError;
+}
+
+/**
+ * The JourneyStore contract, run against every backend: `open` must return a fresh, empty, migrated store.
+ */
+export function describeStoreContract(name: string, open: () => Promise<JourneyStore>): void {
+	describe(`JourneyStore contract: ${name}`, () => {
+		let store: JourneyStore;
+
+		beforeEach(async () => {
+			store = await open();
+		});
+		afterEach(async () => {
+			await store.close();
+		});
+
+		describe('migrate', () => {
+			it('is idempotent and leaves the data alone', async () => {
+				expect(await store.claim('k', info, t(0))).toBe(true);
+				await store.migrate();
+				await store.migrate();
+				expect((await store.getClaim('k'))?.state).toBe('claimed');
+			});
+
+			it('runs safely when called concurrently', async () => {
+				await Promise.all(Array.from({ length: 5 }, () => store.migrate()));
+				expect(await store.claim('k', info, t(0))).toBe(true);
+			});
+		});
+
+		describe('claim', () => {
+			it('is true exactly once per key and records the claim', async () => {
+				expect(await store.claim('visit:fhir:enc-1:1:sms', info, t(0))).toBe(true);
+				expect(await store.claim('visit:fhir:enc-1:1:sms', info, t(1))).toBe(false);
+				expect(await store.claim('visit:fhir:enc-1:1:email', { ...info, channel: 'email' }, t(1))).toBe(true);
+				expect(await store.getClaim('visit:fhir:enc-1:1:sms')).toEqual({
+					key: 'visit:fhir:enc-1:1:sms',
+					...info,
+					state: 'claimed',
+					claimedAt: t(0),
+					updatedAt: t(0),
+				});
+				expect(await store.getClaim('never-claimed')).toBeUndefined();
+			});
+
+			it('keeps optional fields optional', async () => {
+				expect(await store.claim('event:fhir:ev-1', { journeyId: 'j', patientKey: 'p', channel: 'event' }, t(0))).toBe(
+					true,
+				);
+				const claim = await store.getClaim('event:fhir:ev-1');
+				expect(claim).toEqual({
+					key: 'event:fhir:ev-1',
+					journeyId: 'j',
+					patientKey: 'p',
+					channel: 'event',
+					state: 'claimed',
+					claimedAt: t(0),
+					updatedAt: t(0),
+				});
+				expect(claim).not.toHaveProperty('stage');
+			});
+
+			it('gives exactly one of 20 concurrent claimers the key', async () => {
+				const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claim('race', info, t(i))));
+				expect(results.filter(Boolean)).toHaveLength(1);
+			});
+
+			it('after release, gives the key again to exactly one of 20 concurrent claimers', async () => {
+				expect(await store.claim('k', info, t(0))).toBe(true);
+				await store.release('k', t(1));
+				expect((await store.getClaim('k'))?.state).toBe('released');
+				const results = await Promise.all(
+					Array.from({ length: 20 }, (_, i) => store.claim('k', { ...info, channel: 'email' }, t(2 + i))),
+				);
+				expect(results.filter(Boolean)).toHaveLength(1);
+				const claim = await store.getClaim('k');
+				expect(claim).toMatchObject({ state: 'claimed', channel: 'email' });
+				expect(await store.claim('k', info, t(30))).toBe(false);
+			});
+
+			it.each([
+				['an empty key', '', info, t(0), 'invalid_input', 'key'],
+				['a missing journey id', 'k', { ...info, journeyId: '' }, t(0), 'invalid_input', 'journeyId'],
+				['an unknown channel', 'k', { ...info, channel: 'fax' as never }, t(0), 'invalid_input', 'channel'],
+				['a fractional stage', 'k', { ...info, stage: 1.5 }, t(0), 'invalid_input', 'stage'],
+				['a time without offset', 'k', info, '2025-03-10T14:00:00', 'invalid_input', 'at'],
+				['a date instead of a time', 'k', info, '2025-03-10', 'invalid_input', 'at'],
+				['a key longer than 200 characters', 'k'.repeat(201), info, t(0), 'value_too_long', 'key'],
+			])('rejects %s', async (_label, key, claimInfo, at, code, field) => {
+				await expectDomainError(store.claim(key, claimInfo, at), code, field);
+				expect(await store.staleClaims(t(60))).toEqual([]);
+			});
+		});
+
+		describe('markSent and release', () => {
+			it('markSent records the provider id and blocks every later claim', async () => {
+				await store.claim('k', info, t(0));
+				await store.markSent('k', 'SM123', t(1));
+				expect(await store.getClaim('k')).toMatchObject({ state: 'sent', providerId: 'SM123', updatedAt: t(1) });
+				expect(await store.claim('k', info, t(2))).toBe(false);
+			});
+
+			it('markSent without provider id, then again with one, fills it in', async () => {
+				await store.claim('k', info, t(0));
+				await store.markSent('k', undefined, t(1));
+				expect(await store.getClaim('k')).not.toHaveProperty('providerId');
+				await store.markSent('k', 'SM9', t(2));
+				expect(await store.getClaim('k')).toMatchObject({ state: 'sent', providerId: 'SM9', updatedAt: t(1) });
+				await store.markSent('k', 'SM-other', t(3));
+				expect((await store.getClaim('k'))?.providerId).toBe('SM9');
+			});
+
+			it('markSent after a release (it went out after all) blocks re-claims', async () => {
+				await store.claim('k', info, t(0));
+				await store.release('k', t(1));
+				await store.markSent('k', 'SM1', t(2));
+				expect((await store.getClaim('k'))?.state).toBe('sent');
+				expect(await store.claim('k', info, t(3))).toBe(false);
+			});
+
+			it('refuses to release a sent claim, which would allow a second send', async () => {
+				await store.claim('k', info, t(0));
+				await store.markSent('k', 'SM1', t(1));
+				await expectDomainError(store.release('k', t(2)), 'claim_already_sent', 'key');
+				expect((await store.getClaim('k'))?.state).toBe('sent');
+			});
+
+			it('release is idempotent', async () => {
+				await store.claim('k', info, t(0));
+				await store.release('k', t(1));
+				await store.release('k', t(2));
+				expect(await store.getClaim('k')).toMatchObject({ state: 'released', updatedAt: t(1) });
+			});
+
+			it.each(['markSent', 'release'] as const)('%s on an unknown key throws claim_not_found', async (method) => {
+				const call = method === 'markSent' ? store.markSent('nope', 'SM1', t(0)) : store.release('nope', t(0));
+				await expectDomainError(call, 'claim_not_found', 'key');
+			});
+		});
+
+		describe('staleClaims (the crash window: claimed, never sent nor released)', () => {
+			it('lists only claims still claimed since before the cutoff, oldest first', async () => {
+				await store.claim('crashed-late', info, t(5));
+				await store.claim('crashed-early', info, t(0));
+				await store.claim('sent', info, t(0));
+				await store.markSent('sent', 'SM1', t(1));
+				await store.claim('released', info, t(0));
+				await store.release('released', t(1));
+				await store.claim('recent', info, t(20));
+				const stale = await store.staleClaims(t(10));
+				expect(stale.map((claim) => claim.key)).toEqual(['crashed-early', 'crashed-late']);
+				expect(stale[0]).toMatchObject({ state: 'claimed', journeyId: info.journeyId, claimedAt: t(0) });
+				expect(await store.staleClaims(t(0))).toEqual([]);
+			});
+
+			it('compares instants, not strings, whatever offset the caller wrote', async () => {
+				await store.claim('k', info, '2025-03-10T09:30:00-05:00'); // 14:30Z
+				expect(await store.staleClaims('2025-03-10T14:29:00Z')).toEqual([]);
+				expect((await store.staleClaims('2025-03-10T15:31:00+01:00')).map((c) => c.key)).toEqual(['k']);
+			});
+		});
+
+		describe('journal', () => {
+			const entry = (minutes: number, overrides: Partial<JournalEntry> = {}): JournalEntry => ({
+				at: t(minutes),
+				journeyId: 'visit:fhir:enc-1',
+				patientKey: 'fhir:pat-1',
+				type: 'touch.sent',
+				...overrides,
+			});
+
+			beforeEach(async () => {
+				// Appended out of order; one written with an offset.
+				await store.append(entry(30, { type: 'touch.held', stage: 2, channel: 'sms', code: 'outsideWindow' }));
+				await store.append(
+					entry(0, {
+						stage: 1,
+						channel: 'sms',
+						providerId: 'SM1',
+						templateId: 'care-summary-sms@1',
+						detail: { attempt: 1, fallback: false, orderId: 'ord-7', none: null },
+					}),
+				);
+				await store.append({ ...entry(0), at: '2025-03-10T10:10:00-04:00', type: 'event.received' }); // 14:10Z
+				await store.append(entry(20, { journeyId: 'visit:fhir:enc-2', patientKey: 'fhir:pat-2' }));
+				await store.append(entry(60 * 24, { type: 'followup.booked' }));
+			});
+
+			it('returns one journey in time order with every field intact', async () => {
+				const rows = await store.journal({ journeyId: 'visit:fhir:enc-1' });
+				expect(rows.map((row) => row.type)).toEqual(['touch.sent', 'event.received', 'touch.held', 'followup.booked']);
+				expect(rows[0]).toEqual(
+					entry(0, {
+						stage: 1,
+						channel: 'sms',
+						providerId: 'SM1',
+						templateId: 'care-summary-sms@1',
+						detail: { attempt: 1, fallback: false, orderId: 'ord-7', none: null },
+					}),
+				);
+				expect(rows[1].at).toBe('2025-03-10T10:10:00-04:00');
+				expect(rows[2]).toEqual(entry(30, { type: 'touch.held', stage: 2, channel: 'sms', code: 'outsideWindow' }));
+			});
+
+			it.each([
+				['patient', { patientKey: 'fhir:pat-2' }, [20]],
+				['type', { type: 'touch.sent' }, [0, 20]],
+				['type and patient', { type: 'touch.sent', patientKey: 'fhir:pat-1' }, [0]],
+				['from (inclusive)', { from: t(20) }, [20, 30, 1440]],
+				['to (exclusive)', { to: t(20) }, [0, 10]],
+				['range', { from: t(10), to: t(31) }, [10, 20, 30]],
+				['range written with offsets', { from: '2025-03-10T15:05:00+01:00', to: '2025-03-10T09:25:00-05:00' }, [10, 20]],
+				['a day', { from: '2025-03-11T00:00:00Z', to: '2025-03-12T00:00:00Z' }, [1440]],
+				['limit', { limit: 2 }, [0, 10]],
+				['nothing matching', { journeyId: 'visit:fhir:none' }, []],
+			])('filters by %s', async (_label, query, minutes) => {
+				const rows = await store.journal(query);
+				expect(rows.map((row) => (Date.parse(row.at) - Date.parse(t(0))) / 60_000)).toEqual(minutes);
+			});
+
+			it.each([
+				['from', { from: '2025-03-10' }],
+				['to', { to: 'yesterday' }],
+				['limit', { limit: 0 }],
+			])('rejects a bad %s', async (field, query) => {
+				await expectDomainError(store.journal(query), 'invalid_input', field);
+			});
+
+			it('accepts detail strings up to 200 characters', async () => {
+				await store.append(entry(90, { type: 'x.long', detail: { ref: 'r'.repeat(200) } }));
+				expect((await store.journal({ type: 'x.long' }))[0].detail).toEqual({ ref: 'r'.repeat(200) });
+			});
+
+			it.each([
+				['a detail string over 200 characters', { detail: { note: 'Your results show …'.padEnd(201, '.') } }, 'value_too_long', 'detail.note'],
+				['a long code', { code: 'c'.repeat(201) }, 'value_too_long', 'code'],
+				['a nested object', { detail: { nested: { a: 1 } as never } }, 'invalid_input', 'detail.nested'],
+				['an array', { detail: { list: [1, 2] as never } }, 'invalid_input', 'detail.list'],
+				['a non-finite number', { detail: { n: Number.NaN } }, 'invalid_input', 'detail.n'],
+				['too many keys', { detail: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) }, 'invalid_input', 'detail'],
+				['a time without offset', { at: '2025-03-10T14:00:00' }, 'invalid_input', 'at'],
+				['an empty type', { type: '' }, 'invalid_input', 'type'],
+			])('rejects %s, naming the field and not the value', async (_label, overrides, code, field) => {
+				const error = await expectDomainError(store.append(entry(90, { type: 'x.rejected', ...overrides })), code, field);
+				expect(error.message).not.toContain('Your results');
+				expect(await store.journal({ type: 'x.rejected' })).toEqual([]);
+			});
+		});
+
+		describe('opt-outs', () => {
+			it('matches the same number however it is written, and keeps channels apart', async () => {
+				await store.setOptOut({ channel: 'sms', address: '+1 (512) 555-0100', at: t(0), source: 'twilio:STOP' });
+				expect(
+					await store.optedOut('sms', ['+15125550100', '512-555-0100', '1 512 555 0100', '+15125550199']),
+				).toEqual(['+15125550100', '512-555-0100', '1 512 555 0100']);
+				expect(await store.optedOut('voice', ['+15125550100'])).toEqual([]);
+				expect(await store.optedOut('sms', [])).toEqual([]);
+			});
+
+			it('matches email case-insensitively', async () => {
+				await store.setOptOut({ channel: 'email', address: ' Pat.Doe@Example.COM ', at: t(0), source: 'unsubscribe' });
+				expect(await store.optedOut('email', ['pat.doe@example.com', 'other@example.com'])).toEqual([
+					'pat.doe@example.com',
+				]);
+			});
+
+			it('clears, and the latest time wins whatever the order of arrival', async () => {
+				await store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(0), source: 'twilio:STOP' });
+				await store.clearOptOut('sms', '+15125550100', t(10), 'twilio:START');
+				expect(await store.optedOut('sms', ['+15125550100'])).toEqual([]);
+				// A STOP processed late, but sent before the START: still opted in.
+				await store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(5), source: 'twilio:STOP' });
+				expect(await store.optedOut('sms', ['+15125550100'])).toEqual([]);
+				await store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(20), source: 'twilio:STOP' });
+				expect(await store.optedOut('sms', ['+15125550100'])).toEqual(['+15125550100']);
+			});
+
+			it('lets an opt-out win a tie with an opt-in at the same instant', async () => {
+				await store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(0), source: 'a' });
+				await store.clearOptOut('sms', '+15125550100', t(0), 'b');
+				expect(await store.optedOut('sms', ['+15125550100'])).toEqual(['+15125550100']);
+				await store.clearOptOut('sms', '+15125550101', t(0), 'b');
+				await store.setOptOut({ channel: 'sms', address: '+15125550101', at: t(0), source: 'a' });
+				expect(await store.optedOut('sms', ['+15125550101'])).toEqual(['+15125550101']);
+			});
+
+			it.each([
+				['sms', 'not a number'],
+				['sms', '12345'],
+				['email', 'no-at-sign'],
+			] as const)('rejects a %s address it cannot normalise, without echoing it', async (channel, address) => {
+				const error = await expectDomainError(store.optedOut(channel, [address]), 'invalid_input', 'address');
+				expect(error.message).not.toContain(address);
+			});
+		});
+
+		describe('touches', () => {
+			const touch = (journeyId: string, stage: number, localDate: string, minutes: number, patientKey = 'fhir:pat-1') => ({
+				journeyId,
+				stage,
+				localDate,
+				patientKey,
+				at: t(minutes),
+			});
+
+			beforeEach(async () => {
+				await store.recordTouch(touch('visit:fhir:enc-1', 1, '2025-03-10', 0));
+				await store.recordTouch(touch('visit:fhir:enc-1', 1, '2025-03-10', 1)); // the email of the same stage
+				await store.recordTouch(touch('recall:fhir:r-1', 1, '2025-03-10', 30));
+				await store.recordTouch(touch('visit:fhir:enc-1', 2, '2025-03-12', 60 * 48));
+				await store.recordTouch(touch('visit:fhir:enc-9', 1, '2025-03-10', 5, 'fhir:pat-2'));
+			});
+
+			it.each([
+				['fhir:pat-1', '2025-03-10', 2],
+				['fhir:pat-1', '2025-03-12', 1],
+				['fhir:pat-1', '2025-03-11', 0],
+				['fhir:pat-2', '2025-03-10', 1],
+				['fhir:nobody', '2025-03-10', 0],
+			])('counts distinct journey stages of %s on %s', async (patientKey, date, count) => {
+				expect(await store.touchesOn(patientKey, date)).toBe(count);
+			});
+
+			it('lists the touches of one journey in time order', async () => {
+				expect(await store.touchesOfJourney('visit:fhir:enc-1')).toEqual([
+					touch('visit:fhir:enc-1', 1, '2025-03-10', 0),
+					touch('visit:fhir:enc-1', 2, '2025-03-12', 60 * 48),
+				]);
+				expect(await store.touchesOfJourney('visit:fhir:none')).toEqual([]);
+			});
+
+			it('rejects a malformed local date', async () => {
+				await expectDomainError(
+					store.recordTouch(touch('visit:fhir:enc-1', 3, '03/10/2025', 0)),
+					'invalid_input',
+					'localDate',
+				);
+				await expectDomainError(store.touchesOn('fhir:pat-1', '2025-02-30'), 'invalid_input', 'localDate');
+			});
+		});
+
+		describe('prune', () => {
+			it('removes old journal rows, touches and finished claims; keeps open claims and opt-outs', async () => {
+				const old = -60 * 24 * 500;
+				await store.append({ at: t(old), journeyId: 'j-old', patientKey: 'p', type: 'touch.sent' });
+				await store.append({ at: t(0), journeyId: 'j-new', patientKey: 'p', type: 'touch.sent' });
+				await store.recordTouch({ journeyId: 'j-old', stage: 1, localDate: '2023-10-27', patientKey: 'p', at: t(old) });
+				await store.recordTouch({ journeyId: 'j-new', stage: 1, localDate: '2025-03-10', patientKey: 'p', at: t(0) });
+				for (const key of ['sent-old', 'released-old', 'claimed-old', 'sent-new']) {
+					await store.claim(key, info, key.endsWith('old') ? t(old) : t(0));
+				}
+				await store.markSent('sent-old', 'SM1', t(old + 1));
+				await store.release('released-old', t(old + 1));
+				await store.markSent('sent-new', 'SM2', t(1));
+				await store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(old), source: 'twilio:STOP' });
+
+				expect(await store.prune(t(-60 * 24 * 400))).toBe(4);
+
+				expect((await store.journal({})).map((row) => row.journeyId)).toEqual(['j-new']);
+				expect((await store.touchesOfJourney('j-old')).length).toBe(0);
+				expect((await store.touchesOfJourney('j-new')).length).toBe(1);
+				expect(await store.getClaim('sent-old')).toBeUndefined();
+				expect(await store.getClaim('released-old')).toBeUndefined();
+				expect((await store.getClaim('claimed-old'))?.state).toBe('claimed');
+				expect((await store.getClaim('sent-new'))?.state).toBe('sent');
+				expect(await store.optedOut('sms', ['+15125550100'])).toEqual(['+15125550100']);
+				// A pruned key can be claimed again: that is why retention must outlast every journey.
+				expect(await store.claim('sent-old', info, t(2))).toBe(true);
+				expect(await store.prune(t(-60 * 24 * 400))).toBe(0);
+			});
+		});
+
+		it('refuses calls after close', async () => {
+			await store.close();
+			await expectDomainError(store.claim('k', info, t(0)), 'store_closed');
+			await store.close();
+		});
+	});
+}
