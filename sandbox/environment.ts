@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { startAthenaServer } from './athenahealth-server';
+import type { AthenaSandbox } from './athenahealth-server';
 import { demoPatients, demoPractice } from './demo-patients';
+import { startDrChronoServer } from './drchrono-server';
+import type { DrChronoServer } from './drchrono-server';
 import { startFhirServer } from './fhir-server';
 import type { FhirServer } from './fhir-server';
 import { ensureFhirPatient } from './fhir-demo';
@@ -12,7 +16,8 @@ import type { SmtpSink } from './smtp-sink';
 import { startTwilioApi } from './twilio-api';
 import type { TwilioApiSandbox } from './twilio-api';
 
-export type SandboxEhr = 'fhir';
+export type SandboxEhr = 'fhir' | 'athenahealth' | 'drchrono';
+export const sandboxEhrs: SandboxEhr[] = ['fhir', 'athenahealth', 'drchrono'];
 
 export interface SandboxOptions {
 	/** Everything the sandbox writes (n8n user folder, journey store, logs) goes below it. */
@@ -21,7 +26,9 @@ export interface SandboxOptions {
 	n8nPort: number;
 	brokerPort: number;
 	/** 0 = any free port (tests); fixed ports for `npm start`. */
-	ports?: { fhir?: number; twilio?: number; smtp?: number };
+	ports?: { fhir?: number; athenahealth?: number; drchrono?: number; twilio?: number; smtp?: number };
+	/** The DrChrono doctor's zone (DrChrono's times are naive local times in it). */
+	drchronoZone?: string;
 	/** Overrides of the practice profile credential (window, caps…). */
 	profile?: Record<string, unknown>;
 	/** Start from an empty n8n database (tests); `npm start` keeps its data between runs. */
@@ -40,6 +47,8 @@ export interface Sandbox {
 	n8n: N8nProcess;
 	client: N8nClient;
 	fhir: FhirServer;
+	athena: AthenaSandbox;
+	drchrono: DrChronoServer;
 	twilio: TwilioApiSandbox;
 	smtp: SmtpSink;
 	webhookSecret: string;
@@ -71,7 +80,13 @@ const credentialsOfNode: Record<string, string[]> = {
 	patientMessage: ['journeyStoreApi', 'practiceProfileApi', 'postVisitTwilioApi', 'postVisitSmtpApi'],
 	ehrTask: ['ehr', 'journeyStoreApi', 'practiceProfileApi', 'postVisitTwilioApi', 'postVisitSmtpApi'],
 };
-const ehrCredential: Record<SandboxEhr, string> = { fhir: 'fhirR4Api' };
+const ehrCredential: Record<SandboxEhr, string> = { fhir: 'fhirR4Api', athenahealth: 'athenahealthApi', drchrono: 'drChronoOAuth2Api' };
+const athenaAccount = { practiceId: '195900', clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
+const drchronoToken = 'sandbox-drchrono-access-token';
+
+function webhookPathOf(ehr: SandboxEhr): string {
+	return `post-visit/${ehr}/visit-completed`;
+}
 
 /** A template made ready for this sandbox: EHR picked, unique webhook path, credentials assigned. */
 export function prepareTemplate(
@@ -127,6 +142,14 @@ export function practiceProfileData(overrides: Record<string, unknown> = {}): Re
 	};
 }
 
+/** The webhook secret the sandbox EHRs sign with; kept between `npm start` runs so registered EHRs keep working. */
+function sandboxWebhookSecret(options: SandboxOptions): string {
+	const secretFile = join(options.workDir, 'webhook-secret');
+	const secret = existsSync(secretFile) && !options.fresh ? readFileSync(secretFile, 'utf8') : randomBytes(24).toString('hex');
+	writeFileSync(secretFile, secret, { mode: 0o600 });
+	return secret;
+}
+
 /**
  * Starts the whole sandbox: a FHIR server with the demo practice, a Twilio-shaped API, an SMTP sink, and a
  * real n8n with the packed pack installed as a community package, credentials pointing at the sandbox and
@@ -142,14 +165,22 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 		rmSync(journeyStorePath, { force: true });
 	}
 	const fhir = await startFhirServer({ port: options.ports?.fhir ?? 0 });
+	const athena = await startAthenaServer({ ...athenaAccount, port: options.ports?.athenahealth ?? 0 });
+	const webhookSecret = sandboxWebhookSecret(options);
+	const drchrono = await startDrChronoServer({
+		port: options.ports?.drchrono ?? 0,
+		accessToken: drchronoToken,
+		zone: options.drchronoZone ?? demoPractice.zone,
+		webhook: { secret: webhookSecret, callbackUrl: `http://127.0.0.1:${options.n8nPort}/webhook/${webhookPathOf('drchrono')}` },
+	});
 	const twilio = await startTwilioApi({ ...twilioAccount, port: options.ports?.twilio ?? 0 });
 	const smtp = await startSmtpSink({ port: options.ports?.smtp ?? 0, disableStartTls: true });
 	for (const patient of demoPatients) await ensureFhirPatient(fhir, patient);
 	log(`FHIR ${fhir.url} · Twilio-shaped API ${twilio.url} · SMTP 127.0.0.1:${smtp.port}`);
 
-	const servers = [fhir, twilio, smtp];
+	const servers = [fhir, athena, drchrono, twilio, smtp];
 	try {
-		return await startN8nWithTemplates(options, { fhir, twilio, smtp, userFolder, journeyStorePath, log });
+		return await startN8nWithTemplates(options, { fhir, athena, drchrono, twilio, smtp, webhookSecret, userFolder, journeyStorePath, log });
 	} catch (error) {
 		await Promise.all(servers.map((server) => server.close()));
 		throw error;
@@ -158,9 +189,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
 async function startN8nWithTemplates(
 	options: SandboxOptions,
-	parts: { fhir: FhirServer; twilio: TwilioApiSandbox; smtp: SmtpSink; userFolder: string; journeyStorePath: string; log: (line: string) => void },
+	parts: {
+		fhir: FhirServer;
+		athena: AthenaSandbox;
+		drchrono: DrChronoServer;
+		twilio: TwilioApiSandbox;
+		smtp: SmtpSink;
+		webhookSecret: string;
+		userFolder: string;
+		journeyStorePath: string;
+		log: (line: string) => void;
+	},
 ): Promise<Sandbox> {
-	const { fhir, twilio, smtp, userFolder, journeyStorePath, log } = parts;
+	const { fhir, athena, drchrono, twilio, smtp, webhookSecret, userFolder, journeyStorePath, log } = parts;
 	installPack(userFolder, options.tarball);
 	const n8n = new N8nProcess({
 		userFolder,
@@ -178,12 +219,10 @@ async function startN8nWithTemplates(
 	await client.signIn();
 	log(`n8n ready at ${n8n.baseUrl}`);
 
-	const secretFile = join(options.workDir, 'webhook-secret');
-	const webhookSecret = existsSync(secretFile) && !options.fresh ? readFileSync(secretFile, 'utf8') : randomBytes(24).toString('hex');
-	require('node:fs').writeFileSync(secretFile, webhookSecret);
 	const credentialIds: Record<string, string> = {};
 	const credentialData: Record<string, Record<string, unknown>> = {
 		fhirR4Api: { baseUrl: fhir.url, authentication: 'none' },
+		athenahealthApi: { environment: 'custom', baseUrl: athena.url, clientId: athenaAccount.clientId, clientSecret: athenaAccount.clientSecret, practiceId: athenaAccount.practiceId },
 		ehrWebhookApi: { secret: webhookSecret, previousSecret: '', headerName: 'X-Webhook-Secret' },
 		journeyStoreApi: { backend: 'sqlite', sqlitePath: journeyStorePath, retentionDays: 400 },
 		practiceProfileApi: practiceProfileData(options.profile),
@@ -194,13 +233,26 @@ async function startN8nWithTemplates(
 	for (const [type, data] of Object.entries(credentialData)) {
 		credentialIds[type] = (await client.createCredential(`Sandbox ${type}`, type, data)).id;
 	}
+	// An OAuth2 credential normally gets its token from the consent screen; the sandbox hands it one directly.
+	credentialIds.drChronoOAuth2Api = (
+		await client.rest('POST', '/credentials', {
+			name: 'Sandbox drChronoOAuth2Api',
+			type: 'drChronoOAuth2Api',
+			data: {
+				baseUrl: drchrono.url,
+				clientId: 'sandbox-client',
+				clientSecret: 'sandbox-client-secret',
+				oauthTokenData: { access_token: drchronoToken, refresh_token: 'sandbox-refresh', token_type: 'Bearer', expires_in: 172800 },
+			},
+		})
+	).data.id;
 
 	const errorAlert = await client.createWorkflow(prepareTemplate(template('error-alert.json'), {
 		name: 'Post-Visit: Error Alert', ehr: 'fhir', webhookPath: '', credentialIds,
 	}));
 	const threeStage = {} as Record<SandboxEhr, SandboxWorkflow>;
-	for (const ehr of ['fhir'] as const) {
-		const webhookPath = `post-visit/${ehr}/visit-completed`;
+	for (const ehr of sandboxEhrs) {
+		const webhookPath = webhookPathOf(ehr);
 		const prepared = prepareTemplate(template('post-visit-three-stage.json'), {
 			name: `Post-Visit: Three-Stage Follow-Up (${ehr} sandbox)`, ehr, webhookPath, credentialIds, errorWorkflowId: errorAlert.id,
 		});
@@ -220,6 +272,8 @@ async function startN8nWithTemplates(
 		n8n,
 		client,
 		fhir,
+		athena,
+		drchrono,
 		twilio,
 		smtp,
 		webhookSecret,
@@ -234,7 +288,7 @@ async function startN8nWithTemplates(
 			await fetch(`${n8n.baseUrl}/webhook/${threeStage[ehr].webhookPath}`, { method: 'POST', body, headers }),
 		stop: async () => {
 			await n8n.stop();
-			await Promise.all([fhir.close(), twilio.close(), smtp.close()]);
+			await Promise.all([fhir.close(), athena.close(), drchrono.close(), twilio.close(), smtp.close()]);
 		},
 	};
 }

@@ -2,7 +2,9 @@ import { DateTime } from 'luxon';
 
 import type { Sandbox } from '../../sandbox/environment';
 import { demoPatients } from '../../sandbox/demo-patients';
-import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
+import { closeAthenaVisit, openAthenaVisit } from '../../sandbox/athena-demo';
+import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
+import { bookFhirFollowUp, closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { zoneWhereNowIsBetween } from '../helpers/fixtures';
 import { eventually, startE2eSandbox } from './harness';
 
@@ -13,7 +15,7 @@ const patient = (key: string) => demoPatients.find((p) => p.key === key)!;
 
 beforeAll(async () => {
 	// Stage 2 may follow stage 1 within minutes in these tests: allow it, as an ops lead could (the daily cap has its own tests).
-	sandbox = await startE2eSandbox('journey', 5702, { profile: { perPatientPerDay: 3 } });
+	sandbox = await startE2eSandbox('journey', 5702, { profile: { perPatientPerDay: 3 }, drchronoZone: zoneWhereNowIsBetween(9, 20) });
 }, 300_000);
 
 afterAll(async () => {
@@ -36,12 +38,16 @@ async function executionsOfThreeStage() {
 	return await sandbox.client.executions(sandbox.workflows.threeStage.fhir.id);
 }
 
-function smsTo(number: string) {
-	return sandbox.twilio.messages.filter((m) => m.to === number);
+function smsTo(number: string, since = 0) {
+	return sandbox.twilio.messages.filter((m) => m.to === number && m.receivedAt >= since);
 }
 
-function emailsTo(address: string) {
-	return sandbox.smtp.messages.filter((m) => m.to.includes(address));
+function emailsTo(address: string, since = 0) {
+	return sandbox.smtp.messages.filter((m) => m.to.includes(address) && m.receivedAt >= since);
+}
+
+async function executionsOf(workflowId: string) {
+	return await sandbox.client.executions(workflowId);
 }
 
 describe('the pack in a real n8n 2.41.1', () => {
@@ -88,5 +94,82 @@ describe('the pack in a real n8n 2.41.1', () => {
 		expect(emailsTo(john.email!)).toHaveLength(1);
 		const executions = await executionsOfThreeStage();
 		expect(executions.length).toBe(before + 2);
+	});
+
+	it('runs the same journey from a signed athenahealth check-out (X-Hub-Signature) with the imaging link', async () => {
+		const since = Date.now();
+		const ana = patient('ana');
+		const visit = openAthenaVisit(sandbox.athena, ana, zoneWhereNowIsBetween(9, 20));
+		const delivery = closeAthenaVisit(sandbox.athena, visit.appointmentId, sandbox.webhookSecret);
+		const response = await sandbox.deliver('athenahealth', delivery.body, delivery.headers);
+		expect(response.status).toBe(200);
+		const sms = await eventually('the athenahealth care summary SMS', () => smsTo(ana.mobile!, since)[0]);
+		expect(sms.body).toMatch(/https:\/\/riverside\.example\/imaging\?order=/);
+		await eventually('the athenahealth care summary email', () => emailsTo(ana.email!, since)[0]);
+		const forged = { ...delivery.headers, 'x-hub-signature': 'sha256=' + '0'.repeat(64) };
+		expect((await sandbox.deliver('athenahealth', delivery.body, forged)).status).toBe(401);
+	});
+
+	it('runs the same journey from a DrChrono APPOINTMENT_MODIFY webhook and answers its verification handshake', async () => {
+		const since = Date.now();
+		const leilani = patient('leilani');
+		const handshake = await fetch(`${sandbox.n8n.baseUrl}/webhook/${sandbox.workflows.threeStage.drchrono.webhookPath}?msg=abc123`);
+		expect(handshake.status).toBe(200);
+		expect(((await handshake.json()) as { secret_token: string }).secret_token).toMatch(/^[0-9a-f]{64}$/);
+		const visit = openDrChronoVisit(sandbox.drchrono, leilani);
+		const completed = await sandbox.drchrono.completeAppointment(visit.appointmentId);
+		expect(completed.deliveredStatus).toBe(200);
+		const email = await eventually('the DrChrono care summary email', () => emailsTo(leilani.email!, since)[0]);
+		expect(email.text).toContain('Leilani');
+	});
+
+	it('waits durably for stage 2 and stage 3, survives an n8n restart, re-checks booking, then reminds or escalates', async () => {
+		const since = Date.now();
+		const dueIn = { seconds: 75 };
+		const john = patient('john');
+		const leilani = patient('leilani');
+		const ana = patient('ana');
+		// John: stage 2 falls due in 75 s. Leilani: the same, but she books meanwhile. Ana: stage 3 falls due in 75 s.
+		const reminded = await closeVisit('john', DateTime.utc().minus({ hours: 48 }).plus(dueIn));
+		const booked = await closeVisit('leilani', DateTime.utc().minus({ hours: 48 }).plus(dueIn));
+		const escalated = await closeVisit('ana', DateTime.utc().minus({ days: 7 }).plus(dueIn));
+		for (const visit of [reminded, booked, escalated]) expect((await visit.deliver()).status).toBe(200);
+		await eventually('stage 1 for all three', () => (smsTo(john.mobile!, since).length && emailsTo(leilani.email!, since).length && smsTo(ana.mobile!, since).length >= 2 ? true : undefined));
+		await bookFhirFollowUp(sandbox.fhir, booked.patientId, DateTime.utc().plus({ days: 5 }).toISO() as string);
+
+		const workflowId = sandbox.workflows.threeStage.fhir.id;
+		// Earlier journeys wait 48 h; these three wait until about 75 s from now, in n8n's database.
+		const dueSoon = (execution: { status: string; waitTill: string | null }) =>
+			execution.status === 'waiting' && execution.waitTill !== null && Date.parse(execution.waitTill) < Date.now() + 5 * 60_000;
+		const waiting = await eventually('three executions stored as waiting', async () => {
+			const list = (await executionsOf(workflowId)).filter(dueSoon);
+			return list.length === 3 ? list : undefined;
+		});
+		for (const execution of waiting) expect(Date.parse(execution.waitTill)).toBeGreaterThan(Date.now());
+		const waitingIds = new Set(waiting.map((execution) => String(execution.id)));
+
+		await sandbox.n8n.restart();
+		await sandbox.client.signIn();
+
+		const reminder = await eventually('John\'s stage-2 reminder', () => smsTo(john.mobile!, since)[1], 240_000);
+		expect(reminder.body).toContain('Book your 2-week follow-up visit');
+		const coordinatorMail = await eventually(
+			'the coordinator notified of the stage-3 task',
+			() => emailsTo('maria.lopez@riverside.example', since)[0],
+			240_000,
+		);
+		expect(coordinatorMail.text).toMatch(/task/i);
+		const tasks = await sandbox.fhir.repo.searchResources({ resourceType: 'Task', filters: [{ code: 'patient', operator: 'eq' as never, value: `Patient/${escalated.patientId}` }] });
+		expect(tasks.length).toBe(1);
+		const finished = await eventually('the three resumed executions to finish', async () => {
+			const list = (await executionsOf(workflowId)).filter((e) => waitingIds.has(String(e.id)));
+			return list.filter((e) => e.status === 'success').length === 2 ? list : undefined;
+		}, 120_000);
+		// John's journey waits again (for day 7); Leilani's ended at Booking Check; Ana's ended with the task.
+		const johnsExecution = finished.find((e) => e.status !== 'success');
+		expect(johnsExecution?.status).toBe('waiting');
+		expect(Date.parse(johnsExecution!.waitTill)).toBeGreaterThan(Date.now() + 4 * 24 * 3600_000);
+		expect(emailsTo(leilani.email!, since)).toHaveLength(1);
+		expect(smsTo(john.mobile!, since)).toHaveLength(2);
 	});
 });
