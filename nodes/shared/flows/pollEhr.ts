@@ -25,7 +25,11 @@ export async function pollEhr(input: PollEhrInput): Promise<{ items: unknown[]; 
 	const now = DateTime.fromISO(input.now, { zone: 'utc' });
 	if (input.event === 'visitCompleted') {
 		if (input.manual) {
-			const result = await input.adapter.pollChanges({ since: now.minus({ days: 7 }).toISO() as string }, now.toJSDate());
+			// leaveUnprocessed: a test fetch must not consume athena's destructive feed (other EHRs ignore it).
+			const result = await input.adapter.pollChanges(
+				{ since: now.minus({ days: 7 }).toISO() as string, extra: { leaveUnprocessed: 'true' } },
+				now.toJSDate(),
+			);
 			return { items: result.events.slice(-1) };
 		}
 		if (!input.state?.cursor) {

@@ -104,6 +104,29 @@ describe('athenahealth pollChanges (destructive changed feed)', () => {
 		expect(third.events).toEqual([]);
 	});
 
+	it('recovers what a failed poll consumed: the next poll re-reads from the end of the last saved read', async () => {
+		harness = await startHarness();
+		harness.server.state.subscription.active = true;
+		seedVisit(harness.server);
+		const saved = await harness.adapter.pollChanges({ since }, harness.clock.now);
+		expect(saved.events).toEqual([]);
+
+		harness.server.checkOut('5001', minutes(10));
+		harness.clock.now = minutes(11);
+		// This poll reads (and so consumes) the check-out, then the execution dies before n8n saves anything.
+		const lost = await harness.adapter.pollChanges(saved.nextCursor, harness.clock.now);
+		expect(lost.events.map((event) => event.resourceId)).toEqual(['5001']);
+		expect(harness.server.state.changedFeed.filter((entry) => !entry.processedAt)).toHaveLength(0);
+
+		harness.clock.now = minutes(12);
+		const recovered = await harness.adapter.pollChanges(saved.nextCursor, harness.clock.now);
+		expect(recovered.events.map((event) => event.eventId)).toEqual(lost.events.map((event) => event.eventId));
+
+		harness.clock.now = minutes(13);
+		const quiet = await harness.adapter.pollChanges(recovered.nextCursor, harness.clock.now);
+		expect(quiet.events).toEqual([]);
+	});
+
 	it('gives a change the same event id in a re-read as in the poll that finally consumes it', async () => {
 		harness = await startHarness({}, { rereadIncludesUnprocessed: true });
 		harness.server.state.subscription.active = true;

@@ -558,6 +558,21 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 		return { status: 'open', checked };
 	}
 
+	async function rereadRecords(window: AthenaReadWindow): Promise<AthenaAppointment[]> {
+		const records: AthenaAppointment[] = [];
+		const qs = {
+			showprocessedstartdatetime: window.start,
+			showprocessedenddatetime: window.end,
+			// A server that also returns new changes in a re-read must not consume them here.
+			leaveunprocessed: 'true',
+		};
+		for (const departmentQs of perDepartment(qs)) {
+			const read = await readChanged(departmentQs);
+			if (read !== 'notSubscribed') records.push(...read);
+		}
+		return records;
+	}
+
 	return {
 		kind: 'athenahealth',
 
@@ -582,6 +597,9 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 		 *    cursor records the window this read consumed (extra.lastReadStart/lastReadEnd, Eastern, as athena wants
 		 *    them); `rereadProcessed(window)` fetches those changes again with showprocessedstartdatetime/
 		 *    showprocessedenddatetime (athena keeps processed messages for a short time only, so do it promptly).
+		 *    Each poll does that itself before its own read: it re-reads what was processed between the end of the
+		 *    last successful read (the cursor n8n saved) and now. Normally that is nothing; after a poll that read
+		 *    the feed and then failed before n8n saved its output, it is exactly what that poll consumed.
 		 * 3. Re-reading is safe: event ids are built from appointment id + status + lastmodified, so a re-read
 		 *    yields the same ids, and the journey store's claims turn repeats into visible duplicates, not messages.
 		 * cursor.extra.leaveUnprocessed = "true" reads without consuming (athena's leaveunprocessed; for tests and
@@ -593,6 +611,8 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 			const leaveUnprocessed = cursor.extra?.leaveUnprocessed === 'true';
 			const windowStart = easternDateTime(nowTime.minus({ minutes: margin }));
 			const records: AthenaAppointment[] = [];
+			const lost = lastReadWindow(cursor);
+			if (lost && !leaveUnprocessed) records.push(...(await rereadRecords({ start: lost.end, end: easternDateTime(nowTime) })));
 			let subscriptionRequestedAt: string | undefined;
 			for (const qs of perDepartment(leaveUnprocessed ? { leaveunprocessed: 'true' } : {})) {
 				let read = await readChanged(qs);
@@ -624,18 +644,7 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 		},
 
 		async rereadProcessed(window) {
-			const records: AthenaAppointment[] = [];
-			const qs = {
-				showprocessedstartdatetime: window.start,
-				showprocessedenddatetime: window.end,
-				// A server that also returns new changes in a re-read must not consume them here.
-				leaveunprocessed: 'true',
-			};
-			for (const departmentQs of perDepartment(qs)) {
-				const read = await readChanged(departmentQs);
-				if (read !== 'notSubscribed') records.push(...read);
-			}
-			return eventsOf(records);
+			return eventsOf(await rereadRecords(window));
 		},
 
 		async findFollowUp(visit, query) {
