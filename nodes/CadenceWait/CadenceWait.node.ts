@@ -81,27 +81,30 @@ export class CadenceWait implements INodeType {
 		const profile = await practiceProfileFor(this);
 		const now = nowIso();
 		const anchor = this.getNodeParameter('anchor', 0) as WaitAnchor;
-		const plans = await withJourneyStore(this, async (store) => {
-			const planned = [];
+		const sendTimes: number[] = [];
+		const output: INodeExecutionData[] = [];
+		await withJourneyStore(this, async (store) => {
 			for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 				try {
 					const journey = readJourneyItem(items[itemIndex].json);
 					const amount = anchor === 'nextAllowed' ? 0 : (this.getNodeParameter('amount', itemIndex) as number);
 					const unit = anchor === 'nextAllowed' ? 'minutes' : (this.getNodeParameter('unit', itemIndex) as 'minutes' | 'hours' | 'days');
-					planned.push(await planJourneyWait({ ...journey, anchor, amount, unit, policy: profile.sendPolicy, now, store }));
+					const plan = await planJourneyWait({ ...journey, anchor, amount, unit, policy: profile.sendPolicy, now, store });
+					sendTimes.push(Date.parse(plan.sendAt));
+					output.push({ json: items[itemIndex].json, pairedItem: { item: itemIndex } });
 				} catch (error) {
-					throw toNodeError(this.getNode(), error, itemIndex);
+					const nodeError = toNodeError(this.getNode(), error, itemIndex);
+					if (!this.continueOnFail()) throw nodeError;
+					output.push({ json: { ...items[itemIndex].json, error: nodeError.message }, pairedItem: { item: itemIndex } });
 				}
 			}
-			return planned;
 		});
-		const passThrough = items.map((item, itemIndex) => ({ json: item.json, pairedItem: { item: itemIndex } }));
-		const latest = Math.max(Date.parse(now), ...plans.map((plan) => Date.parse(plan.sendAt)));
+		const latest = Math.max(Date.parse(now), ...sendTimes);
 		if (latest > Date.parse(now)) {
 			// Durable: n8n stores the execution as waiting and resumes it; the node is not re-run on resume
 			// and its input is passed on, so nothing downstream depends on what this node adds.
 			await this.putExecutionToWait(new Date(latest));
 		}
-		return [passThrough];
+		return [output];
 	}
 }

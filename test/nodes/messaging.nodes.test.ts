@@ -163,6 +163,27 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		expect(twilio.messages).toHaveLength(0);
 	});
 
+	it('places a stage-3 voice message (TwiML Say in the patient\'s language) when the practice chose voice, landlines included', async () => {
+		const dir = tempDir();
+		const event = visitEvent({ zone: zoneWhereNowIsBetween(9, 20) });
+		event.patient.phones = [{ number: '+15125550177', kind: 'landline' }];
+		event.patient.language = 'es';
+		const stage3 = withItems([event as unknown as IDataObject]);
+		stage3.nodes = stage3.nodes.map((node) =>
+			node.name === 'Route' ? { ...node, parameters: { stage: 3, allowVoice: true } } : node.name === 'Send' ? { ...node, parameters: { stage: 3 } } : node,
+		);
+		const result = await runWorkflow(stage3, { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
+		expect(result.error('Send')).toBeUndefined();
+		const sent = result.output('Send', 0);
+		expect((sent[0].delivery as { results: Array<{ channel: string; status: string }> }).results).toEqual([
+			expect.objectContaining({ channel: 'voice', status: 'sent' }),
+		]);
+		expect(twilio.calls).toHaveLength(1);
+		expect(twilio.calls[0].to).toBe('+15125550177');
+		expect(twilio.calls[0].twiml).toMatch(/<Say[^>]*language="es-MX"/);
+		expect(twilio.messages).toHaveLength(0);
+	});
+
 	it('refuses an item that is not a journey with an error naming the field, and every output item is paired', async () => {
 		const dir = tempDir();
 		const result = await runWorkflow(withItems([{ hello: 'world' }]), { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
