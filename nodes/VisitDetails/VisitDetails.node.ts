@@ -64,6 +64,7 @@ export class VisitDetails implements INodeType {
 				if (outcome.outcome === 'alreadyStarted') skipped.journeyId = outcome.journeyId;
 				return [{ output: 1, json: skipped }];
 			}),
+			{ prune: true },
 		);
 	}
 }

@@ -96,6 +96,25 @@ describe('the pack in a real n8n 2.41.1', () => {
 		expect(executions.length).toBe(before + 2);
 	});
 
+	it('tells the practice manager through the error workflow when the EHR keeps failing, and keeps the event retryable', async () => {
+		const since = Date.now();
+		const visit = await closeVisit('ray', DateTime.utc().minus({ minutes: 3 }));
+		// Visit Details tries the EHR four times (capped backoff) before it gives up.
+		sandbox.fhir.injectFaults(...Array.from({ length: 4 }, () => ({ status: 503 as const })));
+		expect((await visit.deliver()).status).toBe(200);
+		const alert = await eventually('the error-workflow email', () => emailsTo('practice-manager@example-practice.test', since)[0], 120_000);
+		expect(alert.subject).toContain('Post-Visit: Three-Stage Follow-Up (fhir sandbox)');
+		expect(alert.text).toContain('Visit Details');
+		expect(alert.text).not.toMatch(/Ray|Patel/);
+		// The event claim was released, so the EHR's redelivery is processed rather than dropped as a duplicate.
+		expect((await visit.deliver()).status).toBe(200);
+		const executions = await eventually('the redelivery to pass Visit Details', async () => {
+			const list = await executionsOfThreeStage();
+			return list.find((e) => e.status !== 'error' && Date.parse(e.startedAt) >= since && e.data?.resultData?.runData?.['Route Care Summary']) ?? undefined;
+		});
+		expect(executions).toBeDefined();
+	});
+
 	it('runs the same journey from a signed athenahealth check-out (X-Hub-Signature) with the imaging link', async () => {
 		const since = Date.now();
 		const ana = patient('ana');

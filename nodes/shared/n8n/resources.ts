@@ -1,7 +1,9 @@
 import type { IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
 
 import type { PracticeProfile } from '../core/practice';
+import { DEFAULT_RETENTION_DAYS, pruneCutoff } from '../store';
 import type { JourneyStore } from '../store/types';
+import { nowIso } from './clock';
 import { practiceProfileFromCredential } from './profile';
 import { openStoreFrom } from './store';
 
@@ -11,11 +13,22 @@ export async function practiceProfileFor(context: CredentialContext): Promise<Pr
 	return practiceProfileFromCredential(await context.getCredentials('practiceProfileApi'));
 }
 
-/** Runs `work` with the practice's journey store open, and closes it after (Postgres pools stay cached). */
-export async function withJourneyStore<T>(context: CredentialContext, work: (store: JourneyStore) => Promise<T>): Promise<T> {
-	const store = await openStoreFrom(await context.getCredentials('journeyStoreApi'));
+/**
+ * Runs `work` with the practice's journey store open, and closes it after (Postgres pools stay cached).
+ * With `prune`, rows older than the credential's retention are deleted afterwards (one indexed delete; Visit
+ * Details asks for it, so the store is kept trim as journeys start).
+ */
+export async function withJourneyStore<T>(
+	context: CredentialContext,
+	work: (store: JourneyStore) => Promise<T>,
+	options: { prune?: boolean } = {},
+): Promise<T> {
+	const credential = await context.getCredentials('journeyStoreApi');
+	const store = await openStoreFrom(credential);
 	try {
-		return await work(store);
+		const result = await work(store);
+		if (options.prune) await store.prune(pruneCutoff(nowIso(), Number(credential.retentionDays ?? DEFAULT_RETENTION_DAYS)));
+		return result;
 	} finally {
 		await store.close();
 	}
