@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
 
 import type { PracticeProfile } from '../core/practice';
+import { reportStaleClaims } from '../flows/reportStaleClaims';
 import { DEFAULT_RETENTION_DAYS, pruneCutoff } from '../store';
 import type { JourneyStore } from '../store/types';
 import { nowIso } from './clock';
@@ -15,8 +16,8 @@ export async function practiceProfileFor(context: CredentialContext): Promise<Pr
 
 /**
  * Runs `work` with the practice's journey store open, and closes it after (Postgres pools stay cached).
- * With `prune`, rows older than the credential's retention are deleted afterwards (one indexed delete; Visit
- * Details asks for it, so the store is kept trim as journeys start).
+ * With `prune` (Visit Details asks for it, so this runs as journeys start): claims left open by a crash are
+ * reported in the journal as unknown, and rows older than the credential's retention are deleted.
  */
 export async function withJourneyStore<T>(
 	context: CredentialContext,
@@ -27,7 +28,10 @@ export async function withJourneyStore<T>(
 	const store = await openStoreFrom(credential);
 	try {
 		const result = await work(store);
-		if (options.prune) await store.prune(pruneCutoff(nowIso(), Number(credential.retentionDays ?? DEFAULT_RETENTION_DAYS)));
+		if (options.prune) {
+			await reportStaleClaims(store, nowIso());
+			await store.prune(pruneCutoff(nowIso(), Number(credential.retentionDays ?? DEFAULT_RETENTION_DAYS)));
+		}
 		return result;
 	} finally {
 		await store.close();
