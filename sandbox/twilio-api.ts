@@ -281,6 +281,24 @@ export async function startTwilioApi(options: TwilioApiOptions): Promise<TwilioA
 			response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
 			response.end(JSON.stringify(body));
 		};
+		/** Answers a send to `to` as Twilio would for an invalid number or an injected fault; false when it should go through. */
+		const answeredWithFault = (to: string): boolean => {
+			if (!e164.test(to)) {
+				send(400, faultError('invalidNumber', to));
+				return true;
+			}
+			const fault = faultFor(to);
+			if (fault === 'hang') {
+				log.status = 'hung';
+				return true;
+			}
+			if (fault) {
+				const error = faultError(fault, to);
+				send(error.status, error);
+				return true;
+			}
+			return false;
+		};
 		const path = new URL(request.url ?? '/', 'http://sandbox').pathname;
 		const route = new RegExp(`^/${apiVersion}/Accounts/([^/]+?)(?:/(Messages|Calls)(?:/([^/]+?))?)?\\.json$`).exec(path);
 		if (!route) return send(404, twilioError(404, 20404, `The requested resource ${path} was not found`));
@@ -324,16 +342,7 @@ export async function startTwilioApi(options: TwilioApiOptions): Promise<TwilioA
 			if (body.length > 1600) {
 				return send(400, twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.'));
 			}
-			if (!e164.test(to)) return send(400, faultError('invalidNumber', to));
-			const fault = faultFor(to);
-			if (fault === 'hang') {
-				log.status = 'hung';
-				return;
-			}
-			if (fault) {
-				const error = faultError(fault, to);
-				return send(error.status, error);
-			}
+			if (answeredWithFault(to)) return;
 			const receivedAt = Date.now();
 			const message: SandboxMessage = {
 				sid: sid('SM'),
@@ -358,16 +367,7 @@ export async function startTwilioApi(options: TwilioApiOptions): Promise<TwilioA
 		if (!to) return send(400, twilioError(400, 21201, "No 'To' number is specified"));
 		if (!from) return send(400, twilioError(400, 21213, "No 'From' number is specified"));
 		if (!twiml && !url) return send(400, twilioError(400, 21205, 'Url parameter is required.'));
-		if (!e164.test(to)) return send(400, faultError('invalidNumber', to));
-		const fault = faultFor(to);
-		if (fault === 'hang') {
-			log.status = 'hung';
-			return;
-		}
-		if (fault) {
-			const error = faultError(fault, to);
-			return send(error.status, error);
-		}
+		if (answeredWithFault(to)) return;
 		const receivedAt = Date.now();
 		const call: SandboxCall = {
 			sid: sid('CA'),
