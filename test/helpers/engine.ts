@@ -4,6 +4,7 @@ import type {
 	ICredentialDataDecryptedObject,
 	ICredentials,
 	ICredentialType,
+	ExecutionError,
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestHelper,
@@ -131,7 +132,10 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		this.data[type] = data;
 	}
 
-	async updateCredentialsOauthTokenData(): Promise<void> {}
+	/** As n8n's CredentialsHelper: a refreshed OAuth2 token is saved with the credential, so later requests use it. */
+	async updateCredentialsOauthTokenData(_nodeCredentials: unknown, type: string, data: ICredentialDataDecryptedObject): Promise<void> {
+		this.data[type] = { ...this.data[type], oauthTokenData: data.oauthTokenData };
+	}
 
 	getCredentialsProperties(type: string): INodeProperties[] {
 		return this.types[type]?.properties ?? [];
@@ -145,24 +149,44 @@ export interface WorkflowFixture {
 
 export interface RunResult {
 	run: IRun;
+	/** The execution's status as n8n would store it: success, error, or waiting (a node called putExecutionToWait). */
+	status: IRun['status'];
+	/** When a waiting execution resumes (n8n's waitTill); undefined unless status is waiting. */
+	waitTill?: Date;
+	/** Items (JSON and pairedItem) on one output of a node's last run. */
+	items(nodeName: string, outputIndex?: number): INodeExecutionData[];
 	/** Items on each output of a node's last run: output index → JSON. */
 	output(nodeName: string, outputIndex?: number): IDataObject[];
 	error(nodeName: string): { message: string; description?: string | null } | undefined;
+	/**
+	 * The error of a node's last run as n8n-core records it: a plain copy of the thrown error's own fields
+	 * (`name` NodeOperationError/NodeApiError, description, context.itemIndex, httpCode…), not the instance.
+	 */
+	nodeError(nodeName: string): ExecutionError | undefined;
+}
+
+export interface EngineOptions {
+	nodeTypes: Record<string, INodeType>;
+	credentials?: Record<string, ICredentialDataDecryptedObject>;
+	credentialTypes?: Record<string, ICredentialType>;
+	staticData?: IDataObject;
+}
+
+/** The parts of an in-process n8n a node context is built from (see createEngine). */
+export interface Engine {
+	workflow: Workflow;
+	additionalData: IWorkflowExecuteAdditionalData;
+	credentialsHelper: TestCredentialsHelper;
+	/** The workflow's node of that name (parameters completed with their defaults, as n8n does). */
+	node(name: string): INode;
 }
 
 /**
- * Runs a workflow in-process through n8n-core's WorkflowExecute, the engine n8n itself runs, with the pack's
- * node classes and the test's credentials. Starts at the node named `Fixture` (a FixtureTrigger).
+ * The workflow and the additional data n8n-core's execution contexts (WorkflowExecute, HookContext, PollContext,
+ * WebhookContext) run with: the pack's node classes under `n8n-nodes-post-visit.<name>`, every test credential set
+ * on every node, and the credential classes' own authenticate/preAuthentication.
  */
-export async function runWorkflow(
-	fixture: WorkflowFixture,
-	options: {
-		nodeTypes: Record<string, INodeType>;
-		credentials?: Record<string, ICredentialDataDecryptedObject>;
-		credentialTypes?: Record<string, ICredentialType>;
-		staticData?: IDataObject;
-	},
-): Promise<RunResult> {
+export function createEngine(fixture: WorkflowFixture, options: EngineOptions): Engine {
 	const types: Record<string, INodeType | IVersionedNodeType> = { 'test.fixture': new FixtureTrigger() };
 	for (const [name, type] of Object.entries(options.nodeTypes)) types[`n8n-nodes-post-visit.${name}`] = type;
 	const nodeTypes: INodeTypes = {
@@ -189,10 +213,11 @@ export async function runWorkflow(
 	};
 	const workflow = new Workflow({ ...workflowData, nodeTypes });
 	const hooks = new ExecutionLifecycleHooks('manual', 'exec-test', { ...workflowData, isArchived: false, createdAt: new Date(), updatedAt: new Date() } as never);
+	const credentialsHelper = new TestCredentialsHelper({ ...options.credentials }, options.credentialTypes ?? {});
 	const additionalData = {
 		hooks,
 		executionId: 'exec-test',
-		credentialsHelper: new TestCredentialsHelper({ ...options.credentials }, options.credentialTypes ?? {}),
+		credentialsHelper,
 		restApiUrl: 'http://127.0.0.1/rest',
 		instanceBaseUrl: 'http://127.0.0.1/',
 		webhookBaseUrl: 'http://127.0.0.1/webhook',
@@ -215,15 +240,38 @@ export async function runWorkflow(
 			throw new Error('code tasks are not used');
 		},
 	} as unknown as IWorkflowExecuteAdditionalData;
+	return {
+		workflow,
+		additionalData,
+		credentialsHelper,
+		node: (name) => {
+			const node = workflow.getNode(name);
+			if (!node) throw new Error(`no node "${name}" in the test workflow`);
+			return node;
+		},
+	};
+}
+
+/**
+ * Runs a workflow in-process through n8n-core's WorkflowExecute, the engine n8n itself runs, with the pack's
+ * node classes and the test's credentials. Starts at the node named `Fixture`: a FixtureTrigger, or a pack trigger
+ * run the way the editor runs it (a poll trigger polls once in manual mode).
+ */
+export async function runWorkflow(fixture: WorkflowFixture, options: EngineOptions): Promise<RunResult> {
+	const { workflow, additionalData } = createEngine(fixture, options);
 	const run = await new WorkflowExecute(additionalData, 'manual').run({ workflow, startNode: workflow.getNode('Fixture')! });
 	const runData = run.data.resultData.runData;
+	const items = (nodeName: string, outputIndex = 0) => runData[nodeName]?.at(-1)?.data?.main?.[outputIndex] ?? [];
 	return {
 		run,
-		output: (nodeName, outputIndex = 0) =>
-			(runData[nodeName]?.at(-1)?.data?.main?.[outputIndex] ?? []).map((item) => item.json),
+		status: run.status,
+		waitTill: run.waitTill ?? undefined,
+		items,
+		output: (nodeName, outputIndex = 0) => items(nodeName, outputIndex).map((item) => item.json),
 		error: (nodeName) => {
 			const error = runData[nodeName]?.at(-1)?.error;
 			return error ? { message: error.message, description: error.description } : undefined;
 		},
+		nodeError: (nodeName) => runData[nodeName]?.at(-1)?.error,
 	};
 }

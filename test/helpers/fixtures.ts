@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DateTime } from 'luxon';
+import type { ICredentialDataDecryptedObject, ICredentialType } from 'n8n-workflow';
 
+import { AthenahealthApi } from '../../credentials/AthenahealthApi.credentials';
+import { DrChronoOAuth2Api } from '../../credentials/DrChronoOAuth2Api.credentials';
+import { EhrWebhookApi } from '../../credentials/EhrWebhookApi.credentials';
+import { FhirR4Api } from '../../credentials/FhirR4Api.credentials';
+import { JourneyStoreApi } from '../../credentials/JourneyStoreApi.credentials';
+import { PostVisitSmtpApi } from '../../credentials/PostVisitSmtpApi.credentials';
+import { PostVisitTwilioApi } from '../../credentials/PostVisitTwilioApi.credentials';
+import { PracticeProfileApi } from '../../credentials/PracticeProfileApi.credentials';
 import type { VisitEvent } from '../../nodes/shared/core/schemas';
 
 /**
@@ -78,5 +87,65 @@ export function practiceProfileCredential(overrides: Record<string, unknown> = {
 			{ key: 'care-coordinator', name: 'Maria Lopez', ehrUserId: 'Practitioner/staff-1', email: 'maria@example.test', notifyBy: 'email' },
 		]),
 		...overrides,
+	};
+}
+
+/** Every credential class of the pack, by name, so the engine applies their authenticate/preAuthentication. */
+export function packCredentialTypes(): Record<string, ICredentialType> {
+	const instances: ICredentialType[] = [
+		new AthenahealthApi(),
+		new DrChronoOAuth2Api(),
+		new EhrWebhookApi(),
+		new FhirR4Api(),
+		new JourneyStoreApi(),
+		new PostVisitSmtpApi(),
+		new PostVisitTwilioApi(),
+		new PracticeProfileApi(),
+	];
+	return Object.fromEntries(instances.map((type) => [type.name, type]));
+}
+
+export function journeyStoreCredential(sqlitePath: string): ICredentialDataDecryptedObject {
+	return { backend: 'sqlite', sqlitePath };
+}
+
+/** A FHIR R4 credential for the local FHIR server (no auth unless the server asks for a bearer token). */
+export function fhirCredential(server: { url: string }, bearerToken?: string): ICredentialDataDecryptedObject {
+	return bearerToken
+		? { baseUrl: server.url, authentication: 'bearer', bearerToken, accessToken: '' }
+		: { baseUrl: server.url, authentication: 'none', accessToken: '' };
+}
+
+/** An athenahealth credential for the local athena server: the token comes from the credential's preAuthentication. */
+export function athenaCredential(
+	server: { url: string; practiceId: string },
+	client: { clientId: string; clientSecret: string },
+): ICredentialDataDecryptedObject {
+	return {
+		environment: 'custom',
+		baseUrl: server.url,
+		clientId: client.clientId,
+		clientSecret: client.clientSecret,
+		practiceId: server.practiceId,
+		scope: 'athena/service/Athenanet.MDP.*',
+		accessToken: '',
+	};
+}
+
+/**
+ * A connected DrChrono OAuth2 credential for the local DrChrono server, as n8n stores it after the OAuth dance:
+ * n8n-core's requestOAuth2 signs requests with `oauthTokenData.access_token` (the server accepts `accessToken`).
+ */
+export function drChronoCredential(server: { url: string }, accessToken: string): ICredentialDataDecryptedObject {
+	return {
+		baseUrl: server.url,
+		grantType: 'authorizationCode',
+		authUrl: `${server.url}/o/authorize/`,
+		accessTokenUrl: `${server.url}/o/token/`,
+		clientId: 'sandbox-client-id',
+		clientSecret: 'sandbox-client-secret',
+		scope: 'user:read calendar:read clinical:read patients:read labs:read tasks:read tasks:write',
+		authentication: 'body',
+		oauthTokenData: { access_token: accessToken, refresh_token: 'sandbox-refresh', token_type: 'Bearer', expires_in: 172800 },
 	};
 }

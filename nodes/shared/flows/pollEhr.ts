@@ -33,8 +33,10 @@ export async function pollEhr(input: PollEhrInput): Promise<{ items: unknown[]; 
 			return { items: result.events.slice(-1) };
 		}
 		if (!input.state?.cursor) {
-			// First activation: start from now, so turning the pack on does not message every past visit.
-			return { items: [], state: { ...input.state, cursor: { since: input.now } } };
+			// First activation: start from now, so turning the pack on does not message every past visit. The first
+			// read is made and dropped, so a feed that queues changes (athena) starts empty too.
+			const first = await input.adapter.pollChanges({ since: input.now }, now.toJSDate());
+			return { items: [], state: { ...input.state, cursor: first.nextCursor } };
 		}
 		const result = await input.adapter.pollChanges(input.state.cursor, now.toJSDate());
 		return { items: result.events, state: { ...input.state, cursor: result.nextCursor } };

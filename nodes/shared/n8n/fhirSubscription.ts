@@ -48,9 +48,17 @@ export const fhirSubscriptionLifecycle = {
 			endpoint: this.getNodeWebhookUrl('default') as string,
 			headerLine: secretHeaderLine(String(secret.headerName || 'X-Webhook-Secret'), String(secret.secret)),
 		});
-		const response = await (await fhirClient(this))({ method: 'POST', url: '/Subscription', body, headers: { 'Content-Type': 'application/fhir+json' } });
+		const staticData = this.getWorkflowStaticData('node');
+		const client = await fhirClient(this);
+		if (typeof staticData.subscriptionId === 'string') {
+			// checkExists found ours stale (another endpoint, or turned off): replace it, or it keeps posting to the old URL.
+			const stale = await client({ method: 'DELETE', url: `/Subscription/${staticData.subscriptionId}` });
+			if (stale.status >= 400 && stale.status !== 404 && stale.status !== 410) throw refused(this, 'replace', stale.status);
+			delete staticData.subscriptionId;
+		}
+		const response = await client({ method: 'POST', url: '/Subscription', body, headers: { 'Content-Type': 'application/fhir+json' } });
 		if (response.status >= 400) throw refused(this, 'create', response.status);
-		this.getWorkflowStaticData('node').subscriptionId = (response.body as { id: string }).id;
+		staticData.subscriptionId = (response.body as { id: string }).id;
 		return true;
 	},
 

@@ -475,15 +475,18 @@ export function createFhirAdapter(config: FhirAdapterConfig): EhrAdapter {
 	async function findFollowUp(visit: VisitEvent, query: FollowUpQuery): Promise<FollowUpStatus> {
 		const checked: string[] = [];
 		const type = visit.visitType === 'encounter' ? 'Encounter' : 'Appointment';
-		const own =
-			type === 'Encounter'
-				? await client.readIfExists('Encounter', visit.visitId, encounterSchema)
-				: await client.readIfExists('Appointment', visit.visitId, appointmentSchema);
-		if (!own) return { status: 'visitCancelled', detail: `${type}/${visit.visitId} no longer exists` };
-		if (cancelledVisitStatuses.has(own.status)) {
-			return { status: 'visitCancelled', detail: `${type}/${visit.visitId} is now ${own.status}` };
+		// A recall has no visit of its own (its visitId is the recall's ServiceRequest id): nothing to re-read.
+		if (query.checkVisitStatus !== false) {
+			const own =
+				type === 'Encounter'
+					? await client.readIfExists('Encounter', visit.visitId, encounterSchema)
+					: await client.readIfExists('Appointment', visit.visitId, appointmentSchema);
+			if (!own) return { status: 'visitCancelled', detail: `${type}/${visit.visitId} no longer exists` };
+			if (cancelledVisitStatuses.has(own.status)) {
+				return { status: 'visitCancelled', detail: `${type}/${visit.visitId} is now ${own.status}` };
+			}
+			checked.push(`${type}/${visit.visitId} is ${own.status}`);
 		}
-		checked.push(`${type}/${visit.visitId} is ${own.status}`);
 
 		const visitDayStart = DateTime.fromISO(visit.visitDate, { zone: visit.zone }).startOf('day').toMillis();
 		const wanted = new Set(query.appointmentTypes ?? []);
