@@ -11,6 +11,7 @@ import type {
 	IHttpRequestOptions,
 	INode,
 	INodeExecutionData,
+	INodeParameters,
 	INodeProperties,
 	INodeType,
 	INodeTypes,
@@ -145,6 +146,17 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 export interface WorkflowFixture {
 	nodes: Array<Omit<INode, 'id' | 'typeVersion' | 'position'> & Partial<Pick<INode, 'id' | 'typeVersion' | 'position'>>>;
 	connections: Workflow['connectionsBySourceNode'];
+}
+
+/** A workflow in which a fixture node hands these items to one node of the pack. */
+export function single(name: string, type: string, parameters: INodeParameters, items: unknown[], node: IDataObject = {}) {
+	return {
+		nodes: [
+			{ name: 'Fixture', type: 'test.fixture', parameters: { items: JSON.stringify(items) } },
+			{ name, type: `n8n-nodes-post-visit.${type}`, parameters, ...node },
+		],
+		connections: { Fixture: { main: [[{ node: name, type: 'main' as const, index: 0 }]] } },
+	};
 }
 
 export interface RunResult {

@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-
 import { DomainError } from '../../nodes/shared/core/errors';
 import { verifySmtp } from '../../nodes/shared/messaging/credentialTests';
 import {
@@ -10,6 +8,7 @@ import {
 } from '../../nodes/shared/messaging/email';
 import type { SendOutcome } from '../../nodes/shared/messaging/outcome';
 import { parseMessage, startSmtpSink, type SmtpSink } from '../../sandbox/smtp-sink';
+import { closedPort } from '../helpers/net';
 
 const user = 'practice-mailer';
 const password = 'sink-password-0001';
@@ -63,14 +62,6 @@ function expectNoPhi(outcome: SendOutcome): void {
 	for (const fragment of [patientEmail, bouncing, deferred, silent, 'patients.example.org', 'Ana', password]) {
 		expect(json).not.toContain(fragment);
 	}
-}
-
-async function closedPort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
 }
 
 describe('sendEmail through real nodemailer into the smtp-sink', () => {

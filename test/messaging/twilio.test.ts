@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-
 import { DomainError } from '../../nodes/shared/core/errors';
 import type { SendOutcome } from '../../nodes/shared/messaging/outcome';
 import {
@@ -11,6 +9,7 @@ import {
 	type TwilioSenderConfig,
 } from '../../nodes/shared/messaging/sms';
 import { segmentCount, startTwilioApi, type TwilioApiSandbox, type TwilioFault } from '../../sandbox/twilio-api';
+import { closedPort } from '../helpers/net';
 
 const accountSid = 'AC0123456789abcdef0123456789abcdef';
 const authToken = 'sandbox-auth-token-0001';
@@ -44,14 +43,6 @@ function expectNoPhi(outcome: SendOutcome): void {
 	expect(json).not.toContain(patientNumber.slice(1));
 	expect(json).not.toContain('Ana');
 	expect(json).not.toContain('not a valid');
-}
-
-async function closedPort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
 }
 
 describe('sendSms through the real twilio SDK', () => {

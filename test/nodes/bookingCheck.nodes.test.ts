@@ -2,81 +2,30 @@ import { join } from 'node:path';
 
 import { DateTime } from 'luxon';
 import type { Encounter } from '@medplum/fhirtypes';
-import type { ICredentialDataDecryptedObject, IDataObject, INodeParameters } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import { BookingCheck } from '../../nodes/BookingCheck/BookingCheck.node';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 import type { EhrKind } from '../../nodes/shared/core/schemas';
-import { parseNotification } from '../../nodes/shared/ehr/notifications';
-import type { InboundRequest, NotificationEvent } from '../../nodes/shared/ehr/types';
+import type { NotificationEvent } from '../../nodes/shared/ehr/types';
 import { closeAthenaVisit, openAthenaVisit } from '../../sandbox/athena-demo';
-import { athenaEastern, startAthenaServer } from '../../sandbox/athenahealth-server';
-import type { AthenaSandbox } from '../../sandbox/athenahealth-server';
-import { demoPatients } from '../../sandbox/demo-patients';
+import { athenaEastern } from '../../sandbox/athenahealth-server';
 import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
-import { demoIds, startDrChronoServer } from '../../sandbox/drchrono-server';
-import type { DrChronoServer } from '../../sandbox/drchrono-server';
+import { demoIds } from '../../sandbox/drchrono-server';
 import { bookFhirFollowUp, closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
-import { createResource, startFhirServer, updateResource } from '../../sandbox/fhir-server';
-import type { FhirServer } from '../../sandbox/fhir-server';
-import { runWorkflow } from '../helpers/engine';
-import {
-	athenaCredential,
-	drChronoCredential,
-	fhirCredential,
-	journeyStoreCredential,
-	packCredentialTypes,
-	practiceProfileCredential,
-	tempDir,
-} from '../helpers/fixtures';
+import { createResource, updateResource } from '../../sandbox/fhir-server';
+import { john, post, useEhrSandboxes } from '../helpers/ehrSandboxes';
+import { runWorkflow, single } from '../helpers/engine';
+import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
 
 const secret = 'whsec-booking-check-0123456789abcdef';
-const athenaClient = { clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
-const drChronoToken = 'sandbox-drchrono-token';
-const john = demoPatients.find((patient) => patient.key === 'john')!;
-
-let fhir: FhirServer;
-let athena: AthenaSandbox;
-let drchrono: DrChronoServer;
-
-beforeAll(async () => {
-	[fhir, athena, drchrono] = await Promise.all([
-		startFhirServer(),
-		startAthenaServer({ practiceId: '195900', ...athenaClient }),
-		startDrChronoServer({ accessToken: drChronoToken, zone: 'America/Chicago', webhook: { secret } }),
-	]);
-});
-afterAll(async () => {
-	await Promise.all([fhir.close(), athena.close(), drchrono.close()]);
-});
-
-const ehrCredentials: Record<EhrKind, () => Record<string, ICredentialDataDecryptedObject>> = {
-	fhir: () => ({ fhirR4Api: fhirCredential(fhir) }),
-	athenahealth: () => ({ athenahealthApi: athenaCredential(athena, athenaClient) }),
-	drchrono: () => ({ drChronoOAuth2Api: drChronoCredential(drchrono, drChronoToken) }),
-};
-
-function verified(ehr: EhrKind, request: InboundRequest): NotificationEvent {
-	const result = parseNotification(ehr, request, { secrets: { current: secret } });
-	if (result.kind !== 'events') throw new Error(`delivery not accepted: ${JSON.stringify(result)}`);
-	return result.events[0]!;
-}
-
-function single(name: string, type: string, parameters: INodeParameters, items: unknown[]) {
-	return {
-		nodes: [
-			{ name: 'Fixture', type: 'test.fixture', parameters: { items: JSON.stringify(items) } },
-			{ name, type: `n8n-nodes-post-visit.${type}`, parameters },
-		],
-		connections: { Fixture: { main: [[{ node: name, type: 'main' as const, index: 0 }]] } },
-	};
-}
+const sandbox = useEhrSandboxes({ webhookSecret: secret });
 
 const nodeTypes = { visitDetails: new VisitDetails(), bookingCheck: new BookingCheck() };
 
 function credentials(ehr: EhrKind, storePath: string) {
 	return {
-		...ehrCredentials[ehr](),
+		...sandbox.credentials(ehr),
 		journeyStoreApi: journeyStoreCredential(storePath),
 		practiceProfileApi: practiceProfileCredential(),
 	};
@@ -108,16 +57,14 @@ let fhirEventNumber = 0;
 /** A finished FHIR encounter of a patient of its own (appointments are searched by patient), admitted by Visit Details. */
 async function fhirVisit() {
 	const storePath = join(tempDir(), 'journey.sqlite');
-	const patientId = await ensureFhirPatient(fhir, { ...john, key: `john-${++fhirEventNumber}` });
+	const patientId = await ensureFhirPatient(sandbox.fhir, { ...john, key: `john-${++fhirEventNumber}` });
 	const completedAt = DateTime.utc().minus({ hours: 50 });
-	const { encounterId } = await closeFhirVisit(fhir, patientId, { completedAt: completedAt.toISO() as string });
+	const { encounterId } = await closeFhirVisit(sandbox.fhir, patientId, { completedAt: completedAt.toISO() as string });
 	const delivery = JSON.stringify(fhirBackportNotification(encounterId, ++fhirEventNumber));
-	const notification = verified('fhir', {
-		method: 'POST',
-		headers: { 'content-type': 'application/fhir+json', 'x-webhook-secret': secret },
-		query: {},
-		rawBody: Buffer.from(delivery),
-	});
+	const notification = sandbox.verified(
+		'fhir',
+		post(delivery, { 'content-type': 'application/fhir+json', 'x-webhook-secret': secret }),
+	);
 	return { storePath, patientId, encounterId, item: await admit('fhir', notification, storePath) };
 }
 
@@ -138,7 +85,7 @@ describe('Booking Check against the local FHIR server', () => {
 	it('sends a journey whose follow-up was booked in the EHR to "Done", with status booked and the appointment', async () => {
 		const { storePath, patientId, item } = await fhirVisit();
 		const start = DateTime.utc().plus({ days: 12 }).startOf('hour').toISO() as string;
-		const appointmentId = await bookFhirFollowUp(fhir, patientId, start);
+		const appointmentId = await bookFhirFollowUp(sandbox.fhir, patientId, start);
 		const result = await bookingCheck('fhir', item, storePath);
 		expect(result.stillOpen).toEqual([]);
 		expect(result.done).toHaveLength(1);
@@ -148,8 +95,8 @@ describe('Booking Check against the local FHIR server', () => {
 
 	it('sends a journey whose visit was cancelled in the EHR to "Done" with status visitCancelled', async () => {
 		const { storePath, encounterId, item } = await fhirVisit();
-		const encounter = (await fhir.repo.readResource('Encounter', encounterId)) as Encounter & { id: string };
-		await updateResource(fhir.repo, { ...encounter, status: 'cancelled' });
+		const encounter = (await sandbox.fhir.repo.readResource('Encounter', encounterId)) as Encounter & { id: string };
+		await updateResource(sandbox.fhir.repo, { ...encounter, status: 'cancelled' });
 		const result = await bookingCheck('fhir', item, storePath);
 		expect(result.stillOpen).toEqual([]);
 		expect(result.done).toEqual([expect.objectContaining({ booking: expect.objectContaining({ status: 'visitCancelled' }) })]);
@@ -157,9 +104,9 @@ describe('Booking Check against the local FHIR server', () => {
 
 	it('checks a recall journey by booking only (a recall has no visit to re-read): open, then booked', async () => {
 		const storePath = join(tempDir(), 'journey.sqlite');
-		const patientId = await ensureFhirPatient(fhir, { ...john, key: `john-recall-${++fhirEventNumber}` });
+		const patientId = await ensureFhirPatient(sandbox.fhir, { ...john, key: `john-recall-${++fhirEventNumber}` });
 		const due = DateTime.utc().plus({ days: 30 });
-		const order = await createResource(fhir.repo, {
+		const order = await createResource(sandbox.fhir.repo, {
 			resourceType: 'ServiceRequest',
 			status: 'active',
 			intent: 'order',
@@ -192,18 +139,18 @@ describe('Booking Check against the local FHIR server', () => {
 		expect(open.error('Booking Check')).toBeUndefined();
 		expect(open.stillOpen).toEqual([expect.objectContaining({ booking: expect.objectContaining({ status: 'open' }) })]);
 
-		const appointmentId = await bookFhirFollowUp(fhir, patientId, due.minus({ days: 2 }).toISO() as string);
+		const appointmentId = await bookFhirFollowUp(sandbox.fhir, patientId, due.minus({ days: 2 }).toISO() as string);
 		const booked = await bookingCheck('fhir', recall, storePath);
 		expect(booked.done).toEqual([expect.objectContaining({ booking: expect.objectContaining({ status: 'booked', appointmentId }) })]);
 	});
 
 	it('counts only the appointment types listed in "Appointment Types That Count"', async () => {
 		const { storePath, patientId, item } = await fhirVisit();
-		await bookFhirFollowUp(fhir, patientId, DateTime.utc().plus({ days: 3 }).toISO() as string);
+		await bookFhirFollowUp(sandbox.fhir, patientId, DateTime.utc().plus({ days: 3 }).toISO() as string);
 		const untypedOnly = await bookingCheck('fhir', item, storePath, 'FOLLOWUP');
 		expect(untypedOnly.stillOpen).toHaveLength(1);
 
-		const typed = await createResource(fhir.repo, {
+		const typed = await createResource(sandbox.fhir.repo, {
 			resourceType: 'Appointment',
 			status: 'booked',
 			start: DateTime.utc().plus({ days: 14 }).toISO() as string,
@@ -219,20 +166,15 @@ describe('Booking Check against the local FHIR server', () => {
 describe('Booking Check against the local athenahealth and DrChrono servers', () => {
 	it('athenahealth: a follow-up booked after the check-out sends the journey to "Done" (booked)', async () => {
 		const storePath = join(tempDir(), 'journey.sqlite');
-		const { appointmentId, patientId } = openAthenaVisit(athena, john);
-		const delivery = closeAthenaVisit(athena, appointmentId, secret);
-		const item = await admit('athenahealth', verified('athenahealth', {
-			method: 'POST',
-			headers: delivery.headers,
-			query: {},
-			rawBody: Buffer.from(delivery.body),
-		}), storePath);
+		const { appointmentId, patientId } = openAthenaVisit(sandbox.athena, john);
+		const delivery = closeAthenaVisit(sandbox.athena, appointmentId, secret);
+		const item = await admit('athenahealth', sandbox.verified('athenahealth', post(delivery.body, delivery.headers)), storePath);
 
 		const before = await bookingCheck('athenahealth', item, storePath);
 		expect(before.stillOpen).toHaveLength(1);
 
-		const visit = athena.state.appointments.get(appointmentId)!;
-		athena.addAppointment({
+		const visit = sandbox.athena.state.appointments.get(appointmentId)!;
+		sandbox.athena.addAppointment({
 			appointmentid: `${appointmentId}1`,
 			patientid: patientId,
 			departmentid: String(visit.departmentid),
@@ -250,16 +192,16 @@ describe('Booking Check against the local athenahealth and DrChrono servers', ()
 
 	it('DrChrono: a follow-up booked after the visit sends the journey to "Done" (booked)', async () => {
 		const storePath = join(tempDir(), 'journey.sqlite');
-		const { appointmentId, patientId } = openDrChronoVisit(drchrono, john);
-		const { delivery } = await drchrono.completeAppointment(appointmentId);
-		const item = await admit('drchrono', verified('drchrono', delivery!), storePath);
+		const { appointmentId, patientId } = openDrChronoVisit(sandbox.drchrono, john);
+		const { delivery } = await sandbox.drchrono.completeAppointment(appointmentId);
+		const item = await admit('drchrono', sandbox.verified('drchrono', delivery!), storePath);
 
 		const before = await bookingCheck('drchrono', item, storePath);
 		expect(before.stillOpen).toHaveLength(1);
 
-		const now = DateTime.fromISO(drchrono.localNow());
+		const now = DateTime.fromISO(sandbox.drchrono.localNow());
 		const followUpId = String(appointmentId) + '9';
-		drchrono.state.appointments.set(followUpId, {
+		sandbox.drchrono.state.appointments.set(followUpId, {
 			id: followUpId,
 			patient: patientId,
 			doctor: demoIds.doctor,
@@ -271,8 +213,8 @@ describe('Booking Check against the local athenahealth and DrChrono servers', ()
 			duration: 20,
 			reason: 'Follow-up',
 			notes: '',
-			created_at: drchrono.localNow(),
-			updated_at: drchrono.localNow(),
+			created_at: sandbox.drchrono.localNow(),
+			updated_at: sandbox.drchrono.localNow(),
 			deleted_flag: false,
 			appt_is_break: false,
 			status_transitions: [],

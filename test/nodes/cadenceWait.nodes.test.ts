@@ -7,7 +7,7 @@ import { CadenceWait } from '../../nodes/CadenceWait/CadenceWait.node';
 import type { RecallDue, VisitEvent } from '../../nodes/shared/core/schemas';
 import type { JourneyTrail } from '../../nodes/shared/core/trail';
 import { openJourneyStore } from '../../nodes/shared/store';
-import { runWorkflow } from '../helpers/engine';
+import { runWorkflow, single } from '../helpers/engine';
 import { journeyStoreCredential, practiceProfileCredential, tempDir, visitEvent, zoneWhereNowIsBetween } from '../helpers/fixtures';
 
 /*
@@ -25,19 +25,10 @@ interface WaitParameters {
 
 async function cadenceWait(items: unknown[], parameters: WaitParameters) {
 	const storePath = join(tempDir(), 'journey.sqlite');
-	const result = await runWorkflow(
-		{
-			nodes: [
-				{ name: 'Fixture', type: 'test.fixture', parameters: { items: JSON.stringify(items) } },
-				{ name: 'Cadence Wait', type: 'n8n-nodes-post-visit.cadenceWait', parameters: { ...parameters } },
-			],
-			connections: { Fixture: { main: [[{ node: 'Cadence Wait', type: 'main' as const, index: 0 }]] } },
-		},
-		{
-			nodeTypes,
-			credentials: { journeyStoreApi: journeyStoreCredential(storePath), practiceProfileApi: practiceProfileCredential() },
-		},
-	);
+	const result = await runWorkflow(single('Cadence Wait', 'cadenceWait', { ...parameters }, items), {
+		nodeTypes,
+		credentials: { journeyStoreApi: journeyStoreCredential(storePath), practiceProfileApi: practiceProfileCredential() },
+	});
 	return { ...result, storePath };
 }
 

@@ -8,25 +8,13 @@ import { EhrPollTrigger } from '../../nodes/EhrPollTrigger/EhrPollTrigger.node';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 import type { EhrKind } from '../../nodes/shared/core/schemas';
 import { openAthenaVisit } from '../../sandbox/athena-demo';
-import { startAthenaServer } from '../../sandbox/athenahealth-server';
-import type { AthenaSandbox } from '../../sandbox/athenahealth-server';
 import { demoPatients } from '../../sandbox/demo-patients';
 import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
-import { startDrChronoServer } from '../../sandbox/drchrono-server';
-import type { DrChronoServer } from '../../sandbox/drchrono-server';
 import { closeFhirVisit, ensureFhirPatient } from '../../sandbox/fhir-demo';
-import { createResource, startFhirServer } from '../../sandbox/fhir-server';
-import type { FhirServer } from '../../sandbox/fhir-server';
+import { createResource } from '../../sandbox/fhir-server';
+import { useEhrSandboxes } from '../helpers/ehrSandboxes';
 import { createEngine, runWorkflow } from '../helpers/engine';
-import {
-	athenaCredential,
-	drChronoCredential,
-	fhirCredential,
-	journeyStoreCredential,
-	packCredentialTypes,
-	practiceProfileCredential,
-	tempDir,
-} from '../helpers/fixtures';
+import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
 
 /*
  * Scheduled polls run the node in n8n-core's PollContext the way n8n 2.41.1 runs them
@@ -36,25 +24,12 @@ import {
  * through WorkflowExecute in manual mode, as the editor does.
  */
 
-const athenaClient = { clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
-const drChronoToken = 'sandbox-drchrono-token';
 const trigger = new EhrPollTrigger();
+const sandbox = useEhrSandboxes();
 
-let fhir: FhirServer;
-let athena: AthenaSandbox;
-let drchrono: DrChronoServer;
-
-beforeAll(async () => {
-	[fhir, athena, drchrono] = await Promise.all([
-		startFhirServer(),
-		startAthenaServer({ practiceId: '195900', ...athenaClient }),
-		startDrChronoServer({ accessToken: drChronoToken, zone: 'America/Chicago' }),
-	]);
+beforeAll(() => {
 	// The practice subscribed to athena's appointment changed feed (otherwise athena queues nothing).
-	athena.state.subscription.active = true;
-});
-afterAll(async () => {
-	await Promise.all([fhir.close(), athena.close(), drchrono.close()]);
+	sandbox.athena.state.subscription.active = true;
 });
 
 /** DrChrono writes naive local times to the second: finish visits in a later second than the cursor. */
@@ -78,48 +53,48 @@ let patientCounter = 0;
 const sources: PollSource[] = [
 	{
 		ehr: 'fhir',
-		credentials: () => ({ fhirR4Api: fhirCredential(fhir) }),
+		credentials: () => sandbox.credentials('fhir'),
 		async finishVisit() {
-			const patientId = await ensureFhirPatient(fhir, { ...demoPatients[1]!, key: `poll-${++patientCounter}` });
-			return (await closeFhirVisit(fhir, patientId, { completedAt: new Date().toISOString() })).encounterId;
+			const patientId = await ensureFhirPatient(sandbox.fhir, { ...demoPatients[1]!, key: `poll-${++patientCounter}` });
+			return (await closeFhirVisit(sandbox.fhir, patientId, { completedAt: new Date().toISOString() })).encounterId;
 		},
 		async finishVisitBeforeActivation() {
 			return await this.finishVisit();
 		},
-		failUntilGivenUp: () => fhir.injectFaults(...Array.from({ length: 4 }, () => ({ status: 429 as const, retryAfterSeconds: 0 }))),
+		failUntilGivenUp: () => sandbox.fhir.injectFaults(...Array.from({ length: 4 }, () => ({ status: 429 as const, retryAfterSeconds: 0 }))),
 	},
 	{
 		ehr: 'athenahealth',
-		credentials: () => ({ athenahealthApi: athenaCredential(athena, athenaClient) }),
+		credentials: () => sandbox.credentials('athenahealth'),
 		async finishVisit() {
-			const { appointmentId } = openAthenaVisit(athena, demoPatients[patientCounter++ % demoPatients.length]!);
-			athena.checkOut(appointmentId);
+			const { appointmentId } = openAthenaVisit(sandbox.athena, demoPatients[patientCounter++ % demoPatients.length]!);
+			sandbox.athena.checkOut(appointmentId);
 			return appointmentId;
 		},
 		async finishVisitBeforeActivation() {
 			// Still queued in the feed, but checked out well before the trigger was turned on (athena keeps 6 h).
-			const { appointmentId } = openAthenaVisit(athena, demoPatients[patientCounter++ % demoPatients.length]!);
-			athena.checkOut(appointmentId, DateTime.now().minus({ hours: 7 }).toJSDate());
+			const { appointmentId } = openAthenaVisit(sandbox.athena, demoPatients[patientCounter++ % demoPatients.length]!);
+			sandbox.athena.checkOut(appointmentId, DateTime.now().minus({ hours: 7 }).toJSDate());
 			return appointmentId;
 		},
-		failUntilGivenUp: () => athena.injectFault({ status: 429, retryAfter: '0', times: 4 }),
+		failUntilGivenUp: () => sandbox.athena.injectFault({ status: 429, retryAfter: '0', times: 4 }),
 	},
 	{
 		ehr: 'drchrono',
-		credentials: () => ({ drChronoOAuth2Api: drChronoCredential(drchrono, drChronoToken) }),
+		credentials: () => sandbox.credentials('drchrono'),
 		async finishVisit() {
 			await nextSecond();
-			const { appointmentId } = openDrChronoVisit(drchrono, demoPatients[0]!);
-			await drchrono.completeAppointment(appointmentId);
+			const { appointmentId } = openDrChronoVisit(sandbox.drchrono, demoPatients[0]!);
+			await sandbox.drchrono.completeAppointment(appointmentId);
 			return appointmentId;
 		},
 		async finishVisitBeforeActivation() {
-			const { appointmentId } = openDrChronoVisit(drchrono, demoPatients[0]!);
-			await drchrono.completeAppointment(appointmentId);
+			const { appointmentId } = openDrChronoVisit(sandbox.drchrono, demoPatients[0]!);
+			await sandbox.drchrono.completeAppointment(appointmentId);
 			await nextSecond();
 			return appointmentId;
 		},
-		failUntilGivenUp: () => drchrono.injectFault({ status: 429, retryAfterSeconds: 0, pathPrefix: '/api/appointments', times: 4 }),
+		failUntilGivenUp: () => sandbox.drchrono.injectFault({ status: 429, retryAfterSeconds: 0, pathPrefix: '/api/appointments', times: 4 }),
 	},
 ];
 
@@ -269,7 +244,7 @@ describe.each(sources)('EHR Poll Trigger against the local $ehr server', (source
 		expect((staticData as { __dataChanged?: boolean }).__dataChanged).toBe(false);
 		if (source.ehr === 'athenahealth') {
 			// athena's feed is a destructive read: a test fetch must leave the change for the real poll.
-			const change = athena.state.changedFeed.find((entry) => entry.record.appointmentid === visitId);
+			const change = sandbox.athena.state.changedFeed.find((entry) => entry.record.appointmentid === visitId);
 			expect(change?.processedAt).toBeUndefined();
 		}
 	});
@@ -281,8 +256,8 @@ describe('EHR Poll Trigger "Recall Coming Due" against the local FHIR server', (
 	const today = () => DateTime.now().setZone('America/Chicago').startOf('day');
 
 	async function recallDueIn(days: number): Promise<string> {
-		const patientId = await ensureFhirPatient(fhir, { ...demoPatients[1]!, key: `recall-${++patientCounter}` });
-		const order = await createResource(fhir.repo, {
+		const patientId = await ensureFhirPatient(sandbox.fhir, { ...demoPatients[1]!, key: `recall-${++patientCounter}` });
+		const order = await createResource(sandbox.fhir.repo, {
 			resourceType: 'ServiceRequest',
 			status: 'active',
 			intent: 'order',

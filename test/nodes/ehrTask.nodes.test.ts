@@ -9,58 +9,35 @@ import { EhrTask } from '../../nodes/EhrTask/EhrTask.node';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 import type { EhrKind } from '../../nodes/shared/core/schemas';
 import { journeyIdentifierSystem } from '../../nodes/shared/ehr/fhir/adapter';
-import { parseNotification } from '../../nodes/shared/ehr/notifications';
-import type { InboundRequest, NotificationEvent } from '../../nodes/shared/ehr/types';
+import type { NotificationEvent } from '../../nodes/shared/ehr/types';
 import { openJourneyStore } from '../../nodes/shared/store';
 import { closeAthenaVisit, openAthenaVisit } from '../../sandbox/athena-demo';
-import { startAthenaServer } from '../../sandbox/athenahealth-server';
-import type { AthenaSandbox } from '../../sandbox/athenahealth-server';
 import { demoPatients } from '../../sandbox/demo-patients';
 import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
-import { demoIds, startDrChronoServer } from '../../sandbox/drchrono-server';
-import type { DrChronoServer } from '../../sandbox/drchrono-server';
+import { demoIds } from '../../sandbox/drchrono-server';
 import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
-import { startFhirServer } from '../../sandbox/fhir-server';
-import type { FhirServer } from '../../sandbox/fhir-server';
 import { startSmtpSink } from '../../sandbox/smtp-sink';
 import type { SmtpSink } from '../../sandbox/smtp-sink';
-import { runWorkflow } from '../helpers/engine';
-import {
-	athenaCredential,
-	drChronoCredential,
-	fhirCredential,
-	journeyStoreCredential,
-	packCredentialTypes,
-	practiceProfileCredential,
-	tempDir,
-} from '../helpers/fixtures';
+import { john, post, useEhrSandboxes } from '../helpers/ehrSandboxes';
+import { runWorkflow, single } from '../helpers/engine';
+import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
 
 const secret = 'whsec-ehr-task-0123456789abcdef';
-const athenaClient = { clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
-const drChronoToken = 'sandbox-drchrono-token';
 const coordinatorEmail = 'maria@example.test';
-const john = demoPatients.find((patient) => patient.key === 'john')!;
+const sandbox = useEhrSandboxes({ webhookSecret: secret });
 
-let fhir: FhirServer;
-let athena: AthenaSandbox;
-let drchrono: DrChronoServer;
 let smtp: SmtpSink;
 
 beforeAll(async () => {
-	[fhir, athena, drchrono, smtp] = await Promise.all([
-		startFhirServer(),
-		startAthenaServer({ practiceId: '195900', ...athenaClient }),
-		startDrChronoServer({ accessToken: drChronoToken, zone: 'America/Chicago', webhook: { secret } }),
-		startSmtpSink({ disableStartTls: true }),
-	]);
-	athena.addUser('jcoordinator');
+	smtp = await startSmtpSink({ disableStartTls: true });
+	sandbox.athena.addUser('jcoordinator');
 });
 afterAll(async () => {
-	await Promise.all([fhir.close(), athena.close(), drchrono.close(), smtp.close()]);
+	await smtp.close();
 });
 beforeEach(() => {
 	smtp.reset();
-	fhir.settings.refuseTaskCreate = false;
+	sandbox.fhir.settings.refuseTaskCreate = false;
 });
 
 /** The care coordinator of the practice profile, with her id in each EHR. */
@@ -71,13 +48,8 @@ const coordinatorId: Record<EhrKind, string> = {
 };
 
 function credentials(ehr: EhrKind, storePath: string): Record<string, ICredentialDataDecryptedObject> {
-	const ehrCredential = {
-		fhir: () => ({ fhirR4Api: fhirCredential(fhir) }),
-		athenahealth: () => ({ athenahealthApi: athenaCredential(athena, athenaClient) }),
-		drchrono: () => ({ drChronoOAuth2Api: drChronoCredential(drchrono, drChronoToken) }),
-	}[ehr]();
 	return {
-		...ehrCredential,
+		...sandbox.credentials(ehr),
 		journeyStoreApi: journeyStoreCredential(storePath),
 		practiceProfileApi: practiceProfileCredential({
 			staff: JSON.stringify([
@@ -88,23 +60,7 @@ function credentials(ehr: EhrKind, storePath: string): Record<string, ICredentia
 	};
 }
 
-function single(name: string, type: string, parameters: INodeParameters, items: unknown[]) {
-	return {
-		nodes: [
-			{ name: 'Fixture', type: 'test.fixture', parameters: { items: JSON.stringify(items) } },
-			{ name, type: `n8n-nodes-post-visit.${type}`, parameters },
-		],
-		connections: { Fixture: { main: [[{ node: name, type: 'main' as const, index: 0 }]] } },
-	};
-}
-
 const nodeTypes = { visitDetails: new VisitDetails(), ehrTask: new EhrTask() };
-
-function verified(ehr: EhrKind, request: InboundRequest): NotificationEvent {
-	const result = parseNotification(ehr, request, { secrets: { current: secret } });
-	if (result.kind !== 'events') throw new Error(`delivery not accepted: ${JSON.stringify(result)}`);
-	return result.events[0]!;
-}
 
 let visitCounter = 0;
 
@@ -113,21 +69,20 @@ async function admittedVisit(ehr: EhrKind): Promise<{ item: IDataObject; storePa
 	const storePath = join(tempDir(), 'journey.sqlite');
 	let notification: NotificationEvent;
 	if (ehr === 'fhir') {
-		const patientId = await ensureFhirPatient(fhir, { ...john, key: `john-${++visitCounter}` });
-		const { encounterId } = await closeFhirVisit(fhir, patientId, { completedAt: DateTime.utc().minus({ days: 7 }).toISO() as string });
-		notification = verified('fhir', {
-			method: 'POST',
-			headers: { 'content-type': 'application/fhir+json', 'x-webhook-secret': secret },
-			query: {},
-			rawBody: Buffer.from(JSON.stringify(fhirBackportNotification(encounterId, ++visitCounter))),
-		});
+		const patientId = await ensureFhirPatient(sandbox.fhir, { ...john, key: `john-${++visitCounter}` });
+		const { encounterId } = await closeFhirVisit(sandbox.fhir, patientId, { completedAt: DateTime.utc().minus({ days: 7 }).toISO() as string });
+		const delivery = JSON.stringify(fhirBackportNotification(encounterId, ++visitCounter));
+		notification = sandbox.verified(
+			'fhir',
+			post(delivery, { 'content-type': 'application/fhir+json', 'x-webhook-secret': secret }),
+		);
 	} else if (ehr === 'athenahealth') {
-		const { appointmentId } = openAthenaVisit(athena, demoPatients[visitCounter++ % demoPatients.length]!);
-		const delivery = closeAthenaVisit(athena, appointmentId, secret);
-		notification = verified('athenahealth', { method: 'POST', headers: delivery.headers, query: {}, rawBody: Buffer.from(delivery.body) });
+		const { appointmentId } = openAthenaVisit(sandbox.athena, demoPatients[visitCounter++ % demoPatients.length]!);
+		const delivery = closeAthenaVisit(sandbox.athena, appointmentId, secret);
+		notification = sandbox.verified('athenahealth', post(delivery.body, delivery.headers));
 	} else {
-		const { appointmentId } = openDrChronoVisit(drchrono, john);
-		notification = verified('drchrono', (await drchrono.completeAppointment(appointmentId)).delivery!);
+		const { appointmentId } = openDrChronoVisit(sandbox.drchrono, john);
+		notification = sandbox.verified('drchrono', (await sandbox.drchrono.completeAppointment(appointmentId)).delivery!);
 	}
 	const admitted = await runWorkflow(single('Visit Details', 'visitDetails', { ehr }, [notification]), {
 		nodeTypes,
@@ -150,7 +105,7 @@ async function ehrTask(ehr: EhrKind, item: IDataObject, storePath: string, param
 }
 
 async function fhirResources<T>(type: 'Task' | 'Communication', journeyId: string): Promise<T[]> {
-	return (await fhir.repo.searchResources(
+	return (await sandbox.fhir.repo.searchResources(
 		parseSearchRequest(`${type}?identifier=${encodeURIComponent(`${journeyIdentifierSystem}|${journeyId}`)}`),
 	)) as T[];
 }
@@ -179,14 +134,14 @@ describe('EHR Task against the local FHIR server', () => {
 			kind: 'task',
 			created: true,
 			existing: false,
-			url: `${fhir.url}/Task/${task.id}`,
+			url: `${sandbox.fhir.url}/Task/${task.id}`,
 			staffNotified: { channel: 'email', status: 'sent', providerId: expect.any(String) },
 		});
 
 		expect(smtp.messages).toHaveLength(1);
 		expect(smtp.messages[0].to).toEqual([coordinatorEmail]);
 		expect(smtp.messages[0].subject).toBe('Patient follow-up task assigned to you');
-		expect(smtp.messages[0].text).toContain(`${fhir.url}/Task/${task.id}`);
+		expect(smtp.messages[0].text).toContain(`${sandbox.fhir.url}/Task/${task.id}`);
 
 		const journey = result.json!.journey as { steps: Array<{ outcome: string; channel?: string; providerId?: string }> };
 		expect(journey.steps.at(-1)).toMatchObject({ outcome: 'escalated', channel: 'task', providerId: task.id });
@@ -218,7 +173,7 @@ describe('EHR Task against the local FHIR server', () => {
 	});
 
 	it('in Epic mode (the server refuses Task create) escalates with a Communication to the coordinator', async () => {
-		fhir.settings.refuseTaskCreate = true;
+		sandbox.fhir.settings.refuseTaskCreate = true;
 		const { item, storePath } = await admittedVisit('fhir');
 		const journeyId = (item.journey as { journeyId: string }).journeyId;
 		const result = await ehrTask('fhir', item, storePath, { priority: 'urgent' });
@@ -277,7 +232,7 @@ describe('EHR Task against the local athenahealth and DrChrono servers', () => {
 		const { item, storePath } = await admittedVisit('athenahealth');
 		const result = await ehrTask('athenahealth', item, storePath, { priority: 'urgent' });
 		expect(result.error('EHR Task')).toBeUndefined();
-		const cases = [...athena.state.patientCases.values()].filter((patientCase) => patientCase.patientid === item.patientId);
+		const cases = [...sandbox.athena.state.patientCases.values()].filter((patientCase) => patientCase.patientid === item.patientId);
 		expect(cases).toHaveLength(1);
 		expect(cases[0]).toMatchObject({
 			assignedto: 'jcoordinator',
@@ -295,7 +250,7 @@ describe('EHR Task against the local athenahealth and DrChrono servers', () => {
 		const result = await ehrTask('drchrono', item, storePath, { priority: 'urgent' });
 		expect(result.error('EHR Task')).toBeUndefined();
 		const tasksOfVisit = () =>
-			[...drchrono.state.tasks.values()].filter((task) =>
+			[...sandbox.drchrono.state.tasks.values()].filter((task) =>
 				task.associated_items.some((associated) => associated.type === 'Appointment' && String(associated.value) === item.visitId),
 			);
 		const tasks = tasksOfVisit();
@@ -306,7 +261,7 @@ describe('EHR Task against the local athenahealth and DrChrono servers', () => {
 			status: demoIds.openTaskStatus,
 			title: 'Call patient: post-visit follow-up not done',
 		});
-		const notes = [...drchrono.state.taskNotes.values()].filter((note) => note.task === tasks[0].id);
+		const notes = [...sandbox.drchrono.state.taskNotes.values()].filter((note) => note.task === tasks[0].id);
 		expect(notes.map((note) => note.text)).toEqual([expect.stringMatching(/Reason for this task/)]);
 		expect(result.task).toMatchObject({ taskId: String(tasks[0].id), kind: 'task', created: true });
 		expect(smtp.messages.map((message) => message.to)).toEqual([[coordinatorEmail]]);

@@ -6,23 +6,18 @@ import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 import { parseVisitEvent } from '../../nodes/shared/core/schemas';
 import type { EhrKind } from '../../nodes/shared/core/schemas';
-import { parseNotification } from '../../nodes/shared/ehr/notifications';
-import type { InboundRequest, NotificationEvent } from '../../nodes/shared/ehr/types';
+import type { NotificationEvent } from '../../nodes/shared/ehr/types';
 import { closeAthenaVisit, openAthenaVisit } from '../../sandbox/athena-demo';
-import { buildAthenaDelivery, startAthenaServer } from '../../sandbox/athenahealth-server';
-import type { AthenaSandbox } from '../../sandbox/athenahealth-server';
+import { buildAthenaDelivery } from '../../sandbox/athenahealth-server';
 import { demoPatients } from '../../sandbox/demo-patients';
 import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
-import { buildDrChronoDelivery, startDrChronoServer } from '../../sandbox/drchrono-server';
-import type { DrChronoServer } from '../../sandbox/drchrono-server';
+import { buildDrChronoDelivery } from '../../sandbox/drchrono-server';
 import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { createResource, startFhirServer } from '../../sandbox/fhir-server';
-import type { FhirServer } from '../../sandbox/fhir-server';
-import { runWorkflow } from '../helpers/engine';
+import { john, post, useEhrSandboxes } from '../helpers/ehrSandboxes';
+import { runWorkflow, single } from '../helpers/engine';
 import {
-	athenaCredential,
 	drChronoCredential,
-	fhirCredential,
 	journeyStoreCredential,
 	packCredentialTypes,
 	practiceProfileCredential,
@@ -30,35 +25,7 @@ import {
 } from '../helpers/fixtures';
 
 const secret = 'whsec-visit-details-0123456789abcdef';
-const athenaClient = { clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
-const drChronoToken = 'sandbox-drchrono-token';
-const john = demoPatients.find((patient) => patient.key === 'john')!;
-
-let fhir: FhirServer;
-let athena: AthenaSandbox;
-let drchrono: DrChronoServer;
-
-beforeAll(async () => {
-	[fhir, athena, drchrono] = await Promise.all([
-		startFhirServer(),
-		startAthenaServer({ practiceId: '195900', ...athenaClient }),
-		startDrChronoServer({ accessToken: drChronoToken, zone: 'America/Chicago', webhook: { secret } }),
-	]);
-});
-afterAll(async () => {
-	await Promise.all([fhir.close(), athena.close(), drchrono.close()]);
-});
-
-/** The verified events the EHR Trigger emits for a signed delivery: the vendor's own parser, over the exact bytes. */
-function verified(ehr: EhrKind, request: InboundRequest): NotificationEvent[] {
-	const result = parseNotification(ehr, request, { secrets: { current: secret } });
-	if (result.kind !== 'events') throw new Error(`delivery not accepted: ${JSON.stringify(result)}`);
-	return result.events;
-}
-
-function post(body: string, headers: Record<string, string>): InboundRequest {
-	return { method: 'POST', headers, query: {}, rawBody: Buffer.from(body, 'utf8') };
-}
+const sandbox = useEhrSandboxes({ webhookSecret: secret });
 
 /** One EHR as Visit Details meets it: a real local server, its credential, and how a visit closes there. */
 interface VisitSource {
@@ -82,21 +49,21 @@ let fhirEventNumber = 0;
 
 const fhirSource: VisitSource = {
 	ehr: 'fhir',
-	credentials: () => ({ fhirR4Api: fhirCredential(fhir) }),
+	credentials: () => sandbox.credentials('fhir'),
 	expectedZone: john.zone,
 	async closeVisit() {
-		const patientId = await ensureFhirPatient(fhir, john);
-		const { encounterId } = await closeFhirVisit(fhir, patientId, { completedAt: new Date(Date.now() - 10 * 60_000).toISOString() });
+		const patientId = await ensureFhirPatient(sandbox.fhir, john);
+		const { encounterId } = await closeFhirVisit(sandbox.fhir, patientId, { completedAt: new Date(Date.now() - 10 * 60_000).toISOString() });
 		const deliver = () =>
-			verified('fhir', post(JSON.stringify(fhirBackportNotification(encounterId, ++fhirEventNumber)), {
+			sandbox.verified('fhir', post(JSON.stringify(fhirBackportNotification(encounterId, ++fhirEventNumber)), {
 				'content-type': 'application/fhir+json',
 				'x-webhook-secret': secret,
-			}))[0]!;
+			}));
 		return { notification: deliver(), anotherDelivery: deliver };
 	},
 	async openVisitNotification() {
-		const patientId = await ensureFhirPatient(fhir, john);
-		const encounter = await createResource(fhir.repo, {
+		const patientId = await ensureFhirPatient(sandbox.fhir, john);
+		const encounter = await createResource(sandbox.fhir.repo, {
 			resourceType: 'Encounter',
 			status: 'in-progress',
 			class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
@@ -104,69 +71,69 @@ const fhirSource: VisitSource = {
 			period: { start: new Date().toISOString() },
 		});
 		const body = JSON.stringify(fhirBackportNotification(encounter.id, ++fhirEventNumber));
-		return verified('fhir', post(body, { 'content-type': 'application/fhir+json', 'x-webhook-secret': secret }))[0]!;
+		return sandbox.verified('fhir', post(body, { 'content-type': 'application/fhir+json', 'x-webhook-secret': secret }));
 	},
-	failOnce: () => fhir.injectFaults({ status: 503 }),
-	failUntilGivenUp: () => fhir.injectFaults(...Array.from({ length: 4 }, () => ({ status: 429 as const, retryAfterSeconds: 0 }))),
+	failOnce: () => sandbox.fhir.injectFaults({ status: 503 }),
+	failUntilGivenUp: () => sandbox.fhir.injectFaults(...Array.from({ length: 4 }, () => ({ status: 429 as const, retryAfterSeconds: 0 }))),
 	// Faults are recorded with the full path (/fhir/Encounter/…), answers below the FHIR base (/Encounter/…).
 	readsOfFaultedPath: (notification) =>
-		fhir.requests.filter((request) => request.path.endsWith(`/Encounter/${notification.resourceId}`)).length,
+		sandbox.fhir.requests.filter((request) => request.path.endsWith(`/Encounter/${notification.resourceId}`)).length,
 };
 
 const athenaSource: VisitSource = {
 	ehr: 'athenahealth',
-	credentials: () => ({ athenahealthApi: athenaCredential(athena, athenaClient) }),
+	credentials: () => sandbox.credentials('athenahealth'),
 	expectedZone: john.zone,
 	async closeVisit() {
-		const { appointmentId, patientId } = openAthenaVisit(athena, john);
-		const delivery = closeAthenaVisit(athena, appointmentId, secret);
-		const departmentId = String(athena.state.appointments.get(appointmentId)?.departmentid);
+		const { appointmentId, patientId } = openAthenaVisit(sandbox.athena, john);
+		const delivery = closeAthenaVisit(sandbox.athena, appointmentId, secret);
+		const departmentId = String(sandbox.athena.state.appointments.get(appointmentId)?.departmentid);
 		return {
-			notification: verified('athenahealth', post(delivery.body, delivery.headers))[0]!,
+			notification: sandbox.verified('athenahealth', post(delivery.body, delivery.headers)),
 			anotherDelivery: () => {
 				const again = buildAthenaDelivery({
-					practiceId: athena.practiceId,
+					practiceId: sandbox.athena.practiceId,
 					secret,
 					events: [{ topic: 'Appointment.check-out', appointmentId, patientId, departmentId }],
 				});
-				return verified('athenahealth', post(again.body, again.headers))[0]!;
+				return sandbox.verified('athenahealth', post(again.body, again.headers));
 			},
 		};
 	},
 	async openVisitNotification() {
 		// Checked in, not checked out: a check-out notification that athena's record does not (yet) confirm.
-		const { appointmentId, patientId } = openAthenaVisit(athena, demoPatients.find((patient) => patient.key === 'ana')!);
-		const departmentId = String(athena.state.appointments.get(appointmentId)?.departmentid);
+		const { appointmentId, patientId } = openAthenaVisit(sandbox.athena, demoPatients.find((patient) => patient.key === 'ana')!);
+		const departmentId = String(sandbox.athena.state.appointments.get(appointmentId)?.departmentid);
 		const delivery = buildAthenaDelivery({
-			practiceId: athena.practiceId,
+			practiceId: sandbox.athena.practiceId,
 			secret,
 			events: [{ topic: 'Appointment.check-out', appointmentId, patientId, departmentId }],
 		});
-		return verified('athenahealth', post(delivery.body, delivery.headers))[0]!;
+		return sandbox.verified('athenahealth', post(delivery.body, delivery.headers));
 	},
-	failOnce: () => athena.injectFault({ status: 503, path: '/appointments/' }),
-	failUntilGivenUp: () => athena.injectFault({ status: 429, retryAfter: '0', path: '/appointments/', times: 4 }),
+	failOnce: () => sandbox.athena.injectFault({ status: 503, path: '/appointments/' }),
+	failUntilGivenUp: () => sandbox.athena.injectFault({ status: 429, retryAfter: '0', path: '/appointments/', times: 4 }),
 	readsOfFaultedPath: (notification) =>
-		athena.state.requests.filter((request) => request.path.endsWith(`/appointments/${notification.resourceId}`)).length,
+		sandbox.athena.state.requests.filter((request) => request.path.endsWith(`/appointments/${notification.resourceId}`)).length,
 };
 
 const drChronoSource: VisitSource = {
 	ehr: 'drchrono',
-	credentials: () => ({ drChronoOAuth2Api: drChronoCredential(drchrono, drChronoToken) }),
+	credentials: () => sandbox.credentials('drchrono'),
 	// DrChrono gives no patient zone: the doctor's own setting (the server's zone).
 	expectedZone: 'America/Chicago',
 	async closeVisit() {
-		const { appointmentId } = openDrChronoVisit(drchrono, john);
-		const { delivery } = await drchrono.completeAppointment(appointmentId);
+		const { appointmentId } = openDrChronoVisit(sandbox.drchrono, john);
+		const { delivery } = await sandbox.drchrono.completeAppointment(appointmentId);
 		const object = JSON.parse(delivery!.rawBody.toString('utf8')).object as unknown;
 		return {
-			notification: verified('drchrono', delivery!)[0]!,
-			anotherDelivery: () => verified('drchrono', buildDrChronoDelivery({ secret, event: 'APPOINTMENT_MODIFY', object }))[0]!,
+			notification: sandbox.verified('drchrono', delivery!),
+			anotherDelivery: () => sandbox.verified('drchrono', buildDrChronoDelivery({ secret, event: 'APPOINTMENT_MODIFY', object })),
 		};
 	},
 	async openVisitNotification() {
 		// DrChrono's trigger only emits "Complete" deliveries; a poller or a replay hands over this thin shape.
-		const { appointmentId, patientId } = openDrChronoVisit(drchrono, john);
+		const { appointmentId, patientId } = openDrChronoVisit(sandbox.drchrono, john);
 		return {
 			ehr: 'drchrono',
 			eventId: `delivery-${randomUUID()}`,
@@ -176,20 +143,14 @@ const drChronoSource: VisitSource = {
 			patientId: String(patientId),
 		};
 	},
-	failOnce: () => drchrono.injectFault({ status: 503, pathPrefix: '/api/patients/' }),
-	failUntilGivenUp: () => drchrono.injectFault({ status: 429, retryAfterSeconds: 0, pathPrefix: '/api/patients/', times: 4 }),
+	failOnce: () => sandbox.drchrono.injectFault({ status: 503, pathPrefix: '/api/patients/' }),
+	failUntilGivenUp: () => sandbox.drchrono.injectFault({ status: 429, retryAfterSeconds: 0, pathPrefix: '/api/patients/', times: 4 }),
 	readsOfFaultedPath: (notification) =>
-		drchrono.requests.filter((request) => request.path === `/api/patients/${notification.patientId}`).length,
+		sandbox.drchrono.requests.filter((request) => request.path === `/api/patients/${notification.patientId}`).length,
 };
 
 function visitDetailsWorkflow(ehr: EhrKind, items: unknown[], node: IDataObject = {}) {
-	return {
-		nodes: [
-			{ name: 'Fixture', type: 'test.fixture', parameters: { items: JSON.stringify(items) } },
-			{ name: 'Visit Details', type: 'n8n-nodes-post-visit.visitDetails', parameters: { ehr }, ...node },
-		],
-		connections: { Fixture: { main: [[{ node: 'Visit Details', type: 'main' as const, index: 0 }]] } },
-	};
+	return single('Visit Details', 'visitDetails', { ehr }, items, node);
 }
 
 const nodeTypes = { visitDetails: new VisitDetails() };
@@ -389,26 +350,26 @@ describe('EHR credentials in n8n\'s engine: tokens are fetched and renewed by n8
 	});
 
 	it('athenahealth: an expired token is replaced through the credential\'s preAuthentication, once', async () => {
-		const credential = { athenahealthApi: athenaCredential(athena, athenaClient) };
+		const credential = sandbox.credentials('athenahealth');
 		const first = await admitWith('athenahealth', credential, (await athenaSource.closeVisit()).notification);
 		expect(first.output('Visit Details', 0)).toHaveLength(1);
-		const tokenRequests = athena.state.tokenRequests.length;
+		const tokenRequests = sandbox.athena.state.tokenRequests.length;
 
-		athena.expireTokens();
+		sandbox.athena.expireTokens();
 		const second = await admitWith('athenahealth', credential, (await athenaSource.closeVisit()).notification);
 		expect(second.error('Visit Details')).toBeUndefined();
 		expect(second.output('Visit Details', 0)).toHaveLength(1);
-		expect(athena.state.tokenRequests.length - tokenRequests).toBe(1);
+		expect(sandbox.athena.state.tokenRequests.length - tokenRequests).toBe(1);
 	});
 
 	it('DrChrono OAuth2: a 401 makes n8n refresh the token with the refresh token, and the new token is used from then on', async () => {
 		const redirectUri = 'http://127.0.0.1/rest/oauth2-credential/callback';
 		const authorize = await fetch(
-			`${drchrono.url}/o/authorize/?client_id=sandbox-client-id&response_type=code&redirect_uri=${encodeURIComponent(redirectUri)}`,
+			`${sandbox.drchrono.url}/o/authorize/?client_id=sandbox-client-id&response_type=code&redirect_uri=${encodeURIComponent(redirectUri)}`,
 			{ redirect: 'manual' },
 		);
 		const code = new URL(authorize.headers.get('location')!).searchParams.get('code')!;
-		const tokenResponse = await fetch(`${drchrono.url}/o/token/`, {
+		const tokenResponse = await fetch(`${sandbox.drchrono.url}/o/token/`, {
 			method: 'POST',
 			headers: { 'content-type': 'application/x-www-form-urlencoded' },
 			body: new URLSearchParams({
@@ -420,15 +381,15 @@ describe('EHR credentials in n8n\'s engine: tokens are fetched and renewed by n8
 			}),
 		});
 		const oauthTokenData = (await tokenResponse.json()) as ICredentialDataDecryptedObject;
-		const credential = { drChronoOAuth2Api: { ...drChronoCredential(drchrono, String(oauthTokenData.access_token)), oauthTokenData } };
+		const credential = { drChronoOAuth2Api: { ...drChronoCredential(sandbox.drchrono, String(oauthTokenData.access_token)), oauthTokenData } };
 
 		const { notification } = await drChronoSource.closeVisit();
-		const requestsBefore = drchrono.requests.length;
-		drchrono.injectFault({ status: 401, pathPrefix: '/api/patients/' });
+		const requestsBefore = sandbox.drchrono.requests.length;
+		sandbox.drchrono.injectFault({ status: 401, pathPrefix: '/api/patients/' });
 		const result = await admitWith('drchrono', credential, notification);
 		expect(result.error('Visit Details')).toBeUndefined();
 		expect(result.output('Visit Details', 0)).toHaveLength(1);
-		const requests = drchrono.requests.slice(requestsBefore);
+		const requests = sandbox.drchrono.requests.slice(requestsBefore);
 		expect(requests.filter((request) => request.path === '/o/token/').map((request) => request.body)).toEqual([
 			expect.objectContaining({ grant_type: 'refresh_token', refresh_token: oauthTokenData.refresh_token }),
 		]);

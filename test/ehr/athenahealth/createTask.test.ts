@@ -3,7 +3,7 @@ import { defaultPatientCaseSubclass } from '../../../nodes/shared/ehr/athenaheal
 import { EhrHttpError } from '../../../nodes/shared/ehr/http';
 import type { Escalation } from '../../../nodes/shared/ehr/types';
 import type { Harness } from './helpers';
-import { practiceId, seedVisit, startHarness } from './helpers';
+import { practiceId, seedVisit, startHarness, startSeededHarness } from './helpers';
 
 const escalation: Escalation = {
 	journeyId: 'visit:athenahealth:5001',
@@ -33,8 +33,7 @@ describe('athenahealth createTask (patient case)', () => {
 	});
 
 	it('creates an outbound-call patient case and assigns it to the coordinator', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		const result = await harness.adapter.createTask(escalation);
 		expect(result).toEqual({ taskId: '491696', kind: 'patientCase', created: true, assignment: 'assigned' });
 		expect(casePosts(harness)[0]?.form).toEqual({
@@ -54,8 +53,7 @@ describe('athenahealth createTask (patient case)', () => {
 	});
 
 	it('marks urgent cases priority 1 and cuts the note to athena\'s 4000 characters', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		await harness.adapter.createTask({ ...escalation, priority: 'urgent', note: 'n'.repeat(5000), assigneeId: undefined });
 		const form = casePosts(harness)[0]?.form;
 		expect(form?.priority).toBe('1');
@@ -80,8 +78,7 @@ describe('athenahealth createTask (patient case)', () => {
 	});
 
 	it('refuses without a department, before calling athena', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		await expect(harness.adapter.createTask({ ...escalation, departmentId: undefined })).rejects.toMatchObject({
 			name: 'DomainError',
 			code: 'missing_department',
@@ -91,8 +88,7 @@ describe('athenahealth createTask (patient case)', () => {
 	});
 
 	it('keeps the created case when athena refuses the assignee, and says so on the result', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		const result = await harness.adapter.createTask({ ...escalation, assigneeId: 'JCoordinator' });
 		expect(result).toEqual({
 			taskId: '491696',
@@ -106,8 +102,7 @@ describe('athenahealth createTask (patient case)', () => {
 	});
 
 	it('reports athena\'s refusal of the case itself as a non-retryable error without PHI', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.injectFault({
 			path: '/documents/patientcase',
 			method: 'POST',
@@ -121,8 +116,7 @@ describe('athenahealth createTask (patient case)', () => {
 	});
 
 	it('gives up on a case athena keeps answering 503 to, as retryable', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.injectFault({ path: '/documents/patientcase', status: 503, times: 4 });
 		await expect(harness.adapter.createTask(escalation)).rejects.toMatchObject({ status: 503, retryable: true });
 		expect(harness.waits).toEqual([500, 1000, 2000]);

@@ -1,19 +1,11 @@
 import { DomainError } from '../../../nodes/shared/core/errors';
 import { createAthenaAdapter } from '../../../nodes/shared/ehr/athenahealth';
 import { EhrHttpError, EhrResponseError } from '../../../nodes/shared/ehr/http';
-import type { NotificationEvent } from '../../../nodes/shared/ehr/types';
 import { fetchHttpClient } from '../../helpers/fetchHttpClient';
 import type { Harness } from './helpers';
-import { context, practiceId, seedVisit, startHarness } from './helpers';
+import { checkOutNotification, context, seedVisit, startHarness, startSeededHarness } from './helpers';
 
-const event: NotificationEvent = {
-	ehr: 'athenahealth',
-	eventId: 'evt-1',
-	topic: 'Appointment.check-out',
-	resourceType: 'Appointment',
-	resourceId: '5001',
-	practiceId,
-};
+const event = checkOutNotification();
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
 	try {
@@ -63,8 +55,7 @@ describe('athenahealth error mapping', () => {
 	});
 
 	it('reports a token athena still refuses (n8n already refreshed it once) as a 401 that names the credential', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.expireTokens();
 		const error = await failure(harness.adapter.resolveVisit(event, context));
 		expect(error).toMatchObject({ status: 401, retryable: false });
@@ -72,8 +63,7 @@ describe('athenahealth error mapping', () => {
 	});
 
 	it('treats the legacy 403 "Developer Over Qps" as rate limiting and retries', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.checkOut('5001');
 		harness.server.injectFault({ path: '/appointments/5001', status: 403, body: '<h1>Developer Over Qps</h1>' });
 		const result = await harness.adapter.resolveVisit(event, context);
@@ -82,16 +72,14 @@ describe('athenahealth error mapping', () => {
 	});
 
 	it('gives up after four 500s with a retryable error', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.injectFault({ path: '/appointments/5001', status: 500, times: 4 });
 		const error = await failure(harness.adapter.resolveVisit(event, context));
 		expect(error).toMatchObject({ status: 500, retryable: true, message: 'athenahealth answered 500: gave up after 4 attempts' });
 	});
 
 	it('names the field, not the value, when athena answers an unexpected shape', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.injectFault({ path: '/appointments/5001', status: 200, body: [{ appointmentid: '5001', patientid: '1001' }] });
 		const error = await failure(harness.adapter.resolveVisit(event, context));
 		expect(error).toBeInstanceOf(EhrResponseError);

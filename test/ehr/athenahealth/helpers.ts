@@ -1,7 +1,7 @@
 import { createAthenaAdapter } from '../../../nodes/shared/ehr/athenahealth';
 import type { AthenaAdapter, AthenaAdapterOptions } from '../../../nodes/shared/ehr/athenahealth';
 import type { TokenHttpOptions } from '../../../nodes/shared/ehr/athenahealth/token';
-import type { ResolveContext } from '../../../nodes/shared/ehr/types';
+import type { NotificationEvent, ResolveContext } from '../../../nodes/shared/ehr/types';
 import { startAthenaServer } from '../../../sandbox/athenahealth-server';
 import type { AthenaSandbox, AthenaServerOptions } from '../../../sandbox/athenahealth-server';
 import { fetchHttpClient, instantRetryPolicy } from '../../helpers/fetchHttpClient';
@@ -90,6 +90,29 @@ export function seedVisit(server: AthenaSandbox, overrides: { patient?: Record<s
 		{ orderid: '9004', class: 'LAB', ordertype: 'Lab', description: 'CBC', status: 'SUBMITTED', documentationonly: 'true' },
 	]);
 	server.addUser('jcoordinator');
+}
+
+/** A harness whose server already holds the visit of `seedVisit`. */
+export async function startSeededHarness(
+	adapterOptions: AthenaAdapterOptions = {},
+	serverOptions: Partial<AthenaServerOptions> = {},
+): Promise<Harness> {
+	const harness = await startHarness(adapterOptions, serverOptions);
+	seedVisit(harness.server);
+	return harness;
+}
+
+/** athena's check-out notification for the seeded appointment 5001, plus the fields a case adds (patient, department…). */
+export function checkOutNotification(extra: Partial<NotificationEvent> = {}): NotificationEvent {
+	return {
+		ehr: 'athenahealth',
+		eventId: 'evt-1',
+		topic: 'Appointment.check-out',
+		resourceType: 'Appointment',
+		resourceId: '5001',
+		practiceId,
+		...extra,
+	};
 }
 
 /**

@@ -1,7 +1,7 @@
 import { parseAthenaNotification } from '../../../nodes/shared/ehr/athenahealth';
 import type { InboundRequest, NotificationResult } from '../../../nodes/shared/ehr/types';
 import { buildAthenaDelivery, signAthenaBody } from '../../../sandbox/athenahealth-server';
-import { practiceId } from './helpers';
+import { checkOutNotification, practiceId } from './helpers';
 
 const secret = 'current-secret-0123456789abcdef';
 const previous = 'previous-secret-0123456789abcdef';
@@ -37,19 +37,7 @@ describe('parseAthenaNotification: signature', () => {
 		const result = parseAthenaNotification(inbound(delivery.body, delivery.headers), { current: secret });
 		expect(result).toEqual({
 			kind: 'events',
-			events: [
-				{
-					ehr: 'athenahealth',
-					eventId: 'evt-1',
-					topic: 'Appointment.check-out',
-					resourceType: 'Appointment',
-					resourceId: '5001',
-					practiceId,
-					patientId: '1001',
-					departmentId: '1',
-					occurredAt: '2025-03-10T15:05:00Z',
-				},
-			],
+			events: [checkOutNotification({ patientId: '1001', departmentId: '1', occurredAt: '2025-03-10T15:05:00Z' })],
 		});
 	});
 

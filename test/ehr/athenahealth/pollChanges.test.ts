@@ -1,7 +1,7 @@
 import { lastReadWindow } from '../../../nodes/shared/ehr/athenahealth';
 import type { AthenaSandbox } from '../../../sandbox/athenahealth-server';
 import type { Harness } from './helpers';
-import { practiceId, seedVisit, serverNow, startHarness } from './helpers';
+import { practiceId, seedVisit, serverNow, startHarness, startSeededHarness } from './helpers';
 
 const since = '2025-03-10T14:00:00Z';
 const minutes = (n: number) => new Date(serverNow.getTime() + n * 60_000);
@@ -24,8 +24,7 @@ describe('athenahealth pollChanges (destructive changed feed)', () => {
 	});
 
 	it('subscribes once when athena says the feed needs setup, then reads changes made after that', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 
 		const first = await harness.adapter.pollChanges({ since }, harness.clock.now);
 		expect(first.events).toEqual([]);
@@ -47,8 +46,7 @@ describe('athenahealth pollChanges (destructive changed feed)', () => {
 	});
 
 	it('subscribes to the configured events only, so athena queues nothing else', async () => {
-		harness = await startHarness({ subscriptionEvents: ['CheckOut'] });
-		seedVisit(harness.server);
+		harness = await startSeededHarness({ subscriptionEvents: ['CheckOut'] });
 		addVisits(harness.server, ['5002']);
 		await harness.adapter.pollChanges({ since }, harness.clock.now);
 		expect(requestsTo(harness.server, 'POST', '/appointments/changed/subscription')[0]?.form).toEqual({ eventname: 'CheckOut' });

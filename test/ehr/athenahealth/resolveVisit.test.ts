@@ -3,18 +3,9 @@ import { parseVisitEvent } from '../../../nodes/shared/core/schemas';
 import type { VisitEvent } from '../../../nodes/shared/core/schemas';
 import type { NotificationEvent, ResolveResult } from '../../../nodes/shared/ehr/types';
 import type { Harness } from './helpers';
-import { context, practiceId, seedVisit, startHarness } from './helpers';
+import { checkOutNotification, context, practiceId, seedVisit, startHarness, startSeededHarness } from './helpers';
 
-const checkOutEvent: NotificationEvent = {
-	ehr: 'athenahealth',
-	eventId: 'evt-1',
-	topic: 'Appointment.check-out',
-	resourceType: 'Appointment',
-	resourceId: '5001',
-	practiceId,
-	patientId: '1001',
-	departmentId: '1',
-};
+const checkOutEvent = checkOutNotification({ patientId: '1001', departmentId: '1' });
 
 function completed(result: ResolveResult): VisitEvent {
 	if (result.status !== 'completed') throw new Error(`expected completed, got ${result.reason}`);
@@ -30,8 +21,7 @@ describe('athenahealth resolveVisit', () => {
 	});
 
 	it('builds a full visit event from the appointment, patient, department and encounter orders', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		// Checked out at 10:40 Eastern (athena server time).
 		harness.server.checkOut('5001', new Date('2025-03-10T14:40:00Z'));
 
@@ -87,15 +77,13 @@ describe('athenahealth resolveVisit', () => {
 		['f', 'appointment status f (future)'],
 		['x', 'appointment status x (cancelled)'],
 	])('reports an appointment in status %s as not completed', async (status, reason) => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.state.appointments.get('5001')!.appointmentstatus = status;
 		expect(await harness.adapter.resolveVisit(checkOutEvent, context)).toEqual({ status: 'notCompleted', reason });
 	});
 
 	it('accepts status 4 (charge entered) and places the visit at lastmodified when there is no checkout time', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.emitChange({ appointmentId: '5001', status: '4', at: new Date('2025-03-10T20:00:00Z') });
 		const visit = completed(await harness.adapter.resolveVisit(checkOutEvent, context));
 		expect(visit.completedAt).toBe('2025-03-10T20:00:00.000Z');
@@ -124,8 +112,7 @@ describe('athenahealth resolveVisit', () => {
 	});
 
 	it('uses the practice zone when the department is unknown to athena, and fails without one', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.state.departments.delete('1');
 		harness.server.checkOut('5001');
 		expect(completed(await harness.adapter.resolveVisit(checkOutEvent, context)).zoneSource).toBe('practice');
@@ -168,8 +155,7 @@ describe('athenahealth resolveVisit', () => {
 	});
 
 	it('keys a signed-off encounter of a booked visit by its appointment (one journey with the check-out)', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.checkOut('5001');
 		harness.server.state.encounters.get('7001')!.status = 'CLOSED';
 		const event: NotificationEvent = { ...checkOutEvent, topic: 'Encounter.signoff', resourceType: 'Encounter', resourceId: '7001' };
@@ -178,8 +164,7 @@ describe('athenahealth resolveVisit', () => {
 	});
 
 	it('resolves a signed-off encounter without an appointment as an encounter visit', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.addEncounter({ encounterid: '7002', patientid: '1001', departmentid: '1', encounterdate: '03/09/2025', status: 'CLOSED' });
 		const event: NotificationEvent = {
 			...checkOutEvent,
@@ -193,8 +178,7 @@ describe('athenahealth resolveVisit', () => {
 	});
 
 	it('reports an encounter that is not signed off as not completed', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.addEncounter({ encounterid: '7002', patientid: '1001', departmentid: '1', status: 'OPEN' });
 		const event: NotificationEvent = { ...checkOutEvent, resourceType: 'Encounter', resourceId: '7002' };
 		expect(await harness.adapter.resolveVisit(event, context)).toEqual({ status: 'notCompleted', reason: 'encounter status OPEN' });
@@ -208,8 +192,7 @@ describe('athenahealth resolveVisit', () => {
 	});
 
 	it('still resolves the visit, without order items, when athena refuses the orders endpoint', async () => {
-		harness = await startHarness({ includeFollowUpVisit: true });
-		seedVisit(harness.server);
+		harness = await startSeededHarness({ includeFollowUpVisit: true });
 		harness.server.checkOut('5001');
 		harness.server.injectFault({ path: '/orders', status: 403, body: { error: 'Clinicals is not enabled for this department.' } });
 		const visit = completed(await harness.adapter.resolveVisit(checkOutEvent, context));
@@ -217,8 +200,7 @@ describe('athenahealth resolveVisit', () => {
 	});
 
 	it('collapses orders of one type into one action item and marks a resulted lab as done', async () => {
-		harness = await startHarness();
-		seedVisit(harness.server);
+		harness = await startSeededHarness();
 		harness.server.setOrders('7001', [
 			{ orderid: '1', class: 'LAB', ordertype: 'Lab', status: 'CLOSED' },
 			{ orderid: '2', class: 'LAB', ordertype: 'Lab', status: 'SUBMITTED' },
