@@ -11,6 +11,7 @@ import { startFhirServer } from './fhir-server';
 import type { FhirServer } from './fhir-server';
 import { ensureFhirPatient } from './fhir-demo';
 import { installPack, N8nClient, N8nProcess, projectRoot } from './n8n';
+import type { N8nOptions } from './n8n';
 import { startSmtpSink } from './smtp-sink';
 import type { SmtpSink } from './smtp-sink';
 import { startTwilioApi } from './twilio-api';
@@ -31,9 +32,23 @@ export interface SandboxOptions {
 	drchronoZone?: string;
 	/** Overrides of the practice profile credential (window, caps…). */
 	profile?: Record<string, unknown>;
-	/** Start from an empty n8n database (tests); `npm start` keeps its data between runs. */
+	/**
+	 * Start from an empty n8n database (tests); `npm start` keeps its data between runs, and then finds the
+	 * sandbox's credentials and workflows by name and reuses them as they are (edits made in the editor stay;
+	 * the kept credentials point at the sandbox servers' ports, so a kept database needs fixed `ports`).
+	 */
 	fresh?: boolean;
 	log?: (line: string) => void;
+	/** Called with the n8n process before it is spawned, so a caller can stop it during a slow start. */
+	onN8nProcess?: (n8n: N8nProcess) => void;
+	/** More for the n8n (main) process: e.g. queue-mode env, or a launcher that installs the pack itself. */
+	n8nProcess?: Pick<N8nOptions, 'extraEnv' | 'launcher' | 'encryptionKey' | 'ownProcessGroup'>;
+	/** Puts the pack into n8n's user folder before n8n starts; default `installPack(userFolder, tarball)`. */
+	installPack?: (userFolder: string) => void;
+	/** Replaces the data of these sandbox credentials, by type (e.g. a Postgres journey store). */
+	credentialOverrides?: Record<string, Record<string, unknown>>;
+	/** Where EHR deliveries go (e.g. a queue-mode webhook processor); default: the n8n process itself. */
+	webhookBaseUrl?: string;
 }
 
 export interface SandboxWorkflow {
@@ -55,6 +70,8 @@ export interface Sandbox {
 	journeyStorePath: string;
 	credentialIds: Record<string, string>;
 	workflows: { threeStage: Record<SandboxEhr, SandboxWorkflow>; recall: SandboxWorkflow; errorAlert: SandboxWorkflow };
+	/** How many credentials and workflows a kept database already had (found by name and reused); 0 when fresh. */
+	reused: { credentials: number; workflows: number };
 	/** Posts a raw body to the EHR trigger of a workflow, as the EHR would. */
 	deliver(ehr: SandboxEhr, body: string, headers: Record<string, string>): Promise<Response>;
 	stop(): Promise<void>;
@@ -84,7 +101,7 @@ const ehrCredential: Record<SandboxEhr, string> = { fhir: 'fhirR4Api', athenahea
 const athenaAccount = { practiceId: '195900', clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
 const drchronoToken = 'sandbox-drchrono-access-token';
 
-function webhookPathOf(ehr: SandboxEhr): string {
+export function webhookPathOf(ehr: SandboxEhr): string {
 	return `post-visit/${ehr}/visit-completed`;
 }
 
@@ -171,9 +188,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 		port: options.ports?.drchrono ?? 0,
 		accessToken: drchronoToken,
 		zone: options.drchronoZone ?? demoPractice.zone,
-		webhook: { secret: webhookSecret, callbackUrl: `http://127.0.0.1:${options.n8nPort}/webhook/${webhookPathOf('drchrono')}` },
+		webhook: { secret: webhookSecret, callbackUrl: `${options.webhookBaseUrl ?? `http://127.0.0.1:${options.n8nPort}`}/webhook/${webhookPathOf('drchrono')}` },
 	});
-	const twilio = await startTwilioApi({ ...twilioAccount, port: options.ports?.twilio ?? 0 });
+	// Ray's only number is a landline: Twilio answers 21614, so the demo shows the fallback to a staff call.
+	const landlines = Object.fromEntries(demoPatients.filter((p) => p.landline).map((p) => [p.landline as string, 'notMobile' as const]));
+	const twilio = await startTwilioApi({ ...twilioAccount, port: options.ports?.twilio ?? 0, numberBehaviours: landlines });
 	const smtp = await startSmtpSink({ port: options.ports?.smtp ?? 0, disableStartTls: true });
 	for (const patient of demoPatients) await ensureFhirPatient(fhir, patient);
 	log(`FHIR ${fhir.url} · Twilio-shaped API ${twilio.url} · SMTP 127.0.0.1:${smtp.port}`);
@@ -201,23 +220,46 @@ async function startN8nWithTemplates(
 		log: (line: string) => void;
 	},
 ): Promise<Sandbox> {
-	const { fhir, athena, drchrono, twilio, smtp, webhookSecret, userFolder, journeyStorePath, log } = parts;
-	installPack(userFolder, options.tarball);
+	const { userFolder } = parts;
+	(options.installPack ?? ((folder: string) => installPack(folder, options.tarball)))(userFolder);
 	const n8n = new N8nProcess({
 		userFolder,
 		port: options.n8nPort,
 		brokerPort: options.brokerPort,
 		logFile: join(options.workDir, 'n8n.log'),
+		...options.n8nProcess,
 	});
+	options.onN8nProcess?.(n8n);
 	try {
 		await n8n.start();
+		return await setUpN8n(options, n8n, parts);
 	} catch (error) {
+		// Whatever failed after the spawn, the n8n child must not outlive the caller.
 		await n8n.stop();
 		throw error;
 	}
+}
+
+async function setUpN8n(
+	options: SandboxOptions,
+	n8n: N8nProcess,
+	parts: {
+		fhir: FhirServer;
+		athena: AthenaSandbox;
+		drchrono: DrChronoServer;
+		twilio: TwilioApiSandbox;
+		smtp: SmtpSink;
+		webhookSecret: string;
+		journeyStorePath: string;
+		log: (line: string) => void;
+	},
+): Promise<Sandbox> {
+	const { fhir, athena, drchrono, twilio, smtp, webhookSecret, journeyStorePath, log } = parts;
 	const client = new N8nClient(n8n.baseUrl);
 	await client.signIn();
 	log(`n8n ready at ${n8n.baseUrl}`);
+	const kept = options.fresh ? undefined : await keptSandboxItems(client);
+	const reused = { credentials: 0, workflows: 0 };
 
 	const credentialIds: Record<string, string> = {};
 	const credentialData: Record<string, Record<string, unknown>> = {
@@ -229,12 +271,17 @@ async function startN8nWithTemplates(
 		postVisitTwilioApi: { authType: 'authToken', ...twilioAccount, from: practiceNumber, apiBaseUrl: twilio.url },
 		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.example', fromName: demoPractice.name },
 		smtp: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '' },
+		...options.credentialOverrides,
 	};
 	for (const [type, data] of Object.entries(credentialData)) {
-		credentialIds[type] = (await client.createCredential(`Sandbox ${type}`, type, data)).id;
+		const existing = kept?.credential(`Sandbox ${type}`, type);
+		if (existing) reused.credentials += 1;
+		credentialIds[type] = existing ?? (await client.createCredential(`Sandbox ${type}`, type, data)).id;
 	}
+	const keptDrChrono = kept?.credential('Sandbox drChronoOAuth2Api', 'drChronoOAuth2Api');
+	if (keptDrChrono) reused.credentials += 1;
 	// An OAuth2 credential normally gets its token from the consent screen; the sandbox hands it one directly.
-	credentialIds.drChronoOAuth2Api = (
+	credentialIds.drChronoOAuth2Api = keptDrChrono ?? (
 		await client.rest('POST', '/credentials', {
 			name: 'Sandbox drChronoOAuth2Api',
 			type: 'drChronoOAuth2Api',
@@ -247,7 +294,17 @@ async function startN8nWithTemplates(
 		})
 	).data.id;
 
-	const errorAlert = await client.createWorkflow(prepareTemplate(template('error-alert.json'), {
+	/** A kept workflow of that name as it is, else the prepared template, created; published either way. */
+	async function ensureWorkflow(prepared: Template): Promise<{ id: string }> {
+		const existing = kept?.workflow(prepared.name);
+		if (existing) reused.workflows += 1;
+		const id = existing?.id ?? (await client.createWorkflow(prepared)).id;
+		if (!existing?.active) await client.activate(id);
+		return { id };
+	}
+
+	// n8n 2.x runs an error workflow only from its published version ("is not active and cannot be executed").
+	const errorAlert = await ensureWorkflow(prepareTemplate(template('error-alert.json'), {
 		name: 'Post-Visit: Error Alert', ehr: 'fhir', webhookPath: '', credentialIds,
 	}));
 	const threeStage = {} as Record<SandboxEhr, SandboxWorkflow>;
@@ -256,16 +313,14 @@ async function startN8nWithTemplates(
 		const prepared = prepareTemplate(template('post-visit-three-stage.json'), {
 			name: `Post-Visit: Three-Stage Follow-Up (${ehr} sandbox)`, ehr, webhookPath, credentialIds, errorWorkflowId: errorAlert.id,
 		});
-		const created = await client.createWorkflow(prepared);
-		await client.activate(created.id);
+		const created = await ensureWorkflow(prepared);
 		threeStage[ehr] = { id: created.id, name: prepared.name, webhookPath };
 	}
 	const recallPrepared = prepareTemplate(template('recall-outreach.json'), {
 		name: 'Post-Visit: Recall Outreach (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
 	});
-	const recall = await client.createWorkflow(recallPrepared);
-	await client.activate(recall.id);
-	log('templates imported and published');
+	const recall = await ensureWorkflow(recallPrepared);
+	log(reused.workflows > 0 ? `kept database: reused ${reused.credentials} credentials and ${reused.workflows} workflows` : 'templates imported and published');
 
 	return {
 		options,
@@ -279,16 +334,49 @@ async function startN8nWithTemplates(
 		webhookSecret,
 		journeyStorePath,
 		credentialIds,
+		reused,
 		workflows: {
 			threeStage,
 			recall: { id: recall.id, name: recallPrepared.name, webhookPath: '' },
 			errorAlert: { id: errorAlert.id, name: 'Post-Visit: Error Alert', webhookPath: '' },
 		},
 		deliver: async (ehr, body, headers) =>
-			await fetch(`${n8n.baseUrl}/webhook/${threeStage[ehr].webhookPath}`, { method: 'POST', body, headers }),
+			await fetch(`${options.webhookBaseUrl ?? n8n.baseUrl}/webhook/${threeStage[ehr].webhookPath}`, { method: 'POST', body, headers }),
 		stop: async () => {
 			await n8n.stop();
 			await Promise.all([fhir.close(), athena.close(), drchrono.close(), twilio.close(), smtp.close()]);
 		},
+	};
+}
+
+/**
+ * What a kept n8n database already holds of the sandbox's own items, looked up by name (the sandbox names
+ * them), so a second `npm start` neither duplicates credentials nor publishes a second workflow on the same
+ * webhook path (n8n answers 409). Also drops the API keys earlier starts left behind (one per sign-in).
+ */
+async function keptSandboxItems(client: N8nClient) {
+	const credentials: Array<{ id: string; name: string; type: string }> = [];
+	for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+		const page = await client.api('GET', `/credentials?limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+		credentials.push(...page.data);
+		cursor = page.nextCursor ?? undefined;
+	}
+	const workflows: Array<{ id: string; name: string; active: boolean; isArchived?: boolean }> = [];
+	for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+		const page = await client.api('GET', `/workflows?limit=250&excludePinnedData=true${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+		workflows.push(...page.data);
+		cursor = page.nextCursor ?? undefined;
+	}
+	// n8n 2.41 answers {items, counts, …}; older 1.x answered the array itself.
+	const answer = (await client.rest('GET', '/api-keys?ownership=mine')).data;
+	const keys: Array<{ id: string; label: string }> = Array.isArray(answer) ? answer : (answer?.items ?? []);
+	const ours = keys
+		.map((key) => ({ id: key.id, stamp: Number(/^post-visit-(\d+)$/.exec(key.label)?.[1]) }))
+		.filter((key) => Number.isFinite(key.stamp))
+		.sort((a, b) => a.stamp - b.stamp);
+	for (const key of ours.slice(0, -1)) await client.rest('DELETE', `/api-keys/${key.id}`);
+	return {
+		credential: (name: string, type: string) => credentials.find((c) => c.name === name && c.type === type)?.id,
+		workflow: (name: string) => workflows.find((w) => w.name === name && !w.isArchived),
 	};
 }

@@ -1,7 +1,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 
 function findProjectRoot(from: string): string {
 	for (let dir = from; dir !== resolve(dir, '..'); dir = resolve(dir, '..')) {
@@ -17,13 +17,32 @@ export const projectRoot = findProjectRoot(__dirname);
 export const n8nRuntime = join(projectRoot, '.runtime', 'n8n');
 export const n8nBin = join(n8nRuntime, 'node_modules', 'n8n', 'bin', 'n8n');
 
+/** The n8n commands that serve: the main process, a queue-mode worker, a queue-mode webhook processor. */
+export type N8nCommand = 'start' | 'worker' | 'webhook';
+
 export interface N8nOptions {
 	userFolder: string;
+	/** The HTTP port (main and webhook processor); a worker serves nothing on it but gets it all the same. */
 	port: number;
+	/** The task-runner broker's port (main and workers; every process on a host needs its own). */
 	brokerPort: number;
 	logFile: string;
 	encryptionKey?: string;
 	extraEnv?: Record<string, string>;
+	/** Default 'start'. 'worker' and 'webhook' need queue-mode env (see `queueModeEnv`). */
+	command?: N8nCommand;
+	/**
+	 * Runs n8n through this program instead of directly (e.g. the Docker image's entrypoint wrapper), as
+	 * `<launcher…> <command>`; it must end by exec-ing n8n with the arguments it got.
+	 */
+	launcher?: string[];
+	/** A worker's health server (QUEUE_HEALTH_CHECK_PORT): its /healthz/readiness is what `start` waits on. */
+	healthPort?: number;
+	/**
+	 * Spawns n8n as the leader of a process group of its own and signals the whole group on stop, so its
+	 * task-runner child cannot outlive it.
+	 */
+	ownProcessGroup?: boolean;
 }
 
 export const owner = {
@@ -64,7 +83,41 @@ export function n8nEnv(options: N8nOptions): Record<string, string> {
 		DB_TYPE: 'sqlite',
 		EXTERNAL_FRONTEND_HOOKS_URLS: '',
 		N8N_LOG_LEVEL: 'info',
+		...(options.healthPort === undefined
+			? {}
+			: {
+					QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+					QUEUE_HEALTH_CHECK_PORT: String(options.healthPort),
+					N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+				}),
 		...options.extraEnv,
+	};
+}
+
+/** Where the queue-mode processes find their shared Postgres database and Redis. */
+export interface QueueModeServices {
+	redis: { host: string; port: number };
+	postgres: { host: string; port: number; database: string; user: string; password: string };
+	/** The public base URL of the webhook processor(s), which every process puts into webhook URLs. */
+	webhookUrl: string;
+}
+
+/**
+ * The env every process of a queue-mode n8n shares (main, workers, webhook processors): queue mode, the
+ * Bull queue in Redis, n8n's database in Postgres, one webhook URL. Pair it with one N8N_ENCRYPTION_KEY.
+ */
+export function queueModeEnv(services: QueueModeServices): Record<string, string> {
+	return {
+		EXECUTIONS_MODE: 'queue',
+		QUEUE_BULL_REDIS_HOST: services.redis.host,
+		QUEUE_BULL_REDIS_PORT: String(services.redis.port),
+		DB_TYPE: 'postgresdb',
+		DB_POSTGRESDB_HOST: services.postgres.host,
+		DB_POSTGRESDB_PORT: String(services.postgres.port),
+		DB_POSTGRESDB_DATABASE: services.postgres.database,
+		DB_POSTGRESDB_USER: services.postgres.user,
+		DB_POSTGRESDB_PASSWORD: services.postgres.password,
+		WEBHOOK_URL: services.webhookUrl,
 	};
 }
 
@@ -83,6 +136,11 @@ export function installPack(userFolder: string, tarball: string, env: NodeJS.Pro
 	);
 }
 
+/** A child killed by a signal (e.g. SIGTERM before n8n installed its handlers) keeps exitCode null. */
+function hasExited(child: ChildProcess): boolean {
+	return child.exitCode !== null || child.signalCode !== null;
+}
+
 export class N8nProcess {
 	private child?: ChildProcess;
 
@@ -92,39 +150,74 @@ export class N8nProcess {
 		return `http://127.0.0.1:${this.options.port}`;
 	}
 
+	/** What `start` polls: a worker's health server, else the HTTP server's readiness. */
+	get readinessUrl(): string {
+		const { command = 'start', healthPort } = this.options;
+		if (command === 'worker') {
+			if (healthPort === undefined) throw new Error('an n8n worker needs a healthPort to report readiness');
+			return `http://127.0.0.1:${healthPort}/healthz/readiness`;
+		}
+		return `${this.baseUrl}/healthz/readiness`;
+	}
+
+	/** The running child's process id (the n8n process itself: a launcher must exec it). */
+	get pid(): number | undefined {
+		return this.child && !hasExited(this.child) ? this.child.pid : undefined;
+	}
+
 	async start(timeoutMs = 120_000): Promise<void> {
 		mkdirSync(this.options.userFolder, { recursive: true });
 		const log = createWriteStream(this.options.logFile, { flags: 'a' });
-		this.child = spawn(process.execPath, [n8nBin, 'start'], {
-			env: { ...process.env, ...n8nEnv(this.options) },
+		const command = this.options.command ?? 'start';
+		const [program, ...args] = this.options.launcher ? [...this.options.launcher, command] : [process.execPath, n8nBin, command];
+		// A launcher finds `node` on PATH (n8n's bin is a `#!/usr/bin/env node` script): make it this Node.
+		const path = this.options.launcher ? { PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` } : {};
+		this.child = spawn(program, args, {
+			env: { ...process.env, ...path, ...n8nEnv(this.options) },
 			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: this.options.ownProcessGroup ?? false,
 		});
 		this.child.stdout?.pipe(log);
 		this.child.stderr?.pipe(log);
+		const readinessUrl = this.readinessUrl;
 		const deadline = Date.now() + timeoutMs;
 		while (Date.now() < deadline) {
-			if (this.child.exitCode !== null) {
-				throw new Error(`n8n exited with ${this.child.exitCode}; see ${this.options.logFile}`);
+			if (hasExited(this.child)) {
+				throw new Error(`n8n ${command} exited with ${this.child.exitCode ?? this.child.signalCode}; see ${this.options.logFile}`);
 			}
 			try {
-				const response = await fetch(`${this.baseUrl}/healthz/readiness`);
+				const response = await fetch(readinessUrl);
 				if (response.ok) return;
 			} catch {
 				// not listening yet
 			}
 			await new Promise((r) => setTimeout(r, 500));
 		}
-		throw new Error(`n8n was not ready within ${timeoutMs} ms; see ${this.options.logFile}`);
+		throw new Error(`n8n ${command} was not ready within ${timeoutMs} ms; see ${this.options.logFile}`);
 	}
 
 	async stop(): Promise<void> {
 		const child = this.child;
-		if (!child || child.exitCode !== null) return;
+		if (!child || hasExited(child)) return;
+		const group = this.options.ownProcessGroup && child.pid !== undefined ? child.pid : undefined;
+		const signal = (name: NodeJS.Signals) => {
+			if (group === undefined) {
+				child.kill(name);
+				return;
+			}
+			try {
+				process.kill(-group, name);
+			} catch {
+				// the group is gone already
+			}
+		};
 		const exited = new Promise<void>((r) => child.once('exit', () => r()));
-		child.kill('SIGTERM');
-		const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+		signal('SIGTERM');
+		const timer = setTimeout(() => signal('SIGKILL'), 30_000);
 		await exited;
 		clearTimeout(timer);
+		// Whatever of the group outlived n8n (a task runner mid-shutdown) goes too.
+		if (group !== undefined) signal('SIGKILL');
 	}
 
 	async restart(): Promise<void> {

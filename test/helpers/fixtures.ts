@@ -15,28 +15,7 @@ import { PostVisitTwilioApi } from '../../credentials/PostVisitTwilioApi.credent
 import { PracticeProfileApi } from '../../credentials/PracticeProfileApi.credentials';
 import type { VisitEvent } from '../../nodes/shared/core/schemas';
 
-/**
- * A zone in which `now` falls inside [startHour, endHour) local time, so tests that must be allowed to
- * send pass at any hour they run (Etc/GMT±N zones are IANA zones without DST).
- */
-export function zoneWhereNowIsBetween(startHour: number, endHour: number, now = DateTime.utc()): string {
-	for (let offset = -12; offset <= 14; offset++) {
-		const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-		const hour = now.setZone(zone).hour;
-		if (hour >= startHour + 1 && hour < endHour - 1) return zone;
-	}
-	throw new Error('no zone found');
-}
-
-/** A zone in which `now` is outside 09:00–20:00 (deep night), for held-send tests. */
-export function zoneWhereNowIsAtNight(now = DateTime.utc()): string {
-	for (let offset = -12; offset <= 14; offset++) {
-		const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-		const hour = now.setZone(zone).hour;
-		if (hour >= 1 && hour < 5) return zone;
-	}
-	throw new Error('no zone found');
-}
+export { zoneWhereNowIsAtNight, zoneWhereNowIsBetween } from '../../sandbox/zones';
 
 export function tempDir(prefix = 'post-visit-'): string {
 	return mkdtempSync(join(tmpdir(), prefix));
