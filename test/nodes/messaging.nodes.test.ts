@@ -184,6 +184,51 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		expect(twilio.messages).toHaveLength(0);
 	});
 
+	it('records a Twilio 21610 (unsubscribed) as an opt-out, falls back to email, and routes later stages around SMS', async () => {
+		const dir = tempDir();
+		const path = join(dir, 'j.sqlite');
+		twilio.setNumberBehaviour('+15125550101', 'unsubscribed');
+		const event = visitEvent({ zone: zoneWhereNowIsBetween(9, 20) });
+		const stage2 = withItems([event as unknown as IDataObject]);
+		stage2.nodes = stage2.nodes.map((node) => (node.name === 'Fixture' ? node : { ...node, parameters: { stage: 2 } }));
+		const first = await runWorkflow(stage2, { nodeTypes, credentials: credentials(path, { perPatientPerDay: 5 }) });
+		const results = (first.output('Send', 0)[0].delivery as { results: Array<{ channel: string; status: string; code?: string }> }).results;
+		expect(results.map((r) => [r.channel, r.status, r.code])).toEqual([
+			['sms', 'rejected', '21610'],
+			['email', 'sent', undefined],
+		]);
+		twilio.setNumberBehaviour('+15125550101', undefined);
+		const store = await openJourneyStore({ backend: 'sqlite', path });
+		expect(await store.optedOut('sms', ['+1 (512) 555-0101'])).toEqual(['+1 (512) 555-0101']);
+		await store.close();
+		const later = await runWorkflow(withItems([visitEvent({ zone: zoneWhereNowIsBetween(9, 20), visitId: 'enc-2' }) as unknown as IDataObject]), {
+			nodeTypes,
+			credentials: credentials(path, { perPatientPerDay: 5 }),
+		});
+		const route = later.output('Send', 0)[0].route as { channels: Array<{ channel: string }> };
+		expect(route.channels.map((c) => c.channel)).toEqual(['email']);
+		expect(twilio.messages).toHaveLength(0);
+	});
+
+	it('ends a journey that can never be sent after the hold limit ("Not Sent", to staff) instead of looping', async () => {
+		const dir = tempDir();
+		const item = { ...(visitEvent({ zone: zoneWhereNowIsAtNight() }) as unknown as IDataObject) };
+		const routed = await runWorkflow(withItems([item]), { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
+		const held = routed.output('Send', 1)[0];
+		const onlySend = {
+			nodes: [
+				{ name: 'Fixture', type: 'test.fixture', parameters: { items: JSON.stringify([{ ...held, journey: { ...(held.journey as IDataObject), holds: 6 } }]) } },
+				{ name: 'Send', type: 'n8n-nodes-post-visit.patientMessage', parameters: { stage: 1, maxHolds: 6 } },
+			],
+			connections: { Fixture: { main: [[{ node: 'Send', type: 'main' as const, index: 0 }]] } },
+		};
+		const result = await runWorkflow(onlySend, { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
+		const notSent = result.output('Send', 2);
+		expect(notSent).toHaveLength(1);
+		expect((notSent[0].delivery as { notSentReason: string }).notSentReason).toBe('holdLimit');
+		expect(twilio.messages).toHaveLength(0);
+	});
+
 	it('refuses an item that is not a journey with an error naming the field, and every output item is paired', async () => {
 		const dir = tempDir();
 		const result = await runWorkflow(withItems([{ hello: 'world' }]), { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
