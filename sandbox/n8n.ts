@@ -166,6 +166,7 @@ export class N8nProcess {
 	}
 
 	async start(timeoutMs = 120_000): Promise<void> {
+		const readinessUrl = this.readinessUrl;
 		mkdirSync(this.options.userFolder, { recursive: true });
 		const log = createWriteStream(this.options.logFile, { flags: 'a' });
 		const command = this.options.command ?? 'start';
@@ -179,7 +180,6 @@ export class N8nProcess {
 		});
 		this.child.stdout?.pipe(log);
 		this.child.stderr?.pipe(log);
-		const readinessUrl = this.readinessUrl;
 		const deadline = Date.now() + timeoutMs;
 		while (Date.now() < deadline) {
 			if (hasExited(this.child)) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: lint, type-check, build, unit/integration tests (jest), then the
-# end-to-end suite against a real n8n. Bootstraps Node 24 and dependencies on a fresh machine.
+# end-to-end suite against a real n8n, then the same journey on n8n's queue mode (Postgres, Redis,
+# workers). Bootstraps Node 24 and dependencies on a fresh machine.
 set -euo pipefail
 . "$(dirname "$0")/node24.sh"
 . "$(dirname "$0")/ensure-deps.sh"
@@ -17,4 +18,7 @@ node -e '
 '
 if [ "${SKIP_E2E:-}" != "1" ] && [ -f scripts/test-e2e.sh ]; then
   bash scripts/test-e2e.sh
+fi
+if [ "${SKIP_QUEUE:-}" != "1" ] && [ -f scripts/test-queue.sh ]; then
+  bash scripts/test-queue.sh
 fi
