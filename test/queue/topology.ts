@@ -189,7 +189,13 @@ export function processOptions(
 export function workerProcess(index: number): N8nProcess {
 	const worker = ports.workers[index];
 	return new N8nProcess(
-		processOptions(`worker-${index + 1}`, 'worker', { port: worker.port, brokerPort: worker.broker, healthPort: worker.health }),
+		processOptions(
+			`worker-${index + 1}`,
+			'worker',
+			{ port: worker.port, brokerPort: worker.broker, healthPort: worker.health },
+			// One job at a time per worker, so simultaneous deliveries spread over both workers (the suite checks it).
+			{ N8N_CONCURRENCY_PRODUCTION_LIMIT: '1' },
+		),
 	);
 }
 
