@@ -206,19 +206,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 	}
 }
 
+/** The servers started before n8n, and what n8n's set-up needs from them. */
+type SandboxParts = Pick<Sandbox, 'fhir' | 'athena' | 'drchrono' | 'twilio' | 'smtp' | 'webhookSecret' | 'journeyStorePath'> & {
+	log: (line: string) => void;
+};
+
 async function startN8nWithTemplates(
 	options: SandboxOptions,
-	parts: {
-		fhir: FhirServer;
-		athena: AthenaSandbox;
-		drchrono: DrChronoServer;
-		twilio: TwilioApiSandbox;
-		smtp: SmtpSink;
-		webhookSecret: string;
-		userFolder: string;
-		journeyStorePath: string;
-		log: (line: string) => void;
-	},
+	parts: SandboxParts & { userFolder: string },
 ): Promise<Sandbox> {
 	const { userFolder } = parts;
 	(options.installPack ?? ((folder: string) => installPack(folder, options.tarball)))(userFolder);
@@ -243,16 +238,7 @@ async function startN8nWithTemplates(
 async function setUpN8n(
 	options: SandboxOptions,
 	n8n: N8nProcess,
-	parts: {
-		fhir: FhirServer;
-		athena: AthenaSandbox;
-		drchrono: DrChronoServer;
-		twilio: TwilioApiSandbox;
-		smtp: SmtpSink;
-		webhookSecret: string;
-		journeyStorePath: string;
-		log: (line: string) => void;
-	},
+	parts: SandboxParts,
 ): Promise<Sandbox> {
 	const { fhir, athena, drchrono, twilio, smtp, webhookSecret, journeyStorePath, log } = parts;
 	const client = new N8nClient(n8n.baseUrl);
