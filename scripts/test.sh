@@ -22,3 +22,7 @@ fi
 if [ "${SKIP_QUEUE:-}" != "1" ] && [ -f scripts/test-queue.sh ]; then
   bash scripts/test-queue.sh
 fi
+# The reliability suite's short profile; `npm run test:reliability` runs it in full and rewrites RELIABILITY.md.
+if [ "${SKIP_RELIABILITY:-}" != "1" ] && [ -f scripts/test-reliability.sh ]; then
+  bash scripts/test-reliability.sh --profile ci
+fi
