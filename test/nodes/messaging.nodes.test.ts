@@ -208,6 +208,11 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		const route = later.output('Send', 0)[0].route as { channels: Array<{ channel: string }> };
 		expect(route.channels.map((c) => c.channel)).toEqual(['email']);
 		expect(twilio.messages).toHaveLength(0);
+		const reopened = await openJourneyStore({ backend: 'sqlite', path });
+		const contacted = await reopened.journeysContactedAt('email', event.patient.email as string);
+		expect(contacted.map((match) => match.journeyId).sort()).toEqual([`visit:${event.ehr}:${event.visitId}`, `visit:${event.ehr}:enc-2`].sort());
+		expect(await reopened.journeysContactedAt('sms', event.patient.phones[0].number)).toEqual([]);
+		await reopened.close();
 	});
 
 	it('ends a journey that can never be sent after the hold limit ("Not Sent", to staff) instead of looping', async () => {

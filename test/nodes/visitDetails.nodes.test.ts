@@ -5,6 +5,7 @@ import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 import { parseVisitEvent } from '../../nodes/shared/core/schemas';
+import { openJourneyStore } from '../../nodes/shared/store';
 import type { EhrKind } from '../../nodes/shared/core/schemas';
 import type { NotificationEvent } from '../../nodes/shared/ehr/types';
 import { closeAthenaVisit, openAthenaVisit } from '../../sandbox/athena-demo';
@@ -187,6 +188,15 @@ describe.each([fhirSource, athenaSource, drChronoSource])('Visit Details against
 			steps: [expect.objectContaining({ node: 'Visit Details', outcome: 'admitted' })],
 		});
 		expect(result.items('Visit Details', 0)[0].pairedItem).toEqual({ item: 0 });
+		const store = await openJourneyStore({ backend: 'sqlite', path: result.storePath });
+		expect(await store.getJourney(`visit:${source.ehr}:${notification.resourceId}`)).toMatchObject({
+			kind: 'visit',
+			ehr: source.ehr,
+			sourceId: notification.resourceId,
+			anchorAt: visit.completedAt,
+			zone: source.expectedZone,
+		});
+		await store.close();
 	});
 
 	it('sends the same delivery to "Skipped" as a duplicate, and a second delivery for the same visit as already started', async () => {

@@ -1,10 +1,24 @@
 import { DomainError } from '../../nodes/shared/core/errors';
-import type { ClaimInfo, JournalEntry, JourneyStore } from '../../nodes/shared/store/types';
+import type { ClaimInfo, JournalEntry, JourneyRecord, JourneyStore } from '../../nodes/shared/store/types';
 
 /** Fixed instants: nothing here reads the clock. */
 const t = (minutes: number) => new Date(Date.UTC(2025, 2, 10, 14, 0) + minutes * 60_000).toISOString();
 
 const info: ClaimInfo = { journeyId: 'visit:fhir:enc-1', patientKey: 'fhir:pat-1', stage: 1, channel: 'sms' };
+
+const journey = (id: string, anchorMinutes: number, extra: Partial<JourneyRecord> = {}): JourneyRecord => ({
+	journeyId: `visit:fhir:${id}`,
+	patientKey: 'fhir:pat-1',
+	kind: 'visit',
+	ehr: 'fhir',
+	patientId: 'pat-1',
+	sourceId: id,
+	sourceType: 'encounter',
+	anchorAt: t(anchorMinutes),
+	startedAt: t(anchorMinutes + 1),
+	zone: 'America/Chicago',
+	...extra,
+});
 
 async function expectDomainError(promise: Promise<unknown>, code: string, field?: string): Promise<DomainError> {
 	const error = await promise.then(
@@ -356,6 +370,85 @@ export function describeStoreContract(name: string, open: () => Promise<JourneyS
 			});
 		});
 
+		describe('journeys', () => {
+			it('records a journey once and finds it again by id with every field intact', async () => {
+				const record = journey('enc-1', 0, { practiceId: '195900', departmentId: '1' });
+				await store.recordJourney(record);
+				await store.recordJourney({ ...record, zone: 'Europe/Paris', startedAt: t(50) });
+				expect(await store.getJourney(record.journeyId)).toEqual(record);
+				expect(await store.getJourney('visit:fhir:nope')).toBeUndefined();
+			});
+
+			it('keeps optional fields optional', async () => {
+				await store.recordJourney(journey('enc-2', 0));
+				const found = await store.getJourney('visit:fhir:enc-2');
+				expect(found).not.toHaveProperty('practiceId');
+				expect(found).not.toHaveProperty('departmentId');
+			});
+
+			it('lists journeys by anchor range (from inclusive, to exclusive), kind, department and patient', async () => {
+				await store.recordJourney(journey('a', 0, { departmentId: '1' }));
+				await store.recordJourney(journey('b', 10, { departmentId: '2' }));
+				await store.recordJourney(journey('c', 20, { departmentId: '1', patientKey: 'fhir:pat-2' }));
+				await store.recordJourney(
+					journey('r', 15, { journeyId: 'recall:fhir:r', kind: 'recall', sourceType: 'recall', departmentId: '1' }),
+				);
+				const ids = async (query: Parameters<JourneyStore['journeys']>[0]) =>
+					(await store.journeys(query)).map((record) => record.sourceId);
+				expect(await ids({})).toEqual(['a', 'b', 'r', 'c']);
+				expect(await ids({ anchorFrom: t(0), anchorTo: t(20) })).toEqual(['a', 'b', 'r']);
+				expect(await ids({ kind: 'visit', departmentId: '1' })).toEqual(['a', 'c']);
+				expect(await ids({ patientKey: 'fhir:pat-2' })).toEqual(['c']);
+				expect(await ids({ limit: 2 })).toEqual(['a', 'b']);
+			});
+
+			it.each([
+				['kind', { kind: 'other' }],
+				['sourceType', { sourceType: 'visit' }],
+				['anchorAt', { anchorAt: '2025-03-10 14:00' }],
+				['patientId', { patientId: '' }],
+			])('rejects a record with a bad %s, naming the field', async (field, bad) => {
+				await expectDomainError(
+					store.recordJourney({ ...journey('x', 0), ...(bad as Partial<JourneyRecord>) }),
+					'invalid_input',
+					field,
+				);
+			});
+		});
+
+		describe('contacts', () => {
+			it('finds the journeys that reached an address, most recent first, however the number is written', async () => {
+				await store.recordContact({ channel: 'sms', address: '+15125550100', journeyId: 'j-1', patientKey: 'p', at: t(0) });
+				await store.recordContact({ channel: 'sms', address: '(512) 555-0100', journeyId: 'j-2', patientKey: 'p', at: t(5) });
+				await store.recordContact({ channel: 'sms', address: '+15125550100', journeyId: 'j-1', patientKey: 'p', at: t(9) });
+				await store.recordContact({ channel: 'sms', address: '+15125550100', journeyId: 'j-1', patientKey: 'p', at: t(3) });
+				await store.recordContact({ channel: 'email', address: 'Ana@Example.org', journeyId: 'j-3', patientKey: 'p', at: t(1) });
+				expect(await store.journeysContactedAt('sms', '+1 512 555 0100')).toEqual([
+					{ journeyId: 'j-1', patientKey: 'p', at: t(9) },
+					{ journeyId: 'j-2', patientKey: 'p', at: t(5) },
+				]);
+				expect((await store.journeysContactedAt('email', 'ana@example.org')).map((m) => m.journeyId)).toEqual(['j-3']);
+				expect(await store.journeysContactedAt('voice', '+15125550100')).toEqual([]);
+			});
+
+			it('rejects an address that is not a phone number on a phone channel', async () => {
+				await expectDomainError(
+					store.recordContact({ channel: 'sms', address: 'not-a-number', journeyId: 'j', patientKey: 'p', at: t(0) }),
+					'invalid_input',
+					'address',
+				);
+			});
+		});
+
+		describe('journal by provider id', () => {
+			it('finds the entries of one send by its provider id', async () => {
+				await store.append({ at: t(0), journeyId: 'j-1', patientKey: 'p', type: 'touch.sent', channel: 'sms', providerId: 'SM1' });
+				await store.append({ at: t(1), journeyId: 'j-2', patientKey: 'p', type: 'touch.sent', channel: 'sms', providerId: 'SM2' });
+				await store.append({ at: t(2), journeyId: 'j-1', patientKey: 'p', type: 'touch.delivered', channel: 'sms', providerId: 'SM1' });
+				expect((await store.journal({ providerId: 'SM1' })).map((entry) => entry.type)).toEqual(['touch.sent', 'touch.delivered']);
+			});
+		});
+
 		describe('prune', () => {
 			it('removes old journal rows, touches and finished claims; keeps open claims and opt-outs', async () => {
 				const old = -60 * 24 * 500;
@@ -370,8 +463,12 @@ export function describeStoreContract(name: string, open: () => Promise<JourneyS
 				await store.release('released-old', t(old + 1));
 				await store.markSent('sent-new', 'SM2', t(1));
 				await store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(old), source: 'twilio:STOP' });
+				await store.recordJourney(journey('old', old));
+				await store.recordJourney(journey('new', 0));
+				await store.recordContact({ channel: 'sms', address: '+15125550100', journeyId: 'j-old', patientKey: 'p', at: t(old) });
+				await store.recordContact({ channel: 'sms', address: '+15125550100', journeyId: 'j-new', patientKey: 'p', at: t(0) });
 
-				expect(await store.prune(t(-60 * 24 * 400))).toBe(4);
+				expect(await store.prune(t(-60 * 24 * 400))).toBe(6);
 
 				expect((await store.journal({})).map((row) => row.journeyId)).toEqual(['j-new']);
 				expect((await store.touchesOfJourney('j-old')).length).toBe(0);
@@ -381,6 +478,8 @@ export function describeStoreContract(name: string, open: () => Promise<JourneyS
 				expect((await store.getClaim('claimed-old'))?.state).toBe('claimed');
 				expect((await store.getClaim('sent-new'))?.state).toBe('sent');
 				expect(await store.optedOut('sms', ['+15125550100'])).toEqual(['+15125550100']);
+				expect((await store.journeys({})).map((record) => record.sourceId)).toEqual(['new']);
+				expect((await store.journeysContactedAt('sms', '+15125550100')).map((m) => m.journeyId)).toEqual(['j-new']);
 				// A pruned key can be claimed again: that is why retention must outlast every journey.
 				expect(await store.claim('sent-old', info, t(2))).toBe(true);
 				expect(await store.prune(t(-60 * 24 * 400))).toBe(0);

@@ -45,6 +45,7 @@ describe('SQLite backend', () => {
 		const raw = new DatabaseSync(path);
 		expect(raw.prepare('SELECT version, name FROM pv_schema_migrations').all()).toEqual([
 			{ version: 1, name: 'claims, journal, opt-outs, touches' },
+			{ version: 2, name: 'journeys, contacts, journal by provider id' },
 		]);
 		raw.close();
 	});

@@ -1,9 +1,11 @@
+import { DateTime } from 'luxon';
+
 import { journeyIdOf, patientKeyOf } from '../core/schemas';
 import type { JourneyEvent } from '../core/schemas';
 import { startTrail, withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
 import type { EhrAdapter, NotificationEvent, ResolveContext } from '../ehr/types';
-import type { JourneyStore } from '../store/types';
+import type { JourneyRecord, JourneyStore } from '../store/types';
 
 export type AdmitOutcome =
 	| { outcome: 'admitted'; event: JourneyEvent; trail: JourneyTrail }
@@ -86,6 +88,7 @@ export async function admitVisit(notification: NotificationEvent, deps: AdmitDep
 		type: 'journey.started',
 		detail: { eventId: notification.eventId, zone: event.zone, zoneSource: event.zoneSource, actionItems: event.kind === 'visit' ? event.actionItems.length : 1 },
 	});
+	await deps.store.recordJourney(journeyRecordFor(event, at));
 	const trail = withStep(startTrail(journeyId, patientKey), {
 		at,
 		node: deps.nodeName,
@@ -93,4 +96,26 @@ export async function admitVisit(notification: NotificationEvent, deps: AdmitDep
 		reason: `zone from ${event.zoneSource}`,
 	});
 	return { outcome: 'admitted', event, trail };
+}
+
+/** The ids a journey is found again by (a reply, a delivery status, a report); a recall is anchored at its due date's local midnight. */
+export function journeyRecordFor(event: JourneyEvent, startedAt: string): JourneyRecord {
+	const anchorAt =
+		event.kind === 'visit'
+			? event.completedAt
+			: (DateTime.fromISO(event.dueDate, { zone: event.zone }).startOf('day').toUTC().toISO() as string);
+	return {
+		journeyId: journeyIdOf(event),
+		patientKey: patientKeyOf(event),
+		kind: event.kind,
+		ehr: event.ehr,
+		practiceId: event.practiceId,
+		departmentId: event.departmentId,
+		patientId: event.patientId,
+		sourceId: event.kind === 'visit' ? event.visitId : event.recallId,
+		sourceType: event.kind === 'visit' ? event.visitType : 'recall',
+		anchorAt,
+		startedAt,
+		zone: event.zone,
+	};
 }

@@ -143,6 +143,7 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 		if (outcome.status === 'sent') {
 			await store.markSent(key, outcome.providerId, now);
 			await store.recordTouch({ patientKey: trail.patientKey, journeyId: trail.journeyId, stage, localDate: localDateOf(now, event.zone), at: now });
+			await store.recordContact({ channel: target.channel, address: target.address, journeyId: trail.journeyId, patientKey: trail.patientKey, at: now });
 			await store.append({
 				...journal,
 				at: now,

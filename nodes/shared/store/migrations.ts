@@ -72,6 +72,43 @@ export const migrations: Migration[] = [
 			'CREATE INDEX pv_touches_at ON pv_touches (at_ms)',
 		],
 	},
+	{
+		version: 2,
+		name: 'journeys, contacts, journal by provider id',
+		statements: [
+			`CREATE TABLE pv_journeys (
+				journey_id TEXT PRIMARY KEY,
+				patient_key TEXT NOT NULL,
+				kind TEXT NOT NULL CHECK (kind IN ('visit', 'recall')),
+				ehr TEXT NOT NULL,
+				practice_id TEXT,
+				department_id TEXT,
+				patient_id TEXT NOT NULL,
+				source_id TEXT NOT NULL,
+				source_type TEXT NOT NULL,
+				anchor_at TEXT NOT NULL,
+				anchor_at_ms BIGINT NOT NULL,
+				started_at TEXT NOT NULL,
+				started_at_ms BIGINT NOT NULL,
+				zone TEXT NOT NULL
+			)`,
+			'CREATE INDEX pv_journeys_anchor ON pv_journeys (anchor_at_ms)',
+			'CREATE INDEX pv_journeys_patient ON pv_journeys (patient_key, anchor_at_ms)',
+			'CREATE INDEX pv_journeys_started ON pv_journeys (started_at_ms)',
+			`CREATE TABLE pv_contacts (
+				channel TEXT NOT NULL,
+				address_hash TEXT NOT NULL,
+				journey_id TEXT NOT NULL,
+				patient_key TEXT NOT NULL,
+				at TEXT NOT NULL,
+				at_ms BIGINT NOT NULL,
+				PRIMARY KEY (channel, address_hash, journey_id)
+			)`,
+			'CREATE INDEX pv_contacts_address ON pv_contacts (channel, address_hash, at_ms)',
+			'CREATE INDEX pv_contacts_at ON pv_contacts (at_ms)',
+			'CREATE INDEX pv_journal_provider ON pv_journal (provider_id)',
+		],
+	},
 ];
 
 const journalColumns = `at TEXT NOT NULL,

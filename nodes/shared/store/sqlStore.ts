@@ -6,8 +6,12 @@ import type {
 	Claim,
 	ClaimInfo,
 	ClaimState,
+	ContactMatch,
+	ContactRecord,
 	JournalEntry,
 	JournalQuery,
+	JourneyQuery,
+	JourneyRecord,
 	JourneyStore,
 	OptOut,
 	TouchRecord,
@@ -75,6 +79,10 @@ const UPSERT_OPT_OUT_SQL = `INSERT INTO pv_opt_outs (channel, address_hash, opte
 
 const CLAIM_COLUMNS =
 	'key, journey_id, patient_key, stage, channel, state, claimed_at, updated_at, provider_id';
+const JOURNEY_COLUMNS =
+	'journey_id, patient_key, kind, ehr, practice_id, department_id, patient_id, source_id, source_type, anchor_at, started_at, zone';
+const journeyKinds: ReadonlyArray<string> = ['visit', 'recall'];
+const journeySourceTypes: ReadonlyArray<string> = ['appointment', 'encounter', 'recall'];
 const JOURNAL_COLUMNS =
 	'at, journey_id, patient_key, type, stage, channel, code, provider_id, template_id, detail';
 
@@ -211,20 +219,110 @@ export class SqlJourneyStore implements JourneyStore {
 		if (query.journeyId !== undefined) add('journey_id = ?', shortText(query.journeyId, 'journeyId'));
 		if (query.patientKey !== undefined) add('patient_key = ?', shortText(query.patientKey, 'patientKey'));
 		if (query.type !== undefined) add('type = ?', shortText(query.type, 'type'));
+		if (query.providerId !== undefined) add('provider_id = ?', shortText(query.providerId, 'providerId'));
 		if (query.from !== undefined) add('at_ms >= ?', instantMs(query.from, 'from'));
 		if (query.to !== undefined) add('at_ms < ?', instantMs(query.to, 'to'));
 		let sql = `SELECT ${JOURNAL_COLUMNS} FROM pv_journal`;
 		if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
 		sql += ' ORDER BY at_ms, id';
 		if (query.limit !== undefined) {
-			if (!Number.isInteger(query.limit) || query.limit < 1) {
-				throw new DomainError('Journey store: "limit" must be a positive whole number', 'invalid_input', 'limit');
-			}
-			params.push(query.limit);
+			params.push(positiveLimit(query.limit));
 			sql += ` LIMIT $${params.length}`;
 		}
 		const rows = await this.driver.all(sql, params);
 		return rows.map(journalEntryOf);
+	}
+
+	async recordJourney(record: JourneyRecord): Promise<void> {
+		this.assertOpen();
+		if (!record || typeof record !== 'object') {
+			throw new DomainError('Journey store: a journey record must be an object', 'invalid_input', '(root)');
+		}
+		await this.driver.run(
+			`INSERT INTO pv_journeys (journey_id, patient_key, kind, ehr, practice_id, department_id, patient_id,
+				source_id, source_type, anchor_at, anchor_at_ms, started_at, started_at_ms, zone)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			ON CONFLICT (journey_id) DO NOTHING`,
+			[
+				shortText(record.journeyId, 'journeyId'),
+				shortText(record.patientKey, 'patientKey'),
+				oneOf(record.kind, journeyKinds, 'kind'),
+				shortText(record.ehr, 'ehr'),
+				optionalShortText(record.practiceId, 'practiceId'),
+				optionalShortText(record.departmentId, 'departmentId'),
+				shortText(record.patientId, 'patientId'),
+				shortText(record.sourceId, 'sourceId'),
+				oneOf(record.sourceType, journeySourceTypes, 'sourceType'),
+				record.anchorAt,
+				instantMs(record.anchorAt, 'anchorAt'),
+				record.startedAt,
+				instantMs(record.startedAt, 'startedAt'),
+				shortText(record.zone, 'zone'),
+			],
+		);
+	}
+
+	async getJourney(journeyId: string): Promise<JourneyRecord | undefined> {
+		this.assertOpen();
+		const rows = await this.driver.all(`SELECT ${JOURNEY_COLUMNS} FROM pv_journeys WHERE journey_id = $1`, [
+			shortText(journeyId, 'journeyId'),
+		]);
+		return rows[0] ? journeyRecordOf(rows[0]) : undefined;
+	}
+
+	/** `anchorFrom` is inclusive and `anchorTo` exclusive. */
+	async journeys(query: JourneyQuery): Promise<JourneyRecord[]> {
+		this.assertOpen();
+		const where: string[] = [];
+		const params: SqlValue[] = [];
+		const add = (clause: string, value: SqlValue) => {
+			params.push(value);
+			where.push(clause.replace('?', `$${params.length}`));
+		};
+		if (query.anchorFrom !== undefined) add('anchor_at_ms >= ?', instantMs(query.anchorFrom, 'anchorFrom'));
+		if (query.anchorTo !== undefined) add('anchor_at_ms < ?', instantMs(query.anchorTo, 'anchorTo'));
+		if (query.kind !== undefined) add('kind = ?', oneOf(query.kind, journeyKinds, 'kind'));
+		if (query.departmentId !== undefined) add('department_id = ?', shortText(query.departmentId, 'departmentId'));
+		if (query.patientKey !== undefined) add('patient_key = ?', shortText(query.patientKey, 'patientKey'));
+		let sql = `SELECT ${JOURNEY_COLUMNS} FROM pv_journeys`;
+		if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
+		sql += ' ORDER BY anchor_at_ms, journey_id';
+		if (query.limit !== undefined) {
+			params.push(positiveLimit(query.limit));
+			sql += ` LIMIT $${params.length}`;
+		}
+		const rows = await this.driver.all(sql, params);
+		return rows.map(journeyRecordOf);
+	}
+
+	async recordContact(contact: ContactRecord): Promise<void> {
+		this.assertOpen();
+		const channel = optOutChannel(contact.channel);
+		await this.driver.run(
+			`INSERT INTO pv_contacts (channel, address_hash, journey_id, patient_key, at, at_ms)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (channel, address_hash, journey_id) DO UPDATE SET at = excluded.at, at_ms = excluded.at_ms
+			WHERE excluded.at_ms > pv_contacts.at_ms`,
+			[
+				channel,
+				addressHash(channel, contact.address),
+				shortText(contact.journeyId, 'journeyId'),
+				shortText(contact.patientKey, 'patientKey'),
+				contact.at,
+				instantMs(contact.at, 'at'),
+			],
+		);
+	}
+
+	async journeysContactedAt(channel: Channel, address: string): Promise<ContactMatch[]> {
+		this.assertOpen();
+		const checkedChannel = optOutChannel(channel);
+		const rows = await this.driver.all(
+			`SELECT journey_id, patient_key, at FROM pv_contacts WHERE channel = $1 AND address_hash = $2
+			ORDER BY at_ms DESC, journey_id`,
+			[checkedChannel, addressHash(checkedChannel, address)],
+		);
+		return rows.map((row) => ({ journeyId: String(row.journey_id), patientKey: String(row.patient_key), at: String(row.at) }));
 	}
 
 	async setOptOut(optOut: OptOut): Promise<void> {
@@ -298,7 +396,7 @@ export class SqlJourneyStore implements JourneyStore {
 	}
 
 	/**
-	 * Deletes journal rows, touches and finished (sent or released) claims older than `olderThan`. Claims still
+	 * Deletes journal rows, touches, journeys, contacts and finished (sent or released) claims older than `olderThan`. Claims still
 	 * 'claimed' stay, whatever their age: each is an unresolved "unknown — check" that a person must settle,
 	 * and deleting it would let the same send be claimed again. Opt-outs are never pruned.
 	 */
@@ -307,11 +405,13 @@ export class SqlJourneyStore implements JourneyStore {
 		const cutoff = instantMs(olderThan, 'olderThan');
 		const journal = await this.driver.run('DELETE FROM pv_journal WHERE at_ms < $1', [cutoff]);
 		const touches = await this.driver.run('DELETE FROM pv_touches WHERE at_ms < $1', [cutoff]);
+		const journeys = await this.driver.run('DELETE FROM pv_journeys WHERE started_at_ms < $1', [cutoff]);
+		const contacts = await this.driver.run('DELETE FROM pv_contacts WHERE at_ms < $1', [cutoff]);
 		const claims = await this.driver.run(
 			"DELETE FROM pv_claims WHERE state IN ('sent', 'released') AND updated_at_ms < $1",
 			[cutoff],
 		);
-		return journal + touches + claims;
+		return journal + touches + journeys + contacts + claims;
 	}
 
 	async close(): Promise<void> {
@@ -366,6 +466,38 @@ function optOutChannel(value: unknown): Channel {
 		);
 	}
 	return value as Channel;
+}
+
+function oneOf(value: unknown, allowed: ReadonlyArray<string>, field: string): string {
+	if (typeof value !== 'string' || !allowed.includes(value)) {
+		throw new DomainError(`Journey store: "${field}" must be one of ${allowed.join(', ')}`, 'invalid_input', field);
+	}
+	return value;
+}
+
+function positiveLimit(limit: unknown): number {
+	if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+		throw new DomainError('Journey store: "limit" must be a positive whole number', 'invalid_input', 'limit');
+	}
+	return limit;
+}
+
+function journeyRecordOf(row: SqlRow): JourneyRecord {
+	const record: JourneyRecord = {
+		journeyId: String(row.journey_id),
+		patientKey: String(row.patient_key),
+		kind: String(row.kind) as JourneyRecord['kind'],
+		ehr: String(row.ehr) as JourneyRecord['ehr'],
+		patientId: String(row.patient_id),
+		sourceId: String(row.source_id),
+		sourceType: String(row.source_type) as JourneyRecord['sourceType'],
+		anchorAt: String(row.anchor_at),
+		startedAt: String(row.started_at),
+		zone: String(row.zone),
+	};
+	if (row.practice_id !== null && row.practice_id !== undefined) record.practiceId = String(row.practice_id);
+	if (row.department_id !== null && row.department_id !== undefined) record.departmentId = String(row.department_id);
+	return record;
 }
 
 function claimNotFound(): DomainError {

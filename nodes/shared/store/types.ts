@@ -1,4 +1,4 @@
-import type { Channel } from '../core/schemas';
+import type { Channel, EhrKind } from '../core/schemas';
 
 /** A claim's life: claimed (about to send), then sent, or released when the send failed for sure. */
 export type ClaimState = 'claimed' | 'sent' | 'released';
@@ -39,9 +39,61 @@ export interface JournalQuery {
 	journeyId?: string;
 	patientKey?: string;
 	type?: string;
+	/** The provider's id of a send (Twilio SID, SMTP Message-ID) or of a task: finds the touch a status report is about. */
+	providerId?: string;
 	from?: string;
 	to?: string;
 	limit?: number;
+}
+
+/**
+ * What a journey started from, by ids only: enough to fetch the visit or recall again from the EHR (for a
+ * reply, a delivery status, a report), never contact details or clinical text.
+ */
+export interface JourneyRecord {
+	journeyId: string;
+	patientKey: string;
+	kind: 'visit' | 'recall';
+	ehr: EhrKind;
+	practiceId?: string;
+	departmentId?: string;
+	patientId: string;
+	/** The EHR's id of the visit (appointment or encounter) or of the recall. */
+	sourceId: string;
+	/** 'appointment' or 'encounter' for visits, 'recall' for recalls. */
+	sourceType: 'appointment' | 'encounter' | 'recall';
+	/** What the journey's clock runs from: the visit's close, or the recall's due date (local midnight). */
+	anchorAt: string;
+	startedAt: string;
+	/** The patient's IANA zone the journey was planned in. */
+	zone: string;
+}
+
+export interface JourneyQuery {
+	/** Inclusive lower bound of `anchorAt`. */
+	anchorFrom?: string;
+	/** Exclusive upper bound of `anchorAt`. */
+	anchorTo?: string;
+	kind?: JourneyRecord['kind'];
+	departmentId?: string;
+	patientKey?: string;
+	limit?: number;
+}
+
+/** A phone or mailbox a journey's touch went to, so an inbound reply finds its journey. Stored hashed. */
+export interface ContactRecord {
+	channel: Channel;
+	address: string;
+	journeyId: string;
+	patientKey: string;
+	at: string;
+}
+
+export interface ContactMatch {
+	journeyId: string;
+	patientKey: string;
+	/** When the journey last reached this address. */
+	at: string;
 }
 
 export interface OptOut {
@@ -89,7 +141,16 @@ export interface JourneyStore {
 	touchesOn(patientKey: string, localDate: string): Promise<number>;
 	/** Touches of one journey by stage, for the per-journey caps. */
 	touchesOfJourney(journeyId: string): Promise<TouchRecord[]>;
-	/** Deletes journal rows and finished claims older than the retention; returns rows removed. */
+	/** Records a journey's start; a second call for the same journey changes nothing. */
+	recordJourney(record: JourneyRecord): Promise<void>;
+	getJourney(journeyId: string): Promise<JourneyRecord | undefined>;
+	/** Journeys matching every given filter, by anchor time (oldest first). */
+	journeys(query: JourneyQuery): Promise<JourneyRecord[]>;
+	/** Remembers that a journey reached this address (idempotent; a later time moves it forward). */
+	recordContact(contact: ContactRecord): Promise<void>;
+	/** Journeys that reached this address, the most recent first. */
+	journeysContactedAt(channel: Channel, address: string): Promise<ContactMatch[]>;
+	/** Deletes journal rows, touches, journeys, contacts and finished claims older than the retention; returns rows removed. */
 	prune(olderThan: string): Promise<number>;
 	close(): Promise<void>;
 }
