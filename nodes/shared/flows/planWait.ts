@@ -4,6 +4,7 @@ import type { SendPolicy } from '../core/practice';
 import type { JourneyEvent } from '../core/schemas';
 import type { JourneyTrail } from '../core/trail';
 import type { JourneyStore } from '../store/types';
+import { journeyRecordFor } from './admitVisit';
 
 export type WaitAnchor = 'visitClose' | 'recallDate' | 'nextAllowed';
 
@@ -51,6 +52,17 @@ export async function planJourneyWait(input: PlanWaitInput): Promise<{ sendAt: s
 			now: earliest,
 		});
 		plan = { due: planned.due, sendAt: planned.sendAt };
+	}
+	if (event.kind === 'recall' && !(await input.store.getJourney(trail.journeyId))) {
+		// A recall journey starts at the poll trigger, with no Visit Details to record it: its first wait does, once.
+		await input.store.recordJourney(journeyRecordFor(event, now));
+		await input.store.append({
+			at: now,
+			journeyId: trail.journeyId,
+			patientKey: trail.patientKey,
+			type: 'journey.started',
+			detail: { zone: event.zone, zoneSource: event.zoneSource, actionItems: 1 },
+		});
 	}
 	await input.store.append({
 		at: now,

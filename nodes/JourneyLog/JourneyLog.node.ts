@@ -1,0 +1,222 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { DomainError } from '../shared/core/errors';
+import { parseTypeFilter } from '../shared/core/journalView';
+import { patientKeyOf } from '../shared/core/schemas';
+import type { EhrKind } from '../shared/core/schemas';
+import { readJourneyLog } from '../shared/flows/journeyLog';
+import type { JourneyLogQuery } from '../shared/flows/journeyLog';
+import { nowIso } from '../shared/n8n/clock';
+import { journeyStoreConnectionTest } from '../shared/n8n/credentialTests';
+import { ehrOptions } from '../shared/n8n/descriptions';
+import { routeEachItem } from '../shared/n8n/items';
+import { periodOf, periodProperties } from '../shared/n8n/reportPeriod';
+import { withJourneyStore } from '../shared/n8n/resources';
+
+function required(value: unknown, field: string, what: string): string {
+	const text = String(value ?? '').trim();
+	if (!text) throw new DomainError(`"${what}" is empty`, 'invalid_input', field);
+	return text;
+}
+
+function filterOf(context: IExecuteFunctions, itemIndex: number): Pick<JourneyLogQuery, 'patientKey' | 'journeyId'> {
+	const find = context.getNodeParameter('find', itemIndex) as 'all' | 'patient' | 'journey';
+	if (find === 'patient') {
+		if (context.getNodeParameter('patientBy', itemIndex) === 'patientKey') {
+			return { patientKey: required(context.getNodeParameter('patientKey', itemIndex), 'patientKey', 'Patient Key') };
+		}
+		const practiceId = String(context.getNodeParameter('practiceId', itemIndex, '') ?? '').trim();
+		return {
+			patientKey: patientKeyOf({
+				ehr: context.getNodeParameter('patientEhr', itemIndex) as EhrKind,
+				practiceId: practiceId || undefined,
+				patientId: required(context.getNodeParameter('patientId', itemIndex), 'patientId', 'Patient ID'),
+			}),
+		};
+	}
+	if (find === 'journey') {
+		const by = context.getNodeParameter('journeyBy', itemIndex) as 'journeyId' | 'visit' | 'recall';
+		if (by === 'journeyId') return { journeyId: required(context.getNodeParameter('journeyId', itemIndex), 'journeyId', 'Journey ID') };
+		const ehr = context.getNodeParameter('journeyEhr', itemIndex) as EhrKind;
+		return { journeyId: `${by}:${ehr}:${required(context.getNodeParameter('sourceId', itemIndex), 'sourceId', 'Visit or Recall ID')}` };
+	}
+	return {};
+}
+
+export class JourneyLog implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Journey Log',
+		name: 'journeyLog',
+		icon: { light: 'file:journeyLog.svg', dark: 'file:journeyLog.dark.svg' },
+		group: ['input'],
+		version: 1,
+		subtitle: '={{$parameter["output"] === "journeys" ? "One item per journey" : "One item per journal row"}}',
+		description: 'Reads the journey store\'s audit journal (kept after n8n prunes executions): by patient, visit or date',
+		defaults: { name: 'Journey Log' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' }],
+		properties: [
+			{
+				displayName:
+					'Read-only. Rows hold ids, channels, times and codes, never message text. Each row has the same columns, so a Data Table node (Insert, Map Automatically) can copy them into an n8n data table.',
+				name: 'readOnlyNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Find',
+				name: 'find',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Everything in the Period', value: 'all' },
+					{ name: 'One Patient', value: 'patient' },
+					{ name: 'One Visit or Recall', value: 'journey' },
+				],
+				default: 'all',
+			},
+			{
+				displayName: 'Patient By',
+				name: 'patientBy',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'EHR and Patient ID', value: 'ehrId' },
+					{ name: 'Patient Key', value: 'patientKey', description: 'As in the journal: ehr:practice:patientId, e.g. athenahealth:195900:1234' },
+				],
+				default: 'ehrId',
+				displayOptions: { show: { find: ['patient'] } },
+			},
+			{
+				displayName: 'Patient Key',
+				name: 'patientKey',
+				type: 'string',
+				default: '',
+				placeholder: 'fhir:Patient-123',
+				displayOptions: { show: { find: ['patient'], patientBy: ['patientKey'] } },
+			},
+			{ ...ehrOptions, name: 'patientEhr', displayOptions: { show: { find: ['patient'], patientBy: ['ehrId'] } } },
+			{
+				displayName: 'Practice ID',
+				name: 'practiceId',
+				type: 'string',
+				default: '',
+				description: 'athenahealth practice ID; leave empty for FHIR and DrChrono',
+				displayOptions: { show: { find: ['patient'], patientBy: ['ehrId'] } },
+			},
+			{
+				displayName: 'Patient ID',
+				name: 'patientId',
+				type: 'string',
+				default: '',
+				description: 'The patient\'s ID in the EHR',
+				displayOptions: { show: { find: ['patient'], patientBy: ['ehrId'] } },
+			},
+			{
+				displayName: 'Journey By',
+				name: 'journeyBy',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'EHR and Visit ID', value: 'visit', description: 'The appointment or encounter ID in the EHR' },
+					{ name: 'EHR and Recall ID', value: 'recall' },
+					{ name: 'Journey ID', value: 'journeyId', description: 'As in the journal, e.g. visit:fhir:enc-1' },
+				],
+				default: 'visit',
+				displayOptions: { show: { find: ['journey'] } },
+			},
+			{
+				displayName: 'Journey ID',
+				name: 'journeyId',
+				type: 'string',
+				default: '',
+				placeholder: 'visit:fhir:Encounter-123',
+				displayOptions: { show: { find: ['journey'], journeyBy: ['journeyId'] } },
+			},
+			{ ...ehrOptions, name: 'journeyEhr', displayOptions: { show: { find: ['journey'], journeyBy: ['visit', 'recall'] } } },
+			{
+				displayName: 'Visit or Recall ID',
+				name: 'sourceId',
+				type: 'string',
+				default: '',
+				displayOptions: { show: { find: ['journey'], journeyBy: ['visit', 'recall'] } },
+			},
+			...periodProperties(['lastDays', 'previousDays', 'custom', 'any'], 'lastDays', 'journal rows to read'),
+			{
+				displayName: 'Types',
+				name: 'types',
+				type: 'string',
+				default: '',
+				placeholder: 'touch.*, followup.booked, task.created',
+				description: 'Journal types to keep, comma-separated; a trailing * matches a family. Empty: all.',
+			},
+			{
+				displayName: 'Output',
+				name: 'output',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'One Item per Journal Row', value: 'rows' },
+					{
+						name: 'One Item per Journey',
+						value: 'journeys',
+						description: 'Where each journey with a matching row stands: started, stages sent, booked, task, last event',
+					},
+				],
+				default: 'rows',
+			},
+			{
+				displayName: 'Order',
+				name: 'order',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Newest First', value: 'newest' },
+					{ name: 'Oldest First', value: 'oldest' },
+				],
+				default: 'newest',
+			},
+			{
+				displayName: 'Return All',
+				name: 'returnAll',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to return all results or only up to a given limit',
+			},
+			{
+				displayName: 'Limit',
+				name: 'limit',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 50,
+				description: 'Max number of results to return',
+				displayOptions: { show: { returnAll: [false] } },
+			},
+		],
+	};
+
+	methods = { credentialTest: { journeyStoreConnectionTest } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const now = nowIso();
+		return await withJourneyStore(this, async (store) =>
+			await routeEachItem(this, 1, async (_item, itemIndex) => {
+				const period = periodOf(this, itemIndex, now);
+				const query: JourneyLogQuery = {
+					...filterOf(this, itemIndex),
+					from: period.from,
+					to: period.to,
+					types: parseTypeFilter(this.getNodeParameter('types', itemIndex, '') as string),
+					order: this.getNodeParameter('order', itemIndex) as JourneyLogQuery['order'],
+					output: this.getNodeParameter('output', itemIndex) as JourneyLogQuery['output'],
+					limit: this.getNodeParameter('returnAll', itemIndex) ? undefined : Number(this.getNodeParameter('limit', itemIndex)),
+				};
+				const rows = await readJourneyLog(store, query);
+				return rows.map((row) => ({ output: 0, json: row as IDataObject }));
+			}),
+		);
+	}
+}

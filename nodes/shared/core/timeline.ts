@@ -1,0 +1,404 @@
+import { DateTime } from 'luxon';
+
+import { dueInstant, localDateOf, planTouch } from './cadence';
+import type { OffsetUnit, ShiftReason, TouchPlan } from './cadence';
+import { DomainError } from './errors';
+import { evaluateTouch } from './guard';
+import type { TouchKind } from './guard';
+import type { Caps, SendPolicy } from './practice';
+import { routeChannels } from './routing';
+import type { ChannelAddress, ChannelRoute, RoutingDecision } from './routing';
+import { journeyIdOf, patientKeyOf } from './schemas';
+import type { Channel, JourneyEvent } from './schemas';
+
+/*
+ * The dry run: what the live nodes would decide for a set of visits or recalls, touch by touch, without
+ * sending or writing anything. No rule of its own: every time comes from cadence.planTouch (as Cadence Wait
+ * plans it), every channel from routing.routeChannels (as Channel Router routes), every hold from
+ * guard.evaluateTouch (as Patient Message checks right before sending). It walks a journey the way the
+ * templates do: stage 1 at the close, Cadence Wait to the reminder, Booking Check, stage 2, Cadence Wait to
+ * the escalation, Booking Check, the staff task (or a voice message), assuming nothing gets booked.
+ */
+
+export interface TimelineOffset {
+	amount: number;
+	unit: OffsetUnit;
+}
+
+/** The cadence of the templates; every offset is a parameter of the Timeline Preview node. */
+export interface TimelineCadence {
+	/** After the visit close (post-visit-three-stage.json "Wait 48 Hours"). */
+	visitReminder: TimelineOffset;
+	/** After the visit close ("Wait 7 Days"). */
+	visitEscalation: TimelineOffset;
+	/** Before the recall's due date (recall-outreach.json "Wait Until 30 Days Before"). */
+	recallNudge: TimelineOffset;
+	recallReminder: TimelineOffset;
+	recallEscalation: TimelineOffset;
+	/** The stage-3 touch: a staff task in the EHR (the templates) or a voice message. */
+	stage3: 'task' | 'voice';
+}
+
+export const templateCadence: TimelineCadence = {
+	visitReminder: { amount: 48, unit: 'hours' },
+	visitEscalation: { amount: 7, unit: 'days' },
+	recallNudge: { amount: 30, unit: 'days' },
+	recallReminder: { amount: 14, unit: 'days' },
+	recallEscalation: { amount: 7, unit: 'days' },
+	stage3: 'task',
+};
+
+/** One visit or recall to plan, with the opt-outs the journey store holds for its addresses. */
+export interface TimelineJourney {
+	event: JourneyEvent;
+	/** Addresses that opted out on a channel. */
+	optedOut: ChannelAddress[];
+	/** Channels on which every address of the patient opted out (as the guard is told). */
+	optedOutChannels: Channel[];
+}
+
+export interface TimelineInput {
+	journeys: TimelineJourney[];
+	policy: SendPolicy;
+	caps: Caps;
+	channelOrder: readonly Channel[];
+	cadence: TimelineCadence;
+	/** Holds (window, daily cap) before a touch goes to staff, as Patient Message's "max holds". */
+	maxHolds?: number;
+}
+
+export type TimelineStep = 'careSummary' | 'reminder' | 'escalation' | 'recallNudge' | 'recallReminder' | 'recallEscalation';
+/** send: a message goes out; task: a staff task is created; notSent: the guard refused it (a task follows); end: the journey stops here. */
+export type PlannedAction = 'send' | 'task' | 'notSent' | 'end';
+export type TimingRule = 'onTime' | ShiftReason | 'dailyCap' | 'immediate';
+
+export interface PlannedTouch {
+	/** Index of the journey in the input, so the caller can pair the touch with its input item. */
+	journeyIndex: number;
+	journeyId: string;
+	patientKey: string;
+	kind: 'visit' | 'recall';
+	stage: 1 | 2 | 3;
+	step: TimelineStep;
+	channel: Channel | 'task' | 'none';
+	action: PlannedAction;
+	/** 'ifNotBooked': only happens when the Booking Check before it finds nothing booked. */
+	condition: 'always' | 'ifNotBooked';
+	zone: string;
+	/** Anchor ± offset, before the send window (UTC). */
+	due: string;
+	/** When it happens (UTC). */
+	at: string;
+	/** `at` in the patient's zone, "yyyy-MM-dd HH:mm". */
+	localTime: string;
+	/** The deciding rule, e.g. onTime, beforeWindow, holiday, dailyCap, noMobile→email, staffCall:noContact, perJourneyCap. */
+	rule: string;
+	timingRule: TimingRule;
+	/** Why this channel: preferred, practiceOrder, voiceChosen, or the skip that moved it (noMobile→email). */
+	channelRule: string | null;
+	/** Channels tried next if this one fails (stage 2 tries one channel at a time). */
+	fallbacks: string | null;
+	/** One sentence for ops. */
+	why: string;
+}
+
+const defaultMaxHolds = 10;
+
+/** Routing skips that say something about the patient (not "voice is for stage 3 only"). */
+const telling = new Set(['noMobile', 'landline', 'noPhone', 'noAddress', 'noConsent', 'optedOut', 'bounced', 'failed']);
+
+const shiftText: Record<string, string> = {
+	beforeWindow: 'moved to the start of the send window',
+	afterWindow: 'moved to the next day\'s send window (after hours)',
+	closedDay: 'moved past a day without messages',
+	holiday: 'moved past a holiday',
+	dailyCap: 'moved to the next open day: the patient already gets a message that day',
+};
+
+/**
+ * Plans every touch of every journey. Invariants: touches of one journey are in stage order and never earlier
+ * than the previous one; a `send` lies inside the send window of an open local day and respects the per-patient
+ * daily cap across all journeys given; nothing is read or written outside the input.
+ */
+export function planTimeline(input: TimelineInput): PlannedTouch[] {
+	const cadence = checkCadence(input.cadence);
+	const maxHolds = input.maxHolds ?? defaultMaxHolds;
+	const touchedDays = new Map<string, Set<string>>();
+	const order = input.journeys
+		.map((journey, index) => ({ journey, index, anchor: anchorMs(journey.event) }))
+		.sort((a, b) => a.anchor - b.anchor || a.index - b.index);
+	const planned: PlannedTouch[] = [];
+	for (const { journey, index } of order) {
+		const planner = new JourneyPlanner(journey, index, input, cadence, maxHolds, touchedDays);
+		planned.push(...planner.run());
+	}
+	return planned.sort((a, b) => a.journeyIndex - b.journeyIndex || a.stage - b.stage);
+}
+
+function anchorMs(event: JourneyEvent): number {
+	const anchor = event.kind === 'visit' ? event.completedAt : event.dueDate;
+	return DateTime.fromISO(anchor, { zone: event.zone }).toMillis();
+}
+
+type SendResult = { at: string; timing: TimingRule } | { timing: TimingRule; finalReason: string };
+
+class JourneyPlanner {
+	private readonly event: JourneyEvent;
+	private readonly journeyId: string;
+	private readonly patientKey: string;
+	private readonly touches: PlannedTouch[] = [];
+	private automatedSent = 0;
+	private stage3Sent = 0;
+
+	constructor(
+		private readonly journey: TimelineJourney,
+		private readonly index: number,
+		private readonly input: TimelineInput,
+		private readonly cadence: TimelineCadence,
+		private readonly maxHolds: number,
+		private readonly touchedDays: Map<string, Set<string>>,
+	) {
+		this.event = journey.event;
+		this.journeyId = journeyIdOf(journey.event);
+		this.patientKey = patientKeyOf(journey.event);
+	}
+
+	run(): PlannedTouch[] {
+		const event = this.event;
+		const visit = event.kind === 'visit';
+		const anchor = visit ? event.completedAt : event.dueDate;
+		const c = this.cadence;
+		// Stage 1: the care summary goes at the close (Visit Details runs then); a recall nudge when its wait ends.
+		const firstOffset = visit ? { amount: 0, unit: 'minutes' as const } : c.recallNudge;
+		const direction = visit ? 'after' : 'before';
+		const firstDue = dueInstant({ anchor, offset: { ...firstOffset, direction }, zone: event.zone });
+		const first = this.stage(1, visit ? 'careSummary' : 'recallNudge', anchor, firstOffset, direction, firstDue, 'always');
+		if (first === undefined) return this.touches;
+		if (allDone(event)) {
+			const check = this.cadenceWait(anchor, visit ? c.visitReminder : c.recallReminder, direction, first);
+			this.push({
+				stage: 2,
+				step: visit ? 'reminder' : 'recallReminder',
+				channel: 'none',
+				action: 'end',
+				condition: 'always',
+				due: check.due,
+				at: check.sendAt,
+				rule: 'actionDone',
+				timingRule: timingOf(check),
+				channelRule: null,
+				fallbacks: null,
+				why: 'Already booked or done at checkout: the Booking Check before the reminder ends the journey',
+			});
+			return this.touches;
+		}
+		const secondOffset = visit ? c.visitReminder : c.recallReminder;
+		const second = this.stage(2, visit ? 'reminder' : 'recallReminder', anchor, secondOffset, direction, first, 'ifNotBooked');
+		if (second === undefined) return this.touches;
+		const thirdOffset = visit ? c.visitEscalation : c.recallEscalation;
+		const step3: TimelineStep = visit ? 'escalation' : 'recallEscalation';
+		if (c.stage3 === 'voice') {
+			this.stage(3, step3, anchor, thirdOffset, direction, second, 'ifNotBooked');
+			return this.touches;
+		}
+		const escalation = this.cadenceWait(anchor, thirdOffset, direction, second);
+		this.push({
+			stage: 3,
+			step: step3,
+			channel: 'task',
+			action: 'task',
+			condition: 'ifNotBooked',
+			due: escalation.due,
+			at: escalation.sendAt,
+			rule: 'escalation',
+			timingRule: timingOf(escalation),
+			channelRule: null,
+			fallbacks: null,
+			why: `Nothing booked: a staff task in the EHR worklist${shiftSuffix(escalation)}`,
+		});
+		return this.touches;
+	}
+
+	/** Cadence Wait's plan: anchor ± offset in the patient's zone, into the send window, never before `now`. */
+	private cadenceWait(anchor: string, offset: TimelineOffset, direction: 'after' | 'before', now: string): TouchPlan {
+		return planTouch({ anchor, offset: { ...offset, direction }, zone: this.event.zone, policy: this.input.policy, now });
+	}
+
+	/** One messaging stage: plan, route, guard. Returns when it went out, or undefined when the journey went to staff. */
+	private stage(
+		stage: 1 | 2 | 3,
+		step: TimelineStep,
+		anchor: string,
+		offset: TimelineOffset,
+		direction: 'after' | 'before',
+		now: string,
+		condition: PlannedTouch['condition'],
+	): string | undefined {
+		const plan = this.cadenceWait(anchor, offset, direction, now);
+		const route = routeChannels({
+			patient: this.event.patient,
+			consent: this.event.consent,
+			stage,
+			channelOrder: this.input.channelOrder,
+			allowVoice: stage === 3,
+			history: { optedOut: this.journey.optedOut },
+		});
+		const base = { stage, step, condition, due: plan.due };
+		// Channel Router runs when the wait ends; for a visit's care summary that is the close itself (no wait before it).
+		const routedAt = this.event.kind === 'visit' && stage === 1 ? now : plan.sendAt;
+		if (route.staffCall) {
+			const reason = route.staffCall.reason;
+			const why = `No usable channel (${reason}: ${skipsText(route.decisions)}): a staff phone-call task`;
+			this.staffTask(base, routedAt, `staffCall:${reason}`, why);
+			return undefined;
+		}
+		const kind: TouchKind = stage >= 3 ? 'stage3' : 'automated';
+		const sent = this.guard(plan, route, stage, kind);
+		if ('finalReason' in sent) {
+			const reason = sent.finalReason;
+			const rule = reason === 'perJourneyCap' ? 'staffCall:capReached' : reason;
+			this.push({
+				...base,
+				channel: route.channels[0].channel,
+				action: 'notSent',
+				at: plan.sendAt,
+				rule,
+				timingRule: sent.timing,
+				channelRule: null,
+				fallbacks: null,
+				why: reason === 'holdLimit' ? `Held ${this.maxHolds} times: handed to staff` : `Not sent (${reason}): handed to staff`,
+			});
+			this.staffTask(base, plan.sendAt, rule, 'A staff phone-call task instead of the message');
+			return undefined;
+		}
+		const targets = route.strategy === 'all' ? route.channels : route.channels.slice(0, 1);
+		const skips = skipsText(route.decisions);
+		for (const target of targets) {
+			const channelRule = skips ? `${skips}→${target.channel}` : target.reason;
+			const fallbacks = route.strategy === 'firstSuccess' ? route.channels.slice(1).map((c) => c.channel).join(',') || null : null;
+			this.push({
+				...base,
+				channel: target.channel,
+				action: 'send',
+				at: sent.at,
+				rule: skips ? channelRule : sent.timing,
+				timingRule: sent.timing,
+				channelRule,
+				fallbacks,
+				why: sendWhy(target.channel, target.reason, skips, sent.timing, fallbacks),
+			});
+		}
+		this.countTouch(stage, sent.at);
+		if (kind === 'automated') this.automatedSent += 1;
+		else this.stage3Sent += 1;
+		return sent.at;
+	}
+
+	/** Patient Message's guard at the planned time; a timed hold (daily cap) moves the touch as "Held" → Cadence Wait would. */
+	private guard(plan: TouchPlan, route: ChannelRoute, stage: 1 | 2 | 3, kind: TouchKind): SendResult {
+		let at = plan.sendAt;
+		let timing: TimingRule = timingOf(plan);
+		for (let holds = 0; ; holds++) {
+			const decision = evaluateTouch({
+				now: at,
+				zone: this.event.zone,
+				policy: this.input.policy,
+				caps: this.input.caps,
+				touch: { stage, kind, channel: route.channels[0].channel },
+				history: {
+					automatedSentThisJourney: this.automatedSent,
+					stage3SentThisJourney: this.stage3Sent,
+					patientTouchesToday: this.touchedDays.get(this.dayKey(at))?.size ?? 0,
+					optedOutChannels: this.journey.optedOutChannels,
+				},
+				actionDone: false,
+			});
+			if (decision.allowed) return { at, timing };
+			if (!('retryAt' in decision)) return { timing, finalReason: decision.reason };
+			if (holds >= this.maxHolds) return { timing, finalReason: 'holdLimit' };
+			if (decision.reason === 'dailyCap') timing = 'dailyCap';
+			at = decision.retryAt;
+		}
+	}
+
+	private staffTask(base: Pick<PlannedTouch, 'stage' | 'step' | 'condition' | 'due'>, at: string, rule: string, why: string): void {
+		this.push({ ...base, channel: 'task', action: 'task', at, rule, timingRule: 'immediate', channelRule: null, fallbacks: null, why });
+	}
+
+	private dayKey(at: string): string {
+		return `${this.patientKey}|${localDateOf(at, this.event.zone)}`;
+	}
+
+	private countTouch(stage: number, at: string): void {
+		const key = this.dayKey(at);
+		const seen = this.touchedDays.get(key) ?? new Set<string>();
+		seen.add(`${this.journeyId}:${stage}`);
+		this.touchedDays.set(key, seen);
+	}
+
+	private push(touch: Omit<PlannedTouch, 'journeyIndex' | 'journeyId' | 'patientKey' | 'kind' | 'zone' | 'localTime'>): void {
+		this.touches.push({
+			journeyIndex: this.index,
+			journeyId: this.journeyId,
+			patientKey: this.patientKey,
+			kind: this.event.kind,
+			zone: this.event.zone,
+			localTime: DateTime.fromISO(touch.at, { zone: this.event.zone }).toFormat('yyyy-MM-dd HH:mm'),
+			...touch,
+		});
+	}
+}
+
+function allDone(event: JourneyEvent): boolean {
+	const items = event.kind === 'visit' ? event.actionItems : [event.actionItem];
+	return items.length > 0 && items.every((item) => item.done);
+}
+
+function timingOf(plan: TouchPlan): TimingRule {
+	return plan.shifted && plan.reason ? plan.reason : 'onTime';
+}
+
+function shiftSuffix(plan: TouchPlan): string {
+	return plan.shifted && plan.reason ? ` (${shiftText[plan.reason]})` : '';
+}
+
+/** "sms:noMobile" for each channel the router skipped for a reason about the patient. */
+function skipsText(decisions: RoutingDecision[]): string {
+	return decisions
+		.filter((d) => d.decision === 'skip' && telling.has(d.reason))
+		.map((d) => `${d.channel}:${d.reason}`)
+		.join(',');
+}
+
+function sendWhy(channel: Channel, reason: string, skips: string, timing: TimingRule, fallbacks: string | null): string {
+	const because =
+		reason === 'preferred' ? 'the patient\'s preferred channel' : reason === 'voiceChosen' ? 'voice chosen for stage 3' : 'practice channel order';
+	const parts = [`${channel === 'sms' ? 'SMS' : channel} (${because})`];
+	if (skips) parts.push(`skipped ${skips.replace(/,/g, ', ')}`);
+	parts.push(timing === 'onTime' ? 'on time' : shiftText[timing]);
+	if (fallbacks) parts.push(`if it fails: ${fallbacks}`);
+	return parts.join('; ');
+}
+
+function checkCadence(cadence: TimelineCadence): TimelineCadence {
+	const fields: Array<keyof Omit<TimelineCadence, 'stage3'>> = [
+		'visitReminder',
+		'visitEscalation',
+		'recallNudge',
+		'recallReminder',
+		'recallEscalation',
+	];
+	for (const field of fields) {
+		const offset = cadence?.[field];
+		if (!offset || !Number.isInteger(offset.amount) || offset.amount < 0 || offset.amount > 3660) {
+			throw new DomainError(`"${field}" must be a whole number from 0 to 3660`, 'invalid_input', field);
+		}
+		if (!['minutes', 'hours', 'days'].includes(offset.unit)) {
+			throw new DomainError(`"${field}" unit must be minutes, hours or days`, 'invalid_input', `${field}Unit`);
+		}
+	}
+	if (cadence.stage3 !== 'task' && cadence.stage3 !== 'voice') {
+		throw new DomainError('"stage3" must be task or voice', 'invalid_input', 'stage3');
+	}
+	return cadence;
+}

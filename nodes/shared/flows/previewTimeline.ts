@@ -1,0 +1,157 @@
+import { DateTime } from 'luxon';
+
+import { DomainError } from '../core/errors';
+import type { PracticeProfile } from '../core/practice';
+import type { ChannelAddress } from '../core/routing';
+import { journeyIdOf, parseJourneyEvent } from '../core/schemas';
+import type { Channel, JourneyEvent, VisitEvent } from '../core/schemas';
+import { planTimeline } from '../core/timeline';
+import type { PlannedTouch, TimelineCadence, TimelineJourney } from '../core/timeline';
+import type { EhrAdapter, NotificationEvent, PollCursor, ResolveContext } from '../ehr/types';
+import type { JourneyStore } from '../store/types';
+import { templateFor } from './messageVars';
+import { addressesOf } from './touchContext';
+
+/** At most this many poll pages are read for a preview (each page is one EHR search). */
+export const maxPreviewPolls = 20;
+
+export interface PreviewTouch extends PlannedTouch {
+	/** The visit's or recall's id in the EHR. */
+	sourceId: string;
+	patientId: string;
+	/** The message template a send would use (null for tasks and ends). */
+	template: string | null;
+}
+
+export interface PreviewTimelineInput {
+	journeys: JourneyEvent[];
+	profile: PracticeProfile;
+	cadence: TimelineCadence;
+	/** Read for opt-outs only: nothing is claimed, journaled or counted. */
+	store: Pick<JourneyStore, 'optedOut'>;
+}
+
+/**
+ * The dry run: every touch the live nodes would make for these journeys, with the rule that decided each,
+ * from the core's own rules (planTimeline). Sends nothing and writes nothing; the journey store is only asked
+ * which addresses opted out.
+ */
+export async function previewTimeline(input: PreviewTimelineInput): Promise<PreviewTouch[]> {
+	const journeys: TimelineJourney[] = [];
+	for (const event of input.journeys) {
+		const optedOut: ChannelAddress[] = [];
+		const optedOutChannels: Channel[] = [];
+		for (const channel of ['sms', 'email', 'voice'] as const) {
+			const addresses = addressesOf(event, channel);
+			if (addresses.length === 0) continue;
+			const out = await input.store.optedOut(channel, addresses);
+			optedOut.push(...out.map((address) => ({ channel, address })));
+			if (out.length === addresses.length) optedOutChannels.push(channel);
+		}
+		journeys.push({ event, optedOut, optedOutChannels });
+	}
+	const touches = planTimeline({
+		journeys,
+		policy: input.profile.sendPolicy,
+		caps: input.profile.caps,
+		channelOrder: input.profile.channelOrder,
+		cadence: input.cadence,
+	});
+	return touches.map((touch) => {
+		const event = input.journeys[touch.journeyIndex];
+		const isMessage = touch.action === 'send' && touch.channel !== 'task' && touch.channel !== 'none';
+		return {
+			...touch,
+			sourceId: event.kind === 'visit' ? event.visitId : event.recallId,
+			patientId: event.patientId,
+			template: isMessage ? templateFor(event, touch.stage, touch.channel as Channel) : null,
+		};
+	});
+}
+
+/** Parses visit or recall events given as JSON (Visit Details' output, or a list pasted by ops); errors name the item. */
+export function journeyEventsFrom(values: unknown[]): JourneyEvent[] {
+	return values.map((value, index) => {
+		try {
+			return parseJourneyEvent(value);
+		} catch (error) {
+			const field = error instanceof DomainError ? error.field : undefined;
+			throw new DomainError(
+				`Visit ${index + 1}: ${error instanceof Error ? error.message : String(error)}`,
+				'invalid_input',
+				field ? `[${index}].${field}` : `[${index}]`,
+			);
+		}
+	});
+}
+
+/** The "Visits (JSON)" parameter: a JSON array (text or already parsed) of visit or recall events. */
+export function journeyEventsFromJson(raw: unknown): JourneyEvent[] {
+	let list: unknown = raw;
+	if (typeof raw === 'string') {
+		try {
+			list = JSON.parse(raw);
+		} catch {
+			throw new DomainError('"Visits (JSON)" is not valid JSON', 'invalid_input', 'visitsJson');
+		}
+	}
+	if (!Array.isArray(list)) throw new DomainError('"Visits (JSON)" must be an array of visit events', 'invalid_input', 'visitsJson');
+	return journeyEventsFrom(list);
+}
+
+export const maxPreviewDays = 90;
+
+function checkDays(days: number): number {
+	if (!Number.isInteger(days) || days < 1 || days > maxPreviewDays) {
+		throw new DomainError(`"Days" must be a whole number from 1 to ${maxPreviewDays}`, 'invalid_input', 'days');
+	}
+	return days;
+}
+
+/**
+ * Visits completed in the last `days` days, read from the EHR the way EHR Poll Trigger reads them, but without
+ * consuming anything (athenahealth's changed feed is read with leaveunprocessed) and without moving any cursor;
+ * each is resolved to a full visit as Visit Details would. athenahealth's feed only holds changes not yet
+ * processed, so there the preview sees what is still queued, not the whole history.
+ */
+export async function visitsFromEhr(
+	adapter: EhrAdapter,
+	context: ResolveContext,
+	options: { now: string; days: number },
+): Promise<VisitEvent[]> {
+	const now = DateTime.fromISO(options.now, { zone: 'utc' });
+	const since = now.minus({ days: checkDays(options.days) });
+	const notifications = new Map<string, NotificationEvent>();
+	let cursor: PollCursor = { since: since.toISO() as string, extra: { leaveUnprocessed: 'true' } };
+	for (let page = 0; page < maxPreviewPolls; page++) {
+		const result = await adapter.pollChanges(cursor, now.toJSDate());
+		let fresh = 0;
+		for (const notification of result.events) {
+			const key = `${notification.resourceType}/${notification.resourceId}`;
+			if (!notifications.has(key)) fresh++;
+			notifications.set(key, notification);
+		}
+		const next = { ...result.nextCursor, extra: { ...result.nextCursor.extra, leaveUnprocessed: 'true' } };
+		if (fresh === 0 || JSON.stringify(next) === JSON.stringify(cursor)) break;
+		cursor = next;
+	}
+	const events = new Map<string, VisitEvent>();
+	for (const notification of notifications.values()) {
+		const resolved = await adapter.resolveVisit(notification, context);
+		if (resolved.status !== 'completed' || resolved.event.kind !== 'visit') continue;
+		if (Date.parse(resolved.event.completedAt) < since.toMillis()) continue;
+		events.set(journeyIdOf(resolved.event), resolved.event);
+	}
+	return [...events.values()].sort((a, b) => Date.parse(a.completedAt) - Date.parse(b.completedAt));
+}
+
+/** Recalls due in the next `days` days (local dates in the practice zone), as the recall poll reads them. */
+export async function recallsFromEhr(
+	adapter: EhrAdapter,
+	context: ResolveContext,
+	options: { now: string; days: number },
+): Promise<JourneyEvent[]> {
+	const today = DateTime.fromISO(options.now, { zone: context.defaultZone ?? 'UTC' });
+	const to = today.plus({ days: checkDays(options.days) });
+	return await adapter.pollRecalls({ from: today.toISODate() as string, to: to.toISODate() as string }, context);
+}

@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
+
+import { JourneyLog } from '../../nodes/JourneyLog/JourneyLog.node';
+import { openJourneyStore } from '../../nodes/shared/store';
+import type { JournalEntry, JourneyRecord } from '../../nodes/shared/store/types';
+import { runWorkflow, single } from '../helpers/engine';
+import { journeyStoreCredential, tempDir } from '../helpers/fixtures';
+
+const nodeTypes = { journeyLog: new JourneyLog() };
+/** n8n's own rule for data table column names (@n8n/api-types DATA_TABLE_COLUMN_REGEX) and its system columns. */
+const dataTableColumn = /^[a-zA-Z][a-zA-Z0-9_]*$/;
+const systemColumns = ['id', 'createdAt', 'updatedAt'];
+
+const ana = 'fhir:pat-ana';
+const john = 'athenahealth:195900:pat-john';
+const anaVisit = 'visit:fhir:enc-1';
+const johnVisit = 'visit:athenahealth:77';
+const johnRecall = 'recall:athenahealth:r-9';
+
+const journal: JournalEntry[] = [
+	{ at: '2026-06-01T15:00:02.000Z', journeyId: anaVisit, patientKey: ana, type: 'journey.started', detail: { zone: 'America/Chicago' } },
+	{ at: '2026-06-01T15:00:05.000Z', journeyId: anaVisit, patientKey: ana, type: 'touch.sent', stage: 1, channel: 'sms', providerId: 'SM1', templateId: 'careSummary' },
+	{ at: '2026-06-01T15:00:06.000Z', journeyId: anaVisit, patientKey: ana, type: 'touch.sent', stage: 1, channel: 'email', providerId: '<1@x>', templateId: 'careSummary' },
+	{ at: '2026-06-01T15:00:07.000Z', journeyId: anaVisit, patientKey: ana, type: 'wait.scheduled', detail: { sendAt: '2026-06-03T15:00:00.000Z' } },
+	{ at: '2026-06-02T16:00:00.000Z', journeyId: johnVisit, patientKey: john, type: 'journey.started' },
+	{ at: '2026-06-02T16:00:01.000Z', journeyId: johnVisit, patientKey: john, type: 'route.staffCall', stage: 1, code: 'noContact' },
+	{ at: '2026-06-02T16:00:02.000Z', journeyId: johnVisit, patientKey: john, type: 'task.created', stage: 3, channel: 'task', providerId: 'case-5', code: 'patientCase' },
+	{ at: '2026-06-03T15:00:30.000Z', journeyId: anaVisit, patientKey: ana, type: 'followup.booked', detail: { appointmentId: 'ap-1' } },
+	{ at: '2026-06-04T13:00:00.000Z', journeyId: johnRecall, patientKey: john, type: 'wait.scheduled', detail: { sendAt: '2026-06-20T14:00:00.000Z' } },
+];
+const anaRecord: JourneyRecord = {
+	journeyId: anaVisit,
+	patientKey: ana,
+	kind: 'visit',
+	ehr: 'fhir',
+	patientId: 'pat-ana',
+	sourceId: 'enc-1',
+	sourceType: 'encounter',
+	anchorAt: '2026-06-01T15:00:00.000Z',
+	startedAt: '2026-06-01T15:00:02.000Z',
+	zone: 'America/Chicago',
+};
+
+async function storeWith(entries: JournalEntry[], records: JourneyRecord[] = [anaRecord]): Promise<string> {
+	const path = join(tempDir(), 'journey.sqlite');
+	const store = await openJourneyStore({ backend: 'sqlite', path });
+	try {
+		for (const entry of entries) await store.append(entry);
+		for (const record of records) await store.recordJourney(record);
+	} finally {
+		await store.close();
+	}
+	return path;
+}
+
+async function journeyLog(storePath: string, parameters: INodeParameters, items: unknown[] = [{}], node: IDataObject = {}) {
+	const result = await runWorkflow(single('Journey Log', 'journeyLog', { period: 'any', ...parameters }, items, node), {
+		nodeTypes,
+		credentials: { journeyStoreApi: journeyStoreCredential(storePath) },
+	});
+	return { ...result, rows: result.output('Journey Log') };
+}
+
+let storePath: string;
+beforeAll(async () => {
+	storePath = await storeWith(journal);
+});
+
+describe('Journey Log: one item per journal row', () => {
+	it('lists the newest rows first, up to the limit, as flat rows a data table takes as they are', async () => {
+		const { rows, items, error } = await journeyLog(storePath, { find: 'all', order: 'newest', returnAll: false, limit: 3 });
+		expect(error('Journey Log')).toBeUndefined();
+		expect(rows.map((row) => [row.at, row.type])).toEqual([
+			['2026-06-04T13:00:00.000Z', 'wait.scheduled'],
+			['2026-06-03T15:00:30.000Z', 'followup.booked'],
+			['2026-06-02T16:00:02.000Z', 'task.created'],
+		]);
+		expect(rows[2]).toEqual({
+			entryKey: `${Date.parse('2026-06-02T16:00:02.000Z')}|${johnVisit}|task.created|3|task|case-5`,
+			at: '2026-06-02T16:00:02.000Z',
+			journeyId: johnVisit,
+			patientKey: john,
+			type: 'task.created',
+			stage: 3,
+			channel: 'task',
+			code: 'patientCase',
+			providerId: 'case-5',
+			templateId: null,
+			detail: null,
+		});
+		expect(items('Journey Log').every((item) => (item.pairedItem as { item: number }).item === 0)).toBe(true);
+	});
+
+	it('gives every row the same columns, each a valid data table column with a plain value', async () => {
+		const { rows } = await journeyLog(storePath, { find: 'all', order: 'oldest', returnAll: true });
+		expect(rows).toHaveLength(journal.length);
+		const columns = Object.keys(rows[0]);
+		for (const row of rows) {
+			expect(Object.keys(row)).toEqual(columns);
+			for (const value of Object.values(row)) expect(['string', 'number', 'boolean', 'object']).toContain(typeof value);
+			for (const value of Object.values(row)) if (typeof value === 'object') expect(value).toBeNull();
+		}
+		for (const column of columns) {
+			expect(column).toMatch(dataTableColumn);
+			expect(systemColumns).not.toContain(column);
+		}
+		expect(rows[0].detail).toBe('{"zone":"America/Chicago"}');
+	});
+
+	it.each<[string, INodeParameters, string[]]>([
+		['one patient by EHR, practice and patient ID', { find: 'patient', patientBy: 'ehrId', patientEhr: 'athenahealth', practiceId: '195900', patientId: 'pat-john' }, [johnVisit, johnVisit, johnVisit, johnRecall]],
+		['one patient by patient key, message rows only', { find: 'patient', patientBy: 'patientKey', patientKey: ana, types: 'touch.*' }, [anaVisit, anaVisit]],
+		['one visit by EHR and visit ID', { find: 'journey', journeyBy: 'visit', journeyEhr: 'fhir', sourceId: 'enc-1' }, [anaVisit, anaVisit, anaVisit, anaVisit, anaVisit]],
+		['one recall by EHR and recall ID', { find: 'journey', journeyBy: 'recall', journeyEhr: 'athenahealth', sourceId: 'r-9' }, [johnRecall]],
+		['one journey by its ID, one exact type', { find: 'journey', journeyBy: 'journeyId', journeyId: johnVisit, types: 'task.created' }, [johnVisit]],
+		['a custom period: [from, to)', { find: 'all', period: 'custom', from: '2026-06-02T00:00:00Z', to: '2026-06-03T15:00:30Z' }, [johnVisit, johnVisit, johnVisit]],
+	])('finds %s', async (_name, parameters, journeys) => {
+		const { rows, error } = await journeyLog(storePath, { order: 'oldest', returnAll: true, ...parameters });
+		expect(error('Journey Log')).toBeUndefined();
+		expect(rows.map((row) => row.journeyId)).toEqual(journeys);
+	});
+
+	it('reads the last N days up to now', async () => {
+		const now = Date.now();
+		const recent = await storeWith([
+			{ at: new Date(now - 3 * 86_400_000).toISOString(), journeyId: anaVisit, patientKey: ana, type: 'touch.sent', stage: 1, channel: 'sms' },
+			{ at: new Date(now - 3_600_000).toISOString(), journeyId: anaVisit, patientKey: ana, type: 'followup.open' },
+		]);
+		const { rows } = await journeyLog(recent, { find: 'all', period: 'lastDays', days: 1, returnAll: true });
+		expect(rows.map((row) => row.type)).toEqual(['followup.open']);
+	});
+
+	it('runs once per input item, pairing each row with the item that asked', async () => {
+		const parameters = { find: 'patient', patientBy: 'ehrId', patientEhr: 'fhir', practiceId: '', patientId: '={{ $json.patientId }}', types: 'journey.started', returnAll: true };
+		const { rows, items } = await journeyLog(storePath, parameters, [{ patientId: 'pat-nobody' }, { patientId: 'pat-ana' }]);
+		expect(rows.map((row) => row.patientKey)).toEqual([ana]);
+		expect(items('Journey Log')[0].pairedItem).toEqual({ item: 1 });
+	});
+});
+
+describe('Journey Log: one item per journey', () => {
+	it('summarises each journey with a matching row from its whole journal, most recent activity first', async () => {
+		const { rows, error } = await journeyLog(storePath, { find: 'all', output: 'journeys', order: 'newest', period: 'custom', from: '2026-06-01T00:00:00Z', to: '2026-06-03T00:00:00Z', returnAll: true });
+		expect(error('Journey Log')).toBeUndefined();
+		expect(rows.map((row) => [row.journeyId, row.state])).toEqual([
+			[johnVisit, 'escalated'],
+			// The booking came after the period, but the summary reads the whole journal.
+			[anaVisit, 'booked'],
+		]);
+		expect(rows[1]).toMatchObject({ kind: 'visit', ehr: 'fhir', anchorAt: anaRecord.anchorAt, startedAt: anaRecord.startedAt, stagesSent: '1', channels: 'email,sms', booked: true, bookedAt: '2026-06-03T15:00:30.000Z', entries: 5 });
+		expect(rows[0]).toMatchObject({ ehr: null, taskId: 'case-5', stagesSent: '', channels: '', startedAt: '2026-06-02T16:00:00.000Z' });
+		for (const row of rows) for (const column of Object.keys(row)) expect(column).toMatch(dataTableColumn);
+	});
+
+	it('limits the number of journeys, not rows', async () => {
+		const { rows } = await journeyLog(storePath, { find: 'patient', patientBy: 'patientKey', patientKey: john, output: 'journeys', order: 'oldest', returnAll: false, limit: 1 });
+		expect(rows.map((row) => [row.journeyId, row.state, row.entries])).toEqual([[johnVisit, 'escalated', 3]]);
+	});
+
+	it('shows a waiting recall and when it continues', async () => {
+		const { rows } = await journeyLog(storePath, { find: 'journey', journeyBy: 'journeyId', journeyId: johnRecall, output: 'journeys', returnAll: true });
+		expect(rows).toEqual([expect.objectContaining({ kind: 'recall', state: 'waiting', nextAt: '2026-06-20T14:00:00.000Z' })]);
+	});
+});
+
+describe('Journey Log refuses bad input with the field named', () => {
+	it.each<[string, INodeParameters, RegExp]>([
+		['an empty patient ID', { find: 'patient', patientBy: 'ehrId', patientEhr: 'fhir', patientId: ' ' }, /"Patient ID" is empty/],
+		['an empty journey ID', { find: 'journey', journeyBy: 'journeyId', journeyId: '' }, /"Journey ID" is empty/],
+		['a type filter that is not a type', { find: 'all', types: 'touch.sent; drop' }, /"types" must be journal types/],
+		['a custom period the wrong way round', { find: 'all', period: 'custom', from: '2026-06-03', to: '2026-06-01' }, /"to" must be after "from"/],
+	])('%s', async (_name, parameters, message) => {
+		const { error, rows } = await journeyLog(storePath, { returnAll: true, ...parameters });
+		expect(rows).toEqual([]);
+		expect(error('Journey Log')?.message).toMatch(message);
+	});
+
+	it('emits an error item and goes on with "Continue On Fail"', async () => {
+		const { rows, error } = await journeyLog(storePath, { find: 'patient', patientBy: 'patientKey', patientKey: '', returnAll: true }, [{ asked: 'nobody' }], { continueOnFail: true });
+		expect(error('Journey Log')).toBeUndefined();
+		expect(rows).toEqual([{ asked: 'nobody', error: '"Patient Key" is empty', errorDescription: 'Check the field "patientKey".' }]);
+	});
+});
