@@ -26,15 +26,22 @@ export function trailRoutingHistory(trail: JourneyTrail): Pick<RoutingHistory, '
 	};
 }
 
-/** The counts and opt-outs the guard and the router need, from the journey store (shared by all workflows). */
+/**
+ * The counts and opt-outs the guard and the router need, from the journey store (shared by all workflows).
+ * With `stage`, that stage's own earlier touch does not count against it: sending the same stage again on another
+ * channel (the fallback after a delivery failure reported later) is the same touch, not a new one.
+ */
 export async function loadTouchFacts(
 	store: JourneyStore,
 	event: JourneyEvent,
 	trail: JourneyTrail,
 	now: string,
+	stage?: number,
 ): Promise<{ history: TouchHistory; optedOut: RoutingHistory['optedOut'] }> {
 	const journeyTouches = await store.touchesOfJourney(trail.journeyId);
-	const stagesSent = new Set(journeyTouches.map((touch) => touch.stage));
+	const stagesSent = new Set(journeyTouches.map((touch) => touch.stage).filter((sent) => sent !== stage));
+	const today = localDateOf(now, event.zone);
+	const thisStageToday = journeyTouches.some((touch) => touch.stage === stage && touch.localDate === today);
 	const optedOut: RoutingHistory['optedOut'] = [];
 	const optedOutChannels: Channel[] = [];
 	for (const channel of ['sms', 'email', 'voice'] as const) {
@@ -46,9 +53,9 @@ export async function loadTouchFacts(
 	}
 	return {
 		history: {
-			automatedSentThisJourney: [...stagesSent].filter((stage) => stage < 3).length,
-			stage3SentThisJourney: [...stagesSent].filter((stage) => stage >= 3).length,
-			patientTouchesToday: await store.touchesOn(trail.patientKey, localDateOf(now, event.zone)),
+			automatedSentThisJourney: [...stagesSent].filter((sent) => sent < 3).length,
+			stage3SentThisJourney: [...stagesSent].filter((sent) => sent >= 3).length,
+			patientTouchesToday: (await store.touchesOn(trail.patientKey, today)) - (thisStageToday ? 1 : 0),
 			optedOutChannels,
 		},
 		optedOut,

@@ -1,0 +1,439 @@
+import { join } from 'node:path';
+
+import { parseSearchRequest } from '@medplum/core';
+import type { Patient, Task } from '@medplum/fhirtypes';
+import { DateTime } from 'luxon';
+import { WebhookContext } from 'n8n-core';
+import type { ICredentialDataDecryptedObject, IDataObject, IWebhookData } from 'n8n-workflow';
+import twilio from 'twilio';
+
+import { ChannelRouter } from '../../nodes/ChannelRouter/ChannelRouter.node';
+import { DeliveryStatusTrigger } from '../../nodes/DeliveryStatusTrigger/DeliveryStatusTrigger.node';
+import { EhrTask } from '../../nodes/EhrTask/EhrTask.node';
+import { PatientMessage } from '../../nodes/PatientMessage/PatientMessage.node';
+import { RecordDelivery } from '../../nodes/RecordDelivery/RecordDelivery.node';
+import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
+import { parseTwilioStatusCallback } from '../../nodes/shared/core/deliveryStatus';
+import { journeyIdentifierSystem } from '../../nodes/shared/ehr/fhir/adapter';
+import { openJourneyStore } from '../../nodes/shared/store';
+import type { DemoPatient } from '../../sandbox/demo-patients';
+import { buildDsn } from '../../sandbox/dsn';
+import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
+import { startSmtpSink } from '../../sandbox/smtp-sink';
+import type { SmtpSink } from '../../sandbox/smtp-sink';
+import { startTwilioApi } from '../../sandbox/twilio-api';
+import type { TwilioApiSandbox } from '../../sandbox/twilio-api';
+import { post, useEhrSandboxes } from '../helpers/ehrSandboxes';
+import { createEngine, runWorkflow } from '../helpers/engine';
+import type { WorkflowFixture } from '../helpers/engine';
+import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, zoneWhereNowIsBetween } from '../helpers/fixtures';
+
+const secret = 'whsec-delivery-status-0123456789';
+const accountSid = 'AC' + '7'.repeat(32);
+const authToken = 'delivery-status-auth-token';
+const sandbox = useEhrSandboxes({ webhookSecret: secret });
+
+let twilioApi: TwilioApiSandbox;
+let smtp: SmtpSink;
+
+beforeAll(async () => {
+	twilioApi = await startTwilioApi({ accountSid, authToken });
+	smtp = await startSmtpSink({ disableStartTls: true });
+});
+afterAll(async () => {
+	await twilioApi.close();
+	await smtp.close();
+});
+beforeEach(() => {
+	twilioApi.reset();
+	smtp.reset();
+});
+
+const nodeTypes = {
+	visitDetails: new VisitDetails(),
+	channelRouter: new ChannelRouter(),
+	patientMessage: new PatientMessage(),
+	recordDelivery: new RecordDelivery(),
+	ehrTask: new EhrTask(),
+};
+
+function credentials(storePath: string): Record<string, ICredentialDataDecryptedObject> {
+	return {
+		...sandbox.credentials('fhir'),
+		journeyStoreApi: journeyStoreCredential(storePath),
+		// One message a day: the fallback of a stage must not count as a second touch of that stage.
+		practiceProfileApi: practiceProfileCredential({ perPatientPerDay: 1 }),
+		postVisitTwilioApi: { authType: 'authToken', accountSid, authToken, from: '+15125550199', apiBaseUrl: twilioApi.url },
+		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.test', fromName: 'Riverside' },
+	};
+}
+
+const run = async (fixture: WorkflowFixture, storePath: string) =>
+	await runWorkflow(fixture, { nodeTypes, credentials: credentials(storePath), credentialTypes: packCredentialTypes() });
+
+const main = (node: string) => [{ node, type: 'main' as const, index: 0 }];
+const fixtureNode = (items: unknown[]) => ({ name: 'Fixture', type: 'test.fixture', parameters: { items: JSON.stringify(items) } });
+
+let visitCounter = 0;
+
+/** A visit closed in the FHIR sandbox, admitted by Visit Details and sent at one stage: the touch a status is about. */
+async function sentTouch(patient: Partial<DemoPatient>, stage: 1 | 2 | 3) {
+	const storePath = join(tempDir(), 'journey.sqlite');
+	const key = `status-${++visitCounter}`;
+	const demo: DemoPatient = { key, firstName: 'Jo', lastName: 'Doe', birthDate: '1970-01-01', language: 'en', zone: 'America/Chicago', ...patient };
+	const patientId = await ensureFhirPatient(sandbox.fhir, demo, zoneWhereNowIsBetween(9, 20));
+	if (patient.preferredChannel === 'email') {
+		// FHIR's only preference signal is the contact point ranked 1.
+		const resource = await sandbox.fhir.repo.readResource<Patient>('Patient', patientId);
+		await sandbox.fhir.repo.updateResource({ ...resource, telecom: resource.telecom?.map((t) => (t.system === 'email' ? { ...t, rank: 1 } : t)) });
+	}
+	const { encounterId } = await closeFhirVisit(sandbox.fhir, patientId, { completedAt: DateTime.utc().minus({ minutes: 5 }).toISO() as string });
+	const notification = sandbox.verified(
+		'fhir',
+		post(JSON.stringify(fhirBackportNotification(encounterId, visitCounter)), { 'content-type': 'application/fhir+json', 'x-webhook-secret': secret }),
+	);
+	const result = await run(
+		{
+			nodes: [
+				fixtureNode([notification]),
+				{ name: 'Visit Details', type: 'n8n-nodes-post-visit.visitDetails', parameters: { ehr: 'fhir' } },
+				{ name: 'Route', type: 'n8n-nodes-post-visit.channelRouter', parameters: { stage, ...(stage === 3 ? { allowVoice: true } : {}) } },
+				{ name: 'Send', type: 'n8n-nodes-post-visit.patientMessage', parameters: { stage } },
+			],
+			connections: { Fixture: { main: [main('Visit Details')] }, 'Visit Details': { main: [main('Route')] }, Route: { main: [main('Send')] } },
+		},
+		storePath,
+	);
+	const [sent] = result.output('Send', 0);
+	if (!sent) throw new Error(`not sent: ${JSON.stringify(result.error('Send') ?? result.output('Route', 1))}`);
+	const results = (sent.delivery as { results: Array<{ channel: string; status: string; providerId?: string }> }).results;
+	const providerId = (channel: string) => results.find((r) => r.channel === channel && r.status === 'sent')?.providerId as string;
+	return { storePath, journeyId: (sent.journey as { journeyId: string }).journeyId, patientId, results, providerId, item: sent };
+}
+
+/** Record Delivery wired as in the delivery-status template: both fallbacks, the staff task and the recorded output. */
+function recordWorkflow(items: unknown[], parameters: IDataObject = { operation: 'twilioStatus', ehr: 'fhir' }): WorkflowFixture {
+	return {
+		nodes: [
+			fixtureNode(items),
+			{ name: 'Record Delivery', type: 'n8n-nodes-post-visit.recordDelivery', parameters: parameters as never },
+			{ name: 'Route 1', type: 'n8n-nodes-post-visit.channelRouter', parameters: { stage: 1 } },
+			{ name: 'Send 1', type: 'n8n-nodes-post-visit.patientMessage', parameters: { stage: 1 } },
+			{ name: 'Route 2', type: 'n8n-nodes-post-visit.channelRouter', parameters: { stage: 2 } },
+			{ name: 'Send 2', type: 'n8n-nodes-post-visit.patientMessage', parameters: { stage: 2 } },
+			{
+				name: 'Task',
+				type: 'n8n-nodes-post-visit.ehrTask',
+				parameters: { ehr: 'fhir', reason: '={{ "the stage-3 voice call was not answered (" + $json.deliveryStatus.code + ")" }}' },
+			},
+		],
+		connections: {
+			Fixture: { main: [main('Record Delivery')] },
+			'Record Delivery': { main: [main('Route 1'), main('Route 2'), main('Task'), []] },
+			'Route 1': { main: [main('Send 1'), main('Task')] },
+			'Route 2': { main: [main('Send 2'), main('Task')] },
+			'Send 1': { main: [[], [], main('Task')] },
+			'Send 2': { main: [[], [], main('Task')] },
+		},
+	};
+}
+
+/** What the Delivery Status Trigger emits for these callback fields. */
+function statusItem(params: Record<string, string>) {
+	return { deliveryStatus: { ...parseTwilioStatusCallback(params), receivedAt: new Date().toISOString() } };
+}
+
+const messageStatus = (sid: string, status: string, to: string, extra: Record<string, string> = {}) =>
+	statusItem({ AccountSid: accountSid, MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, To: to, From: '+15125550199', ...extra });
+const callStatus = (sid: string, status: string, to: string) =>
+	statusItem({ AccountSid: accountSid, CallSid: sid, CallStatus: status, To: to, Called: to, From: '+15125550199', Direction: 'outbound-api' });
+
+async function journalOf(storePath: string, journeyId: string) {
+	const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+	try {
+		return await store.journal({ journeyId });
+	} finally {
+		await store.close();
+	}
+}
+
+describe('Record Delivery (Twilio status) in n8n\'s engine, against the FHIR, Twilio and SMTP sandboxes', () => {
+	it('falls back to email when a stage-2 SMS is reported undelivered (30003), once, however often Twilio repeats it', async () => {
+		const touch = await sentTouch({ mobile: '+15125550301', email: 'reminder@patients.test', preferredChannel: 'sms' }, 2);
+		expect(touch.results.map((r) => [r.channel, r.status])).toEqual([['sms', 'sent']]);
+		const sid = touch.providerId('sms');
+		const undelivered = messageStatus(sid, 'undelivered', '+15125550301', { ErrorCode: '30003' });
+
+		const first = await run(recordWorkflow([undelivered]), touch.storePath);
+		expect(first.error('Record Delivery')).toBeUndefined();
+		const [fallback] = first.output('Record Delivery', 1);
+		expect(fallback.deliveryStatus).toMatchObject({ outcome: 'undelivered', code: '30003', stage: 2, channel: 'sms', providerId: sid, journalType: 'touch.undelivered' });
+		expect((fallback.journey as { steps: unknown[] }).steps).toEqual([
+			expect.objectContaining({ outcome: 'failed', channel: 'sms', address: '+15125550301', reason: 'undelivered', stage: 2 }),
+		]);
+		const sent = first.output('Send 2', 0);
+		expect((sent[0].delivery as { results: unknown[] }).results).toEqual([expect.objectContaining({ channel: 'email', status: 'sent' })]);
+		expect(smtp.messages.map((m) => m.to)).toEqual([['reminder@patients.test']]);
+
+		const repeated = await run(recordWorkflow([undelivered, undelivered]), touch.storePath);
+		expect(repeated.output('Record Delivery', 1)).toHaveLength(0);
+		expect(repeated.output('Record Delivery', 3).map((item) => (item.deliveryStatus as IDataObject).recorded)).toEqual(['duplicate', 'duplicate']);
+		expect(smtp.messages).toHaveLength(1);
+		expect(twilioApi.messages).toHaveLength(1);
+
+		const journal = await journalOf(touch.storePath, touch.journeyId);
+		const undeliveredEntries = journal.filter((entry) => entry.type === 'touch.undelivered');
+		expect(undeliveredEntries).toEqual([
+			expect.objectContaining({ stage: 2, channel: 'sms', code: '30003', providerId: sid, detail: { status: 'undelivered', next: 'fallback' } }),
+		]);
+		expect(journal.filter((entry) => entry.type === 'touch.sent').map((entry) => entry.channel)).toEqual(['sms', 'email']);
+	});
+
+	it('sends no second copy when the care summary already went by email and only the SMS was undelivered', async () => {
+		const touch = await sentTouch({ mobile: '+15125550302', email: 'summary@patients.test' }, 1);
+		expect(touch.results.map((r) => [r.channel, r.status])).toEqual([['sms', 'sent'], ['email', 'sent']]);
+		const result = await run(recordWorkflow([messageStatus(touch.providerId('sms'), 'failed', '+15125550302', { ErrorCode: '30008' })]), touch.storePath);
+		expect(result.output('Record Delivery', 0)).toHaveLength(1);
+		const [resend] = result.output('Send 1', 0);
+		expect((resend.delivery as { results: unknown[] }).results).toEqual([expect.objectContaining({ channel: 'email', status: 'alreadySent' })]);
+		expect(smtp.messages).toHaveLength(1);
+	});
+
+	it('hands an undelivered care summary with no channel left to staff (Channel Router "Staff Call" → EHR Task)', async () => {
+		const touch = await sentTouch({ mobile: '+15125550303' }, 1);
+		const result = await run(recordWorkflow([messageStatus(touch.providerId('sms'), 'undelivered', '+15125550303', { ErrorCode: '30003' })]), touch.storePath);
+		const [staffCall] = result.output('Route 1', 1);
+		expect(staffCall.staffCall).toEqual({ reason: 'allFailed', stage: 1 });
+		expect(result.output('Task', 0)).toHaveLength(1);
+	});
+
+	it('records nothing when the EHR cannot be reached for the fallback, so a retry of the execution does it all', async () => {
+		const touch = await sentTouch({ mobile: '+15125550309', email: 'retry@patients.test', preferredChannel: 'sms' }, 2);
+		const undelivered = messageStatus(touch.providerId('sms'), 'undelivered', '+15125550309', { ErrorCode: '30003' });
+		sandbox.fhir.injectFaults(...Array.from({ length: 8 }, () => ({ status: 503 as const })));
+		const failed = await run(recordWorkflow([undelivered]), touch.storePath);
+		expect(failed.error('Record Delivery')).toBeDefined();
+		expect((await journalOf(touch.storePath, touch.journeyId)).filter((entry) => entry.type === 'touch.undelivered')).toEqual([]);
+		sandbox.fhir.clearFaults();
+		const retried = await run(recordWorkflow([undelivered]), touch.storePath);
+		expect(retried.output('Send 2', 0)).toHaveLength(1);
+		expect(smtp.messages.map((m) => m.to)).toEqual([['retry@patients.test']]);
+		expect((await journalOf(touch.storePath, touch.journeyId)).filter((entry) => entry.type === 'touch.undelivered')).toHaveLength(1);
+	});
+
+	it('records delivered once, and drops intermediate statuses and SIDs it never sent', async () => {
+		const touch = await sentTouch({ mobile: '+15125550304', preferredChannel: 'sms', email: 'ok@patients.test' }, 2);
+		const sid = touch.providerId('sms');
+		const result = await run(
+			recordWorkflow([
+				messageStatus(sid, 'sent', '+15125550304'),
+				messageStatus(sid, 'delivered', '+15125550304'),
+				messageStatus(sid, 'delivered', '+15125550304'),
+				messageStatus('SM' + 'f'.repeat(32), 'undelivered', '+15125550304', { ErrorCode: '30003' }),
+			]),
+			touch.storePath,
+		);
+		expect(result.output('Record Delivery', 3).map((item) => (item.deliveryStatus as IDataObject).recorded)).toEqual([
+			'intermediate',
+			'recorded',
+			'duplicate',
+			'unknownTouch',
+		]);
+		const journal = await journalOf(touch.storePath, touch.journeyId);
+		expect(journal.filter((entry) => entry.type === 'touch.delivered')).toEqual([
+			expect.objectContaining({ stage: 2, channel: 'sms', code: 'delivered', providerId: sid, templateId: 'actionReminder' }),
+		]);
+		expect(smtp.messages).toHaveLength(0);
+	});
+});
+
+describe('Record Delivery (voice outcomes)', () => {
+	it('creates the EHR task when the stage-3 call is not answered, and tells the coordinator', async () => {
+		const touch = await sentTouch({ landline: '+15125550305' }, 3);
+		const sid = touch.providerId('voice');
+		expect(sid).toMatch(/^CA/);
+		const result = await run(recordWorkflow([callStatus(sid, 'no-answer', '+15125550305')]), touch.storePath);
+		expect(result.error('Task')).toBeUndefined();
+		const [task] = result.output('Task', 0);
+		expect(task.deliveryStatus).toMatchObject({ outcome: 'unanswered', code: 'no-answer', stage: 3, channel: 'voice', journalType: 'call.unanswered' });
+		const tasks = (await sandbox.fhir.repo.searchResources(
+			parseSearchRequest(`Task?identifier=${encodeURIComponent(`${journeyIdentifierSystem}|${touch.journeyId}`)}`),
+		)) as Task[];
+		expect(tasks).toHaveLength(1);
+		expect(tasks[0].description).toMatch(/the stage-3 voice call was not answered \(no-answer\)/);
+		expect(smtp.messages.map((m) => m.to)).toEqual([['maria@example.test']]);
+		const journal = await journalOf(touch.storePath, touch.journeyId);
+		expect(journal.filter((entry) => entry.type === 'call.unanswered')).toEqual([
+			expect.objectContaining({ stage: 3, channel: 'voice', code: 'no-answer', providerId: sid }),
+		]);
+	});
+
+	it('records an answered call and creates no task', async () => {
+		const touch = await sentTouch({ mobile: '+15125550306' }, 3);
+		const sid = touch.providerId('voice');
+		const result = await run(recordWorkflow([callStatus(sid, 'completed', '+15125550306')]), touch.storePath);
+		expect(result.output('Record Delivery', 3)).toEqual([expect.objectContaining({ deliveryStatus: expect.objectContaining({ recorded: 'recorded', outcome: 'answered' }) })]);
+		expect(result.output('Task', 0)).toHaveLength(0);
+		const journal = await journalOf(touch.storePath, touch.journeyId);
+		expect(journal.filter((entry) => entry.type === 'call.answered')).toEqual([expect.objectContaining({ code: 'completed', stage: 3, channel: 'voice' })]);
+	});
+});
+
+describe('Record Delivery (email bounce)', () => {
+	it('matches a DSN to the email touch by its Message-ID, records 5.1.1 and falls back to SMS', async () => {
+		const touch = await sentTouch({ mobile: '+15125550307', email: 'gone@patients.test', preferredChannel: 'email' }, 2);
+		expect(touch.results.map((r) => [r.channel, r.status])).toEqual([['email', 'sent']]);
+		const [sentEmail] = smtp.messages;
+		expect(sentEmail.messageId).toBe(touch.providerId('email'));
+		const dsn = buildDsn({ recipient: 'gone@patients.test', original: { raw: sentEmail.raw }, to: 'care@riverside.test', form: 'body' });
+
+		const result = await run(recordWorkflow([{ raw: dsn }], { operation: 'emailBounce', ehr: 'fhir', message: '={{ $json.raw }}' }), touch.storePath);
+		expect(result.error('Record Delivery')).toBeUndefined();
+		const [fallback] = result.output('Record Delivery', 1);
+		expect(fallback.deliveryStatus).toMatchObject({ provider: 'smtp', outcome: 'undelivered', code: '5.1.1', channel: 'email', stage: 2 });
+		expect((fallback.journey as { steps: unknown[] }).steps).toEqual([expect.objectContaining({ channel: 'email', address: 'gone@patients.test', reason: 'bounce' })]);
+		expect(twilioApi.messages.map((m) => m.to)).toEqual(['+15125550307']);
+
+		const again = await run(recordWorkflow([{ raw: dsn }], { operation: 'emailBounce', ehr: 'fhir', message: '={{ $json.raw }}' }), touch.storePath);
+		expect((again.output('Record Delivery', 3)[0].deliveryStatus as IDataObject).recorded).toBe('duplicate');
+		expect(twilioApi.messages).toHaveLength(1);
+		const journal = await journalOf(touch.storePath, touch.journeyId);
+		expect(journal.filter((entry) => entry.type === 'touch.undelivered')).toEqual([
+			expect.objectContaining({ channel: 'email', code: '5.1.1', providerId: sentEmail.messageId, detail: { status: 'failed', next: 'fallback' } }),
+		]);
+	});
+
+	it('lets mail that is not a bounce leave by "Recorded"', async () => {
+		const storePath = join(tempDir(), 'journey.sqlite');
+		const result = await run(
+			recordWorkflow([{ raw: 'From: a@b.test\r\nSubject: Out of office\r\nContent-Type: text/plain\r\n\r\nAway.' }], { operation: 'emailBounce', ehr: 'fhir', message: '={{ $json.raw }}' }),
+			storePath,
+		);
+		expect(result.output('Record Delivery', 3)).toEqual([
+			expect.objectContaining({ deliveryStatus: expect.objectContaining({ recorded: 'notABounce' }) }),
+		]);
+	});
+
+	it('refuses an item that is not a delivery status, naming the field', async () => {
+		const storePath = join(tempDir(), 'journey.sqlite');
+		const result = await run(recordWorkflow([{ hello: 'world' }]), storePath);
+		expect(result.error('Record Delivery')?.message).toMatch(/not a delivery status/);
+		expect(result.error('Record Delivery')?.description).toMatch(/deliveryStatus/);
+	});
+});
+
+describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
+	const path = 'post-visit/twilio-status';
+	const webhookUrl = `http://127.0.0.1/webhook/${path}`;
+
+	async function deliver(params: Record<string, string>, signature: string | undefined) {
+		const trigger = new DeliveryStatusTrigger();
+		const engine = createEngine(
+			{ nodes: [{ name: 'Delivery Status Trigger', type: 'n8n-nodes-post-visit.deliveryStatusTrigger', webhookId: 'status-hook', parameters: {} }], connections: {} },
+			{ nodeTypes: { deliveryStatusTrigger: trigger }, credentials: { postVisitTwilioApi: { authType: 'authToken', accountSid, authToken } }, credentialTypes: packCredentialTypes() },
+		);
+		const raw = Buffer.from(new URLSearchParams(params).toString());
+		const captured: { status?: number; body?: unknown; warnings: string[] } = { warnings: [] };
+		const request = {
+			method: 'POST',
+			url: `/webhook/${path}`,
+			headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(raw.length), ...(signature ? { 'x-twilio-signature': signature } : {}) },
+			query: {},
+			params: {},
+			body: {},
+			rawBody: raw,
+		};
+		const response = {
+			status(code: number) {
+				captured.status = code;
+				return response;
+			},
+			json(body: unknown) {
+				captured.body = body;
+				return response;
+			},
+			send: () => response,
+			setHeader: () => response,
+			end: () => response,
+		};
+		const node = engine.node('Delivery Status Trigger');
+		const webhookData = { httpMethod: 'POST', node: node.name, path, webhookDescription: trigger.description.webhooks![0], workflowId: engine.workflow.id, webhookId: node.webhookId } as unknown as IWebhookData;
+		const context = new WebhookContext(engine.workflow, node, { ...engine.additionalData, httpRequest: request, httpResponse: response } as never, 'webhook', webhookData, [], null);
+		Object.defineProperty(context, 'logger', { value: { warn: (message: string) => captured.warnings.push(message), debug() {}, info() {}, error() {} } });
+		return { result: await trigger.webhook.call(context), captured };
+	}
+
+	const sign = (params: Record<string, string>, token = authToken) => twilio.getExpectedTwilioSignature(token, webhookUrl, params);
+	const undelivered = { AccountSid: accountSid, MessageSid: 'SM' + 'c'.repeat(32), MessageStatus: 'undelivered', ErrorCode: '30003', To: '+15125550101', From: '+15125550199' };
+
+	it('starts an execution for a final status, with the report the Record Delivery node reads', async () => {
+		const { result, captured } = await deliver(undelivered, sign(undelivered));
+		expect(captured.status).toBeUndefined();
+		expect(result.webhookResponse).toEqual({ received: true });
+		expect(result.workflowData?.[0][0].json.deliveryStatus).toMatchObject({
+			provider: 'twilio',
+			kind: 'message',
+			providerIds: [undelivered.MessageSid],
+			final: true,
+			outcome: 'undelivered',
+			code: '30003',
+			receivedAt: expect.any(String),
+		});
+	});
+
+	it.each(['queued', 'sent'])('answers an intermediate "%s" 200 at once and starts nothing', async (status) => {
+		const params = { ...undelivered, MessageStatus: status };
+		delete (params as Record<string, string>).ErrorCode;
+		const { result, captured } = await deliver(params, sign(params));
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(captured.status).toBe(200);
+	});
+
+	it.each([
+		['no signature', undefined],
+		['a signature made with another token', sign(undelivered, 'not-the-token')],
+	])('refuses %s with 403 and starts nothing', async (_label, signature) => {
+		const { result, captured } = await deliver(undelivered, signature);
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(captured.status).toBe(403);
+		expect(captured.warnings.join(' ')).not.toContain('+15125550101');
+	});
+
+	it('answers a signed request that is not a status callback with 400, naming the field', async () => {
+		const params = { AccountSid: accountSid, Body: 'hello', From: '+15125550101' };
+		const { result, captured } = await deliver(params, sign(params));
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(captured.status).toBe(400);
+		expect(captured.warnings[0]).toMatch(/MessageSid/);
+	});
+});
+
+describe('Patient Message asks Twilio for the outcome of calls', () => {
+	it('passes the credential\'s Status Callback URL on messages, and on calls with the completed event', async () => {
+		const url = 'https://n8n.example.org/webhook/post-visit/twilio-status';
+		const withCallback = (storePath: string) => {
+			const creds = credentials(storePath);
+			return { ...creds, postVisitTwilioApi: { ...creds.postVisitTwilioApi, statusCallbackUrl: url } };
+		};
+		for (const stage of [1, 3] as const) {
+			const storePath = join(tempDir(), 'journey.sqlite');
+			const patientId = await ensureFhirPatient(sandbox.fhir, { key: `callback-${stage}`, firstName: 'Al', lastName: 'Bo', birthDate: '1970-01-01', language: 'en', zone: 'America/Chicago', mobile: '+15125550308' }, zoneWhereNowIsBetween(9, 20));
+			const { encounterId } = await closeFhirVisit(sandbox.fhir, patientId, { completedAt: DateTime.utc().minus({ minutes: 5 }).toISO() as string });
+			const notification = sandbox.verified('fhir', post(JSON.stringify(fhirBackportNotification(encounterId, ++visitCounter)), { 'content-type': 'application/fhir+json', 'x-webhook-secret': secret }));
+			await runWorkflow(
+				{
+					nodes: [
+						fixtureNode([notification]),
+						{ name: 'Visit Details', type: 'n8n-nodes-post-visit.visitDetails', parameters: { ehr: 'fhir' } },
+						{ name: 'Route', type: 'n8n-nodes-post-visit.channelRouter', parameters: { stage, ...(stage === 3 ? { allowVoice: true } : {}) } },
+						{ name: 'Send', type: 'n8n-nodes-post-visit.patientMessage', parameters: { stage } },
+					],
+					connections: { Fixture: { main: [main('Visit Details')] }, 'Visit Details': { main: [main('Route')] }, Route: { main: [main('Send')] } },
+				},
+				{ nodeTypes, credentials: withCallback(storePath), credentialTypes: packCredentialTypes() },
+			);
+		}
+		expect(twilioApi.messages.map((m) => m.statusCallback)).toEqual([url]);
+		expect(twilioApi.calls).toEqual([expect.objectContaining({ statusCallback: url, statusCallbackEvents: ['completed'] })]);
+	});
+});
