@@ -132,7 +132,17 @@ describe('DrChrono delivery classification', () => {
 					resourceId: '9001',
 					patientId: '5001',
 					departmentId: '2001',
-					resource: completedObject,
+					// The declared fields only: the visit's notes (clinical text) stay out of the event.
+					resource: {
+						id: '9001',
+						patient: '5001',
+						doctor: '1001',
+						office: '2001',
+						status: 'Complete',
+						scheduled_time: '2026-03-10T09:00:00',
+						updated_at: '2026-03-10T10:00:00',
+						status_transitions: [{ datetime: '2026-03-10T10:00:00', from_status: 'In Session', to_status: 'Complete' }],
+					},
 				},
 			],
 		});

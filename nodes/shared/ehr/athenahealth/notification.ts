@@ -19,6 +19,11 @@ const identifierSystemPattern = /^urn:athenahealth:athenanet:(?:api:)?([a-z]+?)s
 const resourceReferencePattern = /^(Appointment|Encounter)\/a-(\d+)\.[A-Za-z]+-(\d+)$/i;
 const patientReferencePattern = /^Patient\/a-(\d+)\.E-(\d+)$/;
 const departmentReferencePattern = /^Organization\/a-(\d+)\.Department-(\d+)$/;
+/** athenaNet ids are numeric; anything else in an identifier is not an athena record. */
+const athenaIdPattern = /^\d{1,20}$/;
+/** Event ids are claimed in the journey store and shown to ops: printable, bounded. */
+const eventIdPattern = /^[\x21-\x7e]{1,128}$/;
+const topicPattern = /^[A-Za-z][A-Za-z0-9.\-]{0,59}$/;
 
 function reject(status: 400 | 401 | 405 | 415, reason: string): NotificationResult {
 	return { kind: 'rejected', status, reason };
@@ -40,7 +45,7 @@ interface Focus {
 function focusOf(focus: FhirReference | undefined): Focus | undefined {
 	const identifier = focus?.identifier;
 	const system = identifier?.system ? identifierSystemPattern.exec(identifier.system) : null;
-	if (system && identifier?.value) {
+	if (system && identifier?.value && athenaIdPattern.test(identifier.value)) {
 		const kind = system[1]?.toLowerCase();
 		if (kind === 'appointment' || kind === 'encounter') {
 			return {
@@ -71,8 +76,9 @@ function contextIds(references: FhirReference[]): { patientId?: string; departme
 		departmentId ??= departmentReferencePattern.exec(value)?.[2];
 		const identifier = reference.identifier;
 		const kind = identifier?.system ? identifierSystemPattern.exec(identifier.system)?.[1]?.toLowerCase() : undefined;
-		if (kind === 'patient' && identifier?.value) patientId ??= identifier.value;
-		if (kind === 'department' && identifier?.value) departmentId ??= identifier.value;
+		const id = identifier?.value && athenaIdPattern.test(identifier.value) ? identifier.value : undefined;
+		if (kind === 'patient' && id) patientId ??= id;
+		if (kind === 'department' && id) departmentId ??= id;
 	}
 	return { patientId, departmentId };
 }
@@ -151,11 +157,12 @@ export function parseAthenaNotification(request: InboundRequest, secrets: Webhoo
 	for (const [index, notificationEvent] of notificationEvents.entries()) {
 		const field = `notificationEvent.${index}`;
 		if (!notificationEvent.id) return reject(400, `${field}.id is missing`);
+		if (!eventIdPattern.test(notificationEvent.id)) return reject(400, `${field}.id is not a printable id of at most 128 characters`);
 		const audit = auditEvents.get(notificationEvent.id);
 		const topic = audit?.type?.code ?? topicName(status.data.topic);
 		if (!topic) return reject(400, `${field}: no topic (SubscriptionStatus.topic or AuditEvent.type.code)`);
 		if (!(athenaCompletionTopics as readonly string[]).includes(topic)) {
-			ignoredTopics.add(topic.slice(0, 60));
+			ignoredTopics.add(topicPattern.test(topic) ? topic : '(unrecognised)');
 			continue;
 		}
 		const focus = focusOf(notificationEvent.focus);

@@ -12,6 +12,12 @@ export const drChronoHeaders = {
 const appointmentEvents = new Set(['APPOINTMENT_CREATE', 'APPOINTMENT_MODIFY']);
 export const completedStatus = 'Complete';
 
+/** Ids travel into the journey store, EHR URLs and ops' views: DrChrono's are numeric or short tokens. */
+const drChronoIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** Echoed in reasons (response and log) only when they look like DrChrono's own words. */
+const eventNamePattern = /^[A-Z][A-Z_]{0,63}$/;
+const statusWordPattern = /^[A-Za-z][A-Za-z -]{0,31}$/;
+
 /** JSON may only start with these before its first token; a body that parses as an object starts with "{". */
 const jsonWhitespace = /^[ \t\n\r]*/;
 
@@ -84,7 +90,8 @@ export function parseDrChronoNotification(request: InboundRequest, secrets: Webh
 	}
 
 	if (!appointmentEvents.has(eventName)) {
-		return { kind: 'ignored', reason: `event ${eventName} is not an appointment change` };
+		const shown = eventNamePattern.test(eventName) ? eventName : '(unrecognised)';
+		return { kind: 'ignored', reason: `event ${shown} is not an appointment change` };
 	}
 	const appointment = appointmentSchema.safeParse(body.data.object);
 	if (!appointment.success) {
@@ -92,10 +99,19 @@ export function parseDrChronoNotification(request: InboundRequest, secrets: Webh
 		return { kind: 'rejected', status: 400, reason: `appointment field "${field}" is missing or invalid` };
 	}
 	const object = appointment.data;
+	for (const [field, value] of [
+		['id', object.id],
+		['patient', object.patient],
+	] as const) {
+		if (value !== undefined && !drChronoIdPattern.test(value)) {
+			return { kind: 'rejected', status: 400, reason: `appointment field "${field}" is not a DrChrono id` };
+		}
+	}
 	if (object.deleted_flag) return { kind: 'ignored', reason: 'appointment is deleted' };
 	if (object.appt_is_break || !object.patient) return { kind: 'ignored', reason: 'a calendar break, not a visit' };
 	if (object.status !== completedStatus) {
-		return { kind: 'ignored', reason: `appointment status is "${object.status || '(none)'}", not Complete` };
+		const status = !object.status ? '(none)' : statusWordPattern.test(object.status) ? object.status : '(unrecognised)';
+		return { kind: 'ignored', reason: `appointment status is "${status}", not Complete` };
 	}
 
 	const event: NotificationEvent = {
@@ -106,7 +122,8 @@ export function parseDrChronoNotification(request: InboundRequest, secrets: Webh
 		resourceId: object.id,
 		patientId: object.patient,
 		departmentId: object.office,
-		resource: body.data.object,
+		// The declared fields only: DrChrono's object also carries the visit's reason and notes (clinical text).
+		resource: object,
 	};
 	return { kind: 'events', events: [event] };
 }

@@ -1,6 +1,7 @@
 import { headerValue, matchesAnySecret } from '../signature';
 import type { InboundRequest, NotificationEvent, NotificationResult, WebhookSecrets } from '../types';
 import { parseReference } from './mapping';
+import { appointmentSchema, encounterSchema } from './resources';
 
 /**
  * FHIR has no standard delivery signature: the server sends `Subscription.channel.header` values as HTTP
@@ -155,6 +156,21 @@ function focusResource(entries: Json[], focus: { type: string; id: string }): Js
 	return undefined;
 }
 
+/**
+ * What of a pushed resource travels on in the event: the fields the schemas declare (ids, status, patient, period).
+ * A full resource may also carry reasons, diagnoses and notes, which would otherwise sit in every execution's data.
+ */
+function visitSummary(resource: Json | undefined): unknown {
+	if (!resource) return undefined;
+	const parsed = (resource.resourceType === 'Appointment' ? appointmentSchema : encounterSchema).safeParse(resource);
+	return parsed.success ? parsed.data : undefined;
+}
+
+/** FHIR's status is a required code: a resource without one is malformed, not merely "not completed". */
+function statusProblem(type: VisitType, resource: Json): string | undefined {
+	return typeof resource.status === 'string' && resource.status.length > 0 ? undefined : `${type} has no status code`;
+}
+
 function notCompletedReason(type: VisitType, resource: Json): string | undefined {
 	const status = typeof resource.status === 'string' ? resource.status : undefined;
 	if (status === completedStatus[type]) return undefined;
@@ -191,11 +207,15 @@ function backportEvents(bundle: Json, status: SubscriptionStatus, entries: Json[
 		}
 		const type = focus.type as VisitType;
 		const resource = focusResource(entries, focus);
+		const malformed = resource ? statusProblem(type, resource) : undefined;
+		if (malformed) return rejected(400, malformed);
 		const notCompleted = resource ? notCompletedReason(type, resource) : undefined;
 		if (notCompleted) {
 			skipped.push(notCompleted);
 			continue;
 		}
+		const patientId = patientOf(resource, event.additionalContext);
+		if (resource && !patientId) return rejected(400, `${type} names no patient (subject or a Patient participant)`);
 		let eventId: string;
 		if (subscriptionId && event.eventNumber) eventId = `${subscriptionId}#${event.eventNumber}`;
 		else if (bundleId) eventId = status.events.length > 1 ? `${bundleId}#${index}` : bundleId;
@@ -206,8 +226,8 @@ function backportEvents(bundle: Json, status: SubscriptionStatus, entries: Json[
 			topic: status.topic ?? 'subscription-notification',
 			resourceType: type,
 			resourceId: focus.id,
-			patientId: patientOf(resource, event.additionalContext),
-			resource,
+			patientId,
+			resource: visitSummary(resource),
 			occurredAt: event.timestamp,
 		});
 	}
@@ -219,8 +239,13 @@ function classicEvent(resource: Json, topic: string): NotificationEvent | { skip
 	const type = resource.resourceType as VisitType;
 	const id = str(resource.id);
 	if (!id || !/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return { invalid: `${type} has no valid id` };
+	const malformed = statusProblem(type, resource);
+	if (malformed) return { invalid: malformed };
 	const notCompleted = notCompletedReason(type, resource);
 	if (notCompleted) return { skip: notCompleted };
+	const patientId = patientOf(resource, []);
+	// A journey needs a patient; the whole resource is here, so a visit without one is refused now, not mid-journey.
+	if (!patientId) return { invalid: `${type} names no patient (subject or a Patient participant)` };
 	const meta = isObject(resource.meta) ? resource.meta : {};
 	const version = str(meta.versionId);
 	const lastUpdated = str(meta.lastUpdated);
@@ -235,8 +260,8 @@ function classicEvent(resource: Json, topic: string): NotificationEvent | { skip
 		topic,
 		resourceType: type,
 		resourceId: id,
-		patientId: patientOf(resource, []),
-		resource,
+		patientId,
+		resource: visitSummary(resource),
 		occurredAt: lastUpdated,
 	};
 }
