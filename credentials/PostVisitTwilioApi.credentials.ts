@@ -85,7 +85,8 @@ export class PostVisitTwilioApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'https://n8n.example.org/webhook/twilio-status',
-			description: 'Optional. Twilio posts delivery status (delivered, undelivered, failed) for each message and call here.',
+			description:
+				'Optional. Paste the Production URL of a Delivery Status Trigger: Twilio then reports there whether each message was delivered and whether each call was answered, so undelivered messages fall back to the next channel and unanswered calls still reach staff.',
 		},
 	];
 

@@ -22,6 +22,8 @@ import { zoneWhereNowIsBetween } from './zones';
  *   GET  /api/outbox         the same as JSON
  *   POST /api/close-visit    {ehr, patient, hoursAgo?}: a visit closes in that sandbox EHR, which notifies n8n
  *   POST /api/book-follow-up {ehr, patient}: the patient books the follow-up, so Booking Check stops the journey
+ *   POST /api/text-in        {patient | from, body}: a patient texts the practice number (Twilio's signed webhook to
+ *                            the Patient Replies workflow); answers with what Twilio would text back
  */
 
 /** What the control API needs of a running sandbox (a stub in unit tests). */
@@ -118,15 +120,41 @@ export function parseDemoRequest(body: unknown, options: { allowHoursAgo: boolea
 	return { ehr, patient, hoursAgo };
 }
 
+/** Validates a text-in body: a demo patient's key (their mobile) or an E.164 number, and the text (1–1600 characters). */
+export function parseTextInRequest(body: unknown): { from: string; body: string } {
+	if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+		throw new RequestError(400, 'the body must be a JSON object like {"patient": "john", "body": "STOP"}');
+	}
+	const fields = body as Record<string, unknown>;
+	let from: string | undefined;
+	if (fields.patient !== undefined) {
+		const patient = demoPatients.find((p) => typeof fields.patient === 'string' && p.key === fields.patient.toLowerCase());
+		if (!patient) throw new RequestError(400, `unknown patient ${quoted(fields.patient)}: use one of ${demoPatients.map((p) => p.key).join(', ')}`);
+		if (!patient.mobile) throw new RequestError(400, `${patient.key} has no mobile number to text from: pass "from" instead`);
+		from = patient.mobile;
+	} else if (typeof fields.from === 'string' && /^\+[1-9]\d{6,14}$/.test(fields.from)) {
+		from = fields.from;
+	} else {
+		throw new RequestError(400, `give "patient" (${demoPatients.map((p) => p.key).join(', ')}) or "from" as an E.164 number, got ${quoted(fields.from)}`);
+	}
+	if (typeof fields.body !== 'string' || fields.body.length === 0 || fields.body.length > 1600) {
+		throw new RequestError(400, 'body must be the text of the message, 1 to 1600 characters');
+	}
+	return { from, body: fields.body };
+}
+
 // ---- the outbox ----
 
 export interface OutboxSnapshot {
 	generatedAt: string;
-	sms: Array<{ at: string; to: string; who: string; body: string; segments: number; sid: string }>;
+	/** `status`: the last status Twilio reported by callback (delivered, undelivered 30003…), '' before any. */
+	sms: Array<{ at: string; to: string; who: string; body: string; segments: number; sid: string; status: string }>;
 	emails: Array<{ at: string; to: string[]; who: string; subject: string; excerpt: string }>;
-	calls: Array<{ at: string; to: string; who: string; message: string }>;
+	calls: Array<{ at: string; to: string; who: string; message: string; status: string }>;
 	tasks: Array<{ at: string; ehr: SandboxEhr; id: string; patient: string; title: string; assignee: string; status: string }>;
 	actions: Array<Omit<DemoAction, 'at'> & { at: string }>;
+	/** Texts patients sent to the practice number, with the webhook's HTTP answer and the reply it texted back. */
+	replies: Array<{ at: string; from: string; who: string; text: string; answered: string; reply: string }>;
 }
 
 /** Who an address or number belongs to in the demo practice ('' when nobody known). */
@@ -152,6 +180,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const newestFirst = <T extends { ms: number }>(rows: T[]) => rows.sort((a, b) => b.ms - a.ms);
 
 async function collectOutbox(target: ControlTarget, actions: DemoAction[], drchronoZone: string): Promise<OutboxSnapshot> {
+	const lastStatus = (sid: string) => {
+		const last = target.twilio.statusCallbacks.filter((callback) => callback.sid === sid).at(-1);
+		return last ? [last.params.MessageStatus ?? last.params.CallStatus, last.params.ErrorCode].filter(Boolean).join(' ') : '';
+	};
 	const sms = newestFirst(target.twilio.messages.map((m) => ({ ms: m.receivedAt, m }))).map(({ m }) => ({
 		at: iso(m.receivedAt),
 		to: m.to,
@@ -159,6 +191,7 @@ async function collectOutbox(target: ControlTarget, actions: DemoAction[], drchr
 		body: m.body,
 		segments: m.numSegments,
 		sid: m.sid,
+		status: lastStatus(m.sid),
 	}));
 	const emails = newestFirst(target.smtp.messages.map((m) => ({ ms: m.receivedAt, m }))).map(({ m }) => ({
 		at: iso(m.receivedAt),
@@ -172,6 +205,7 @@ async function collectOutbox(target: ControlTarget, actions: DemoAction[], drchr
 		to: c.to,
 		who: whoIs(c.to),
 		message: excerpt(c.twiml ? stripTags(c.twiml) : (c.url ?? '')),
+		status: lastStatus(c.sid),
 	}));
 
 	const tasks: Array<OutboxSnapshot['tasks'][number] & { ms: number }> = [];
@@ -223,8 +257,18 @@ async function collectOutbox(target: ControlTarget, actions: DemoAction[], drchr
 		});
 	}
 
+	const replies = newestFirst(target.twilio.inbound.map((m) => ({ ms: m.sentAt, m }))).map(({ m }) => ({
+		at: iso(m.sentAt),
+		from: m.from,
+		who: whoIs(m.from),
+		text: m.body,
+		answered: String(m.answer ?? ''),
+		reply: m.reply ?? '',
+	}));
+
 	return {
 		generatedAt: new Date().toISOString(),
+		replies,
 		sms,
 		emails,
 		calls,
@@ -266,9 +310,10 @@ export function renderOutbox(snapshot: OutboxSnapshot, options: { editorUrl?: st
 			a.delivered ?? '',
 			a.zone ? `${a.zone} (${a.localTime})${a.insideWindow === false ? ' — outside 09:00–20:00: sends wait for the window' : ''}` : '',
 		]), hint),
-		table('Text messages (SMS)', ['time', 'to', 'who', 'message', 'segments'], snapshot.sms.map((m) => [shortTime(m.at), m.to, m.who, m.body, m.segments]), 'No text message sent yet.'),
+		table('Text messages (SMS)', ['time', 'to', 'who', 'message', 'segments', 'delivery status'], snapshot.sms.map((m) => [shortTime(m.at), m.to, m.who, m.body, m.segments, m.status]), 'No text message sent yet.'),
+		table('Patient replies (texts to the practice number)', ['time', 'from', 'who', 'text', 'n8n answered', 'texted back'], (snapshot.replies ?? []).map((r) => [shortTime(r.at), r.from, r.who, r.text, r.answered, r.reply]), 'No reply yet. A patient texts in: POST /api/text-in {"patient": "john", "body": "STOP"}'),
 		table('Emails', ['time', 'to', 'who', 'subject', 'text (excerpt)'], snapshot.emails.map((m) => [shortTime(m.at), m.to.join(', '), m.who, m.subject, m.excerpt]), 'No email sent yet.'),
-		table('Voice calls', ['time', 'to', 'who', 'message (excerpt)'], snapshot.calls.map((c) => [shortTime(c.at), c.to, c.who, c.message]), 'No call placed yet.'),
+		table('Voice calls', ['time', 'to', 'who', 'message (excerpt)', 'outcome'], snapshot.calls.map((c) => [shortTime(c.at), c.to, c.who, c.message, c.status]), 'No call placed yet.'),
 		table('EHR tasks (FHIR Task, athenahealth patient case, DrChrono task)', ['time', 'EHR', 'id', 'patient', 'title', 'assignee', 'status'], snapshot.tasks.map((t) => [shortTime(t.at), t.ehr, t.id, t.patient, t.title, t.assignee, t.status]), 'No task created yet (stage 3 comes 7 days after the visit when nothing is booked).'),
 	];
 	const links = [`<a href="/api/outbox">JSON</a>`, ...(options.editorUrl ? [`<a href="${escapeHtml(options.editorUrl)}">n8n editor</a>`] : [])];
@@ -519,8 +564,14 @@ export async function startControlServer(target: ControlTarget, options: Control
 				const action = await bookFollowUp(parseDemoRequest(await readJson(request), { allowHoursAgo: false }));
 				return sendJson(response, 200, { ...action, at: iso(action.at), appointmentId: action.id });
 			}
+			case '/api/text-in': {
+				if (route !== 'POST /api/text-in') throw allow('POST');
+				const text = parseTextInRequest(await readJson(request));
+				const sent = await target.twilio.textIn(text);
+				return sendJson(response, 200, { from: sent.from, body: sent.body, messageSid: sent.sid, answered: sent.answer ?? null, reply: sent.reply ?? null });
+			}
 			default:
-				throw new RequestError(404, 'not found: GET /, GET /api/outbox, POST /api/close-visit, POST /api/book-follow-up');
+				throw new RequestError(404, 'not found: GET /, GET /api/outbox, POST /api/close-visit, POST /api/book-follow-up, POST /api/text-in');
 		}
 	}
 

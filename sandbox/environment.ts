@@ -69,7 +69,19 @@ export interface Sandbox {
 	webhookSecret: string;
 	journeyStorePath: string;
 	credentialIds: Record<string, string>;
-	workflows: { threeStage: Record<SandboxEhr, SandboxWorkflow>; recall: SandboxWorkflow; errorAlert: SandboxWorkflow };
+	workflows: {
+		threeStage: Record<SandboxEhr, SandboxWorkflow>;
+		recall: SandboxWorkflow;
+		errorAlert: SandboxWorkflow;
+		/** Twilio status callbacks and email bounces (FHIR sandbox); webhookPath is the Delivery Status Trigger's. */
+		deliveryStatus: SandboxWorkflow;
+		/** The weekly three-numbers email (published; Schedule Trigger). */
+		weeklyReport: SandboxWorkflow;
+		/** The dry run (Manual Trigger: imported, not published; run it from the editor). */
+		timelinePreview: SandboxWorkflow;
+		/** Patients' text replies, one per EHR; the Twilio sandbox's textIn posts to the FHIR one unless told otherwise. */
+		patientReplies: Record<SandboxEhr, SandboxWorkflow>;
+	};
 	/** How many credentials and workflows a kept database already had (found by name and reused); 0 when fresh. */
 	reused: { credentials: number; workflows: number };
 	/** Posts a raw body to the EHR trigger of a workflow, as the EHR would. */
@@ -96,13 +108,27 @@ const credentialsOfNode: Record<string, string[]> = {
 	channelRouter: ['journeyStoreApi', 'practiceProfileApi'],
 	patientMessage: ['journeyStoreApi', 'practiceProfileApi', 'postVisitTwilioApi', 'postVisitSmtpApi'],
 	ehrTask: ['ehr', 'journeyStoreApi', 'practiceProfileApi', 'postVisitTwilioApi', 'postVisitSmtpApi'],
+	deliveryStatusTrigger: ['postVisitTwilioApi'],
+	recordDelivery: ['ehr', 'journeyStoreApi', 'practiceProfileApi'],
+	journeyLog: ['journeyStoreApi'],
+	followUpReport: ['journeyStoreApi'],
+	timelinePreview: ['ehr', 'journeyStoreApi', 'practiceProfileApi'],
+	patientReplyTrigger: ['postVisitTwilioApi', 'journeyStoreApi', 'practiceProfileApi', 'ehr'],
 };
 const ehrCredential: Record<SandboxEhr, string> = { fhir: 'fhirR4Api', athenahealth: 'athenahealthApi', drchrono: 'drChronoOAuth2Api' };
 const athenaAccount = { practiceId: '195900', clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
 const drchronoToken = 'sandbox-drchrono-access-token';
 
+/** Where the sandbox's Twilio credential tells Twilio to post status callbacks (the Delivery Status Trigger's path). */
+export const deliveryStatusPath = 'post-visit/twilio-status';
+
 export function webhookPathOf(ehr: SandboxEhr): string {
 	return `post-visit/${ehr}/visit-completed`;
+}
+
+/** The Patient Reply Trigger's path of the replies workflow for one sandbox EHR. */
+export function patientRepliesPathOf(ehr: SandboxEhr): string {
+	return `post-visit/${ehr}/patient-replies`;
 }
 
 /** A template made ready for this sandbox: EHR picked, unique webhook path, credentials assigned. */
@@ -118,7 +144,7 @@ export function prepareTemplate(
 		const short = type.slice('n8n-nodes-post-visit.'.length);
 		const parameters = { ...(node.parameters as Record<string, unknown>) };
 		if ('ehr' in parameters) parameters.ehr = options.ehr;
-		if (short === 'ehrTrigger') parameters.path = options.webhookPath;
+		if (short === 'ehrTrigger' || short === 'patientReplyTrigger') parameters.path = options.webhookPath;
 		const credentials: Record<string, { id: string; name: string }> = {};
 		for (const name of credentialsOfNode[short] ?? []) {
 			const credentialType = name === 'ehr' ? ehrCredential[options.ehr] : name;
@@ -192,7 +218,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 	});
 	// Ray's only number is a landline: Twilio answers 21614, so the demo shows the fallback to a staff call.
 	const landlines = Object.fromEntries(demoPatients.filter((p) => p.landline).map((p) => [p.landline as string, 'notMobile' as const]));
-	const twilio = await startTwilioApi({ ...twilioAccount, port: options.ports?.twilio ?? 0, numberBehaviours: landlines });
+	const twilio = await startTwilioApi({
+		...twilioAccount,
+		port: options.ports?.twilio ?? 0,
+		numberBehaviours: landlines,
+		practiceNumber,
+		inboundSmsUrl: `${options.webhookBaseUrl ?? `http://127.0.0.1:${options.n8nPort}`}/webhook/${patientRepliesPathOf('fhir')}`,
+	});
 	const smtp = await startSmtpSink({ port: options.ports?.smtp ?? 0, disableStartTls: true });
 	for (const patient of demoPatients) await ensureFhirPatient(fhir, patient);
 	log(`FHIR ${fhir.url} · Twilio-shaped API ${twilio.url} · SMTP 127.0.0.1:${smtp.port}`);
@@ -254,7 +286,13 @@ async function setUpN8n(
 		ehrWebhookApi: { secret: webhookSecret, previousSecret: '', headerName: 'X-Webhook-Secret' },
 		journeyStoreApi: { backend: 'sqlite', sqlitePath: journeyStorePath, retentionDays: 400 },
 		practiceProfileApi: practiceProfileData(options.profile),
-		postVisitTwilioApi: { authType: 'authToken', ...twilioAccount, from: practiceNumber, apiBaseUrl: twilio.url },
+		postVisitTwilioApi: {
+			authType: 'authToken',
+			...twilioAccount,
+			from: practiceNumber,
+			apiBaseUrl: twilio.url,
+			statusCallbackUrl: `${options.webhookBaseUrl ?? `http://127.0.0.1:${options.n8nPort}`}/webhook/${deliveryStatusPath}`,
+		},
 		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.example', fromName: demoPractice.name },
 		smtp: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '' },
 		...options.credentialOverrides,
@@ -281,11 +319,12 @@ async function setUpN8n(
 	).data.id;
 
 	/** A kept workflow of that name as it is, else the prepared template, created; published either way. */
-	async function ensureWorkflow(prepared: Template): Promise<{ id: string }> {
+	async function ensureWorkflow(prepared: Template, publish = true): Promise<{ id: string }> {
 		const existing = kept?.workflow(prepared.name);
 		if (existing) reused.workflows += 1;
 		const id = existing?.id ?? (await client.createWorkflow(prepared)).id;
-		if (!existing?.active) await client.activate(id);
+		// A workflow started only by a Manual Trigger cannot be published (n8n has nothing to activate).
+		if (publish && !existing?.active) await client.activate(id);
 		return { id };
 	}
 
@@ -306,6 +345,26 @@ async function setUpN8n(
 		name: 'Post-Visit: Recall Outreach (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
 	});
 	const recall = await ensureWorkflow(recallPrepared);
+	const deliveryStatusPrepared = prepareTemplate(template('delivery-status.json'), {
+		name: 'Post-Visit: Delivery Status (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
+	});
+	const deliveryStatus = await ensureWorkflow(deliveryStatusPrepared);
+	const weeklyReportPrepared = prepareTemplate(template('weekly-report.json'), {
+		name: 'Post-Visit: Weekly Follow-Up Report (sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
+	});
+	const weeklyReport = await ensureWorkflow(weeklyReportPrepared);
+	const timelinePreviewPrepared = prepareTemplate(template('timeline-preview.json'), {
+		name: 'Post-Visit: Timeline Preview (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds,
+	});
+	const timelinePreview = await ensureWorkflow(timelinePreviewPrepared, false);
+	const patientReplies = {} as Record<SandboxEhr, SandboxWorkflow>;
+	for (const ehr of sandboxEhrs) {
+		const webhookPath = patientRepliesPathOf(ehr);
+		const prepared = prepareTemplate(template('patient-replies.json'), {
+			name: `Post-Visit: Patient Replies (${ehr} sandbox)`, ehr, webhookPath, credentialIds, errorWorkflowId: errorAlert.id,
+		});
+		patientReplies[ehr] = { id: (await ensureWorkflow(prepared)).id, name: prepared.name, webhookPath };
+	}
 	log(reused.workflows > 0 ? `kept database: reused ${reused.credentials} credentials and ${reused.workflows} workflows` : 'templates imported and published');
 
 	return {
@@ -324,6 +383,10 @@ async function setUpN8n(
 		workflows: {
 			threeStage,
 			recall: { id: recall.id, name: recallPrepared.name, webhookPath: '' },
+			deliveryStatus: { id: deliveryStatus.id, name: deliveryStatusPrepared.name, webhookPath: deliveryStatusPath },
+			weeklyReport: { id: weeklyReport.id, name: weeklyReportPrepared.name, webhookPath: '' },
+			timelinePreview: { id: timelinePreview.id, name: timelinePreviewPrepared.name, webhookPath: '' },
+			patientReplies,
 			errorAlert: { id: errorAlert.id, name: 'Post-Visit: Error Alert', webhookPath: '' },
 		},
 		deliver: async (ehr, body, headers) =>

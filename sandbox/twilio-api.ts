@@ -2,6 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import twilio from 'twilio';
+
 /**
  * A local stand-in for the part of Twilio's REST API (2010-04-01) the pack uses: send a message, place a
  * call, read the account. Same paths, form bodies, Basic auth, resource JSON and error JSON as Twilio, so
@@ -38,6 +40,49 @@ export interface TwilioApiOptions {
 	apiKeys?: Record<string, string>;
 	/** Fixed behaviour for a recipient number (E.164), applied to messages and calls. */
 	numberBehaviours?: Record<string, TwilioFault>;
+	/** How messages and calls to a number end, reported by status callback (default: delivered, answered). */
+	deliveryBehaviours?: Record<string, TwilioDeliveryBehaviour>;
+	/** Pause before each status callback (default 300 ms): queued → sent → delivered, or the call's end. */
+	statusCallbackDelayMs?: number;
+	/** Where a patient's text is posted: the number's "A message comes in" webhook (settable later). */
+	inboundSmsUrl?: string;
+	/** The practice's Twilio number, the To of a patient's text (default +15005550006, Twilio's test number). */
+	practiceNumber?: string;
+}
+
+/** A patient's text to the practice number, posted to the inbound-SMS webhook as Twilio posts it, with the answer. */
+export interface SandboxInboundMessage {
+	sid: string;
+	from: string;
+	to: string;
+	body: string;
+	url: string;
+	params: Record<string, string>;
+	/** The HTTP status the webhook answered, or the network error code. */
+	answer?: number | string;
+	/** The TwiML the webhook answered with. */
+	twiml?: string;
+	/** The text of its <Message>: what Twilio would text back to the patient. */
+	reply?: string;
+	sentAt: number;
+}
+
+/**
+ * How a message or call that Twilio accepted ends, as its status callbacks report it: messages 'undelivered'
+ * (30003, unreachable handset), calls 'noAnswer' or 'busy', both 'failed' (a message: 30008). A behaviour for the
+ * other kind leaves a number's messages delivered or its calls answered.
+ */
+export const twilioDeliveryBehaviours = ['undelivered', 'failed', 'noAnswer', 'busy'] as const;
+export type TwilioDeliveryBehaviour = (typeof twilioDeliveryBehaviours)[number];
+
+/** One status callback the sandbox posted, as Twilio would (form-encoded, signed with the auth token). */
+export interface SandboxStatusCallback {
+	sid: string;
+	url: string;
+	params: Record<string, string>;
+	/** The HTTP status the receiver answered, or the network error code. */
+	answer?: number | string;
+	sentAt: number;
 }
 
 export interface SandboxMessage {
@@ -64,6 +109,8 @@ export interface SandboxCall {
 	url: string | null;
 	status: 'queued';
 	statusCallback: string | null;
+	/** The StatusCallbackEvent values the call was created with (Twilio sends only `completed` by default). */
+	statusCallbackEvents: string[];
 	dateCreated: string;
 	receivedAt: number;
 }
@@ -84,10 +131,32 @@ export interface TwilioApiSandbox {
 	messages: SandboxMessage[];
 	calls: SandboxCall[];
 	requests: SandboxRequest[];
-	/** The next sends (messages or calls, in arrival order) answer with these faults, one each. */
-	injectFaults(faults: TwilioFault[]): void;
+	/** Every status callback posted so far, in order. */
+	statusCallbacks: SandboxStatusCallback[];
+	/** Sets or clears (undefined) how messages and calls to a number end. */
+	setDeliveryBehaviour(number: string, behaviour: TwilioDeliveryBehaviour | undefined): void;
+	/** Changes the pause before each status callback still to be posted. */
+	setStatusCallbackDelay(ms: number): void;
+	/** Posts the last status callback of a message or call again, as Twilio does when it repeats one. */
+	repeatStatusCallback(sid: string): Promise<SandboxStatusCallback>;
+	/**
+	 * The next sends (messages or calls, in arrival order) answer with these faults, one each; with `to`, only
+	 * the next sends to that number do.
+	 */
+	injectFaults(faults: TwilioFault[], options?: { to?: string }): void;
 	/** Sets or clears (undefined) the fixed behaviour for a recipient number. */
 	setNumberBehaviour(number: string, fault: TwilioFault | undefined): void;
+	/** Drops injected faults not yet used (fixed number behaviours stay). */
+	clearFaults(): void;
+	/** Every patient text posted so far, with the webhook's answer. */
+	inbound: SandboxInboundMessage[];
+	/** Sets the number's "A message comes in" webhook URL. */
+	setInboundSmsUrl(url: string): void;
+	/**
+	 * A patient texts the practice number: Twilio's inbound-message webhook (form-encoded, signed with the auth
+	 * token over `url`), answered with TwiML. `signature` replaces the real one (a forged request).
+	 */
+	textIn(input: { from: string; body: string; to?: string; url?: string; signature?: string }): Promise<SandboxInboundMessage>;
 	/** Empties the outbox, the request log and pending faults. */
 	reset(): void;
 	close(): Promise<void>;
@@ -171,12 +240,163 @@ async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
 	return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
+const xmlEntities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The text of a TwiML answer's first <Message> (its own text or its <Body>), unescaped; undefined when none. */
+export function twimlMessageText(twiml: string): string | undefined {
+	const message = /<Message\b[^>]*>([\s\S]*?)<\/Message>/.exec(twiml)?.[1];
+	if (message === undefined) return undefined;
+	const body = /<Body>([\s\S]*?)<\/Body>/.exec(message)?.[1] ?? message;
+	return body.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => xmlEntities[name]);
+}
+
 export async function startTwilioApi(options: TwilioApiOptions): Promise<TwilioApiSandbox> {
 	const messages: SandboxMessage[] = [];
 	const calls: SandboxCall[] = [];
 	const requests: SandboxRequest[] = [];
 	const pendingFaults: TwilioFault[] = [];
+	const pendingFaultsByNumber = new Map<string, TwilioFault[]>();
 	const numberBehaviours = new Map(Object.entries(options.numberBehaviours ?? {}));
+	const deliveryBehaviours = new Map(Object.entries(options.deliveryBehaviours ?? {}));
+	const statusCallbacks: SandboxStatusCallback[] = [];
+	const callbackTimers = new Set<ReturnType<typeof setTimeout>>();
+	let callbackDelayMs = options.statusCallbackDelayMs ?? 300;
+
+	/** Posts one status callback as Twilio does: form fields, X-Twilio-Signature over URL and fields. */
+	async function postStatusCallback(sidOf: string, url: string, params: Record<string, string>): Promise<SandboxStatusCallback> {
+		const record: SandboxStatusCallback = { sid: sidOf, url, params, sentAt: Date.now() };
+		statusCallbacks.push(record);
+		try {
+			const response = await fetch(url, {
+				method: 'POST',
+				headers: {
+					'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+					'x-twilio-signature': twilio.getExpectedTwilioSignature(options.authToken, url, params),
+					'user-agent': 'TwilioProxy/1.1',
+				},
+				body: new URLSearchParams(params).toString(),
+			});
+			record.answer = response.status;
+			await response.arrayBuffer();
+		} catch (error) {
+			record.answer = (error as { cause?: { code?: string } }).cause?.code ?? 'error';
+		}
+		return record;
+	}
+
+	const inbound: SandboxInboundMessage[] = [];
+	let inboundSmsUrl = options.inboundSmsUrl;
+
+	/** Posts a patient's text as Twilio does (the fields of its incoming-message webhook) and reads the TwiML answer. */
+	async function postInboundSms(input: Parameters<TwilioApiSandbox['textIn']>[0]): Promise<SandboxInboundMessage> {
+		const url = input.url ?? inboundSmsUrl;
+		if (!url) throw new Error('No inbound SMS URL: pass `url` or set it with setInboundSmsUrl');
+		const messageSid = sid('SM');
+		const params: Record<string, string> = {
+			ToCountry: 'US',
+			ToState: 'TX',
+			SmsMessageSid: messageSid,
+			NumMedia: '0',
+			ToCity: 'AUSTIN',
+			FromZip: '',
+			SmsSid: messageSid,
+			FromState: '',
+			SmsStatus: 'received',
+			FromCity: '',
+			Body: input.body,
+			FromCountry: 'US',
+			To: input.to ?? options.practiceNumber ?? '+15005550006',
+			ToZip: '',
+			NumSegments: String(segmentCount(input.body)),
+			MessageSid: messageSid,
+			AccountSid: options.accountSid,
+			From: input.from,
+			ApiVersion: apiVersion,
+		};
+		const record: SandboxInboundMessage = { sid: messageSid, from: input.from, to: params.To, body: input.body, url, params, sentAt: Date.now() };
+		inbound.push(record);
+		try {
+			const response = await fetch(url, {
+				method: 'POST',
+				headers: {
+					'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+					'x-twilio-signature': input.signature ?? twilio.getExpectedTwilioSignature(options.authToken, url, params),
+					'user-agent': 'TwilioProxy/1.1',
+				},
+				body: new URLSearchParams(params).toString(),
+			});
+			record.answer = response.status;
+			const text = await response.text();
+			if (/^\s*(<\?xml[^>]*>\s*)?<Response\b/.test(text)) {
+				record.twiml = text;
+				record.reply = twimlMessageText(text);
+			}
+		} catch (error) {
+			record.answer = (error as { cause?: { code?: string } }).cause?.code ?? 'error';
+		}
+		return record;
+	}
+
+	/** Posts the callbacks one after the other, each after the sandbox's delay (timers end with close()). */
+	function scheduleCallbacks(sidOf: string, url: string, sequence: Array<Record<string, string>>): void {
+		const next = (index: number) => {
+			if (index >= sequence.length) return;
+			const timer = setTimeout(() => {
+				callbackTimers.delete(timer);
+				void postStatusCallback(sidOf, url, sequence[index]).then(() => next(index + 1));
+			}, callbackDelayMs);
+			callbackTimers.add(timer);
+		};
+		next(0);
+	}
+
+	/** queued → sent → delivered, or → undelivered (30003) / failed (30008), as Twilio reports a message. */
+	function messageCallbacks(message: SandboxMessage): Array<Record<string, string>> {
+		const base = {
+			AccountSid: message.accountSid,
+			ApiVersion: apiVersion,
+			MessageSid: message.sid,
+			SmsSid: message.sid,
+			To: message.to,
+			From: message.from ?? '',
+			...(message.messagingServiceSid ? { MessagingServiceSid: message.messagingServiceSid } : {}),
+		};
+		const status = (value: string, extra: Record<string, string> = {}) => ({ ...base, MessageStatus: value, SmsStatus: value, ...extra });
+		const behaviour = deliveryBehaviours.get(message.to);
+		const last =
+			behaviour === 'failed'
+				? status('failed', { ErrorCode: '30008' })
+				: behaviour === 'undelivered'
+					? status('undelivered', { ErrorCode: '30003' })
+					: status('delivered');
+		return [status('queued'), status('sent'), last];
+	}
+
+	/** The `completed` event of a call: completed (answered), no-answer, busy or failed. */
+	function callCallbacks(call: SandboxCall): Array<Record<string, string>> {
+		const behaviour = deliveryBehaviours.get(call.to);
+		const callStatus =
+			behaviour === 'noAnswer' ? 'no-answer' : behaviour === 'busy' ? 'busy' : behaviour === 'failed' ? 'failed' : 'completed';
+		const answered = callStatus === 'completed';
+		return [
+			{
+				AccountSid: call.accountSid,
+				ApiVersion: apiVersion,
+				CallSid: call.sid,
+				CallStatus: callStatus,
+				Called: call.to,
+				Caller: call.from,
+				Direction: 'outbound-api',
+				From: call.from,
+				To: call.to,
+				CallbackSource: 'call-progress-events',
+				SequenceNumber: '0',
+				Timestamp: rfc2822(Date.now()),
+				CallDuration: answered ? '14' : '0',
+				Duration: answered ? '1' : '0',
+			},
+		];
+	}
 	const apiKeys = new Map(Object.entries(options.apiKeys ?? {}));
 
 	function authenticate(request: IncomingMessage): { ok: boolean; user?: string } {
@@ -272,7 +492,7 @@ export async function startTwilioApi(options: TwilioApiOptions): Promise<TwilioA
 
 	/** The fault for this send, if any: an injected one first, then the number's fixed behaviour. */
 	function faultFor(to: string): TwilioFault | undefined {
-		return pendingFaults.shift() ?? numberBehaviours.get(to);
+		return pendingFaultsByNumber.get(to)?.shift() ?? pendingFaults.shift() ?? numberBehaviours.get(to);
 	}
 
 	async function handle(request: IncomingMessage, response: ServerResponse, log: SandboxRequest): Promise<void> {
@@ -359,6 +579,7 @@ export async function startTwilioApi(options: TwilioApiOptions): Promise<TwilioA
 				receivedAt,
 			};
 			messages.push(message);
+			if (message.statusCallback) scheduleCallbacks(message.sid, message.statusCallback, messageCallbacks(message));
 			return send(201, messageResource(message));
 		}
 
@@ -378,10 +599,14 @@ export async function startTwilioApi(options: TwilioApiOptions): Promise<TwilioA
 			url: url ?? null,
 			status: 'queued',
 			statusCallback: statusCallback ?? null,
+			statusCallbackEvents: form.getAll('StatusCallbackEvent'),
 			dateCreated: rfc2822(receivedAt),
 			receivedAt,
 		};
 		calls.push(call);
+		// Twilio sends `completed` when no StatusCallbackEvent is given; other events are not simulated.
+		const events = call.statusCallbackEvents.length ? call.statusCallbackEvents : ['completed'];
+		if (call.statusCallback && events.includes('completed')) scheduleCallbacks(call.sid, call.statusCallback, callCallbacks(call));
 		return send(201, callResource(call));
 	}
 
@@ -415,20 +640,55 @@ export async function startTwilioApi(options: TwilioApiOptions): Promise<TwilioA
 		messages,
 		calls,
 		requests,
-		injectFaults(faults) {
+		injectFaults(faults, injectOptions) {
+			if (injectOptions?.to) {
+				const queue = pendingFaultsByNumber.get(injectOptions.to) ?? [];
+				queue.push(...faults);
+				pendingFaultsByNumber.set(injectOptions.to, queue);
+				return;
+			}
 			pendingFaults.push(...faults);
 		},
 		setNumberBehaviour(number, fault) {
 			if (fault) numberBehaviours.set(number, fault);
 			else numberBehaviours.delete(number);
 		},
+		statusCallbacks,
+		inbound,
+		setInboundSmsUrl(url) {
+			inboundSmsUrl = url;
+		},
+		async textIn(input) {
+			return await postInboundSms(input);
+		},
+		setDeliveryBehaviour(number, behaviour) {
+			if (behaviour) deliveryBehaviours.set(number, behaviour);
+			else deliveryBehaviours.delete(number);
+		},
+		setStatusCallbackDelay(ms) {
+			callbackDelayMs = ms;
+		},
+		async repeatStatusCallback(sidOf) {
+			const last = statusCallbacks.filter((callback) => callback.sid === sidOf).at(-1);
+			if (!last) throw new Error(`No status callback was posted for ${sidOf}`);
+			return await postStatusCallback(sidOf, last.url, last.params);
+		},
+		clearFaults() {
+			pendingFaults.length = 0;
+			pendingFaultsByNumber.clear();
+		},
 		reset() {
 			messages.length = 0;
 			calls.length = 0;
 			requests.length = 0;
 			pendingFaults.length = 0;
+			pendingFaultsByNumber.clear();
+			statusCallbacks.length = 0;
+			inbound.length = 0;
 		},
 		async close() {
+			for (const timer of callbackTimers) clearTimeout(timer);
+			callbackTimers.clear();
 			// Hung requests would otherwise keep the server open forever.
 			server.closeAllConnections();
 			await new Promise<void>((resolve) => server.close(() => resolve()));

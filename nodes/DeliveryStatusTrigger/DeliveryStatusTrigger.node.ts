@@ -37,6 +37,8 @@ export class DeliveryStatusTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				// Empty, so n8n answers with the webhookResponse this node returns (its default would be the literal "firstEntryJson").
+				responseData: '',
 				path: '={{$parameter["path"]}}',
 				isFullPath: true,
 			},

@@ -2,7 +2,8 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import type { EhrKind } from '../shared/core/schemas';
-import { escalate } from '../shared/flows/escalate';
+import { escalate, escalateReply } from '../shared/flows/escalate';
+import { patientReplyOfItem } from '../shared/flows/patientReply';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } from '../shared/n8n/credentialTests';
 import {
@@ -68,7 +69,8 @@ export class EhrTask implements INodeType {
 				type: 'string',
 				default:
 					'={{ $json.staffCall ? "no reachable channel (" + $json.staffCall.reason + ")" : $json.delivery && $json.delivery.notSentReason ? "message not sent (" + $json.delivery.notSentReason + ")" : "follow-up still open after the reminders" }}',
-				description: 'Why a person must act; it opens the task note',
+				description:
+					'Why a person must act; it opens the task note. Items from Patient Reply Trigger make a task with the patient\'s text instead.',
 			},
 		],
 	};
@@ -83,6 +85,24 @@ export class EhrTask implements INodeType {
 		const nodeName = this.getNode().name;
 		return await withJourneyStore(this, async (store) =>
 			await routeEachItem(this, 1, async (item, itemIndex) => {
+				// A Patient Reply Trigger item: the patient's text goes to the worklist as its own task.
+				const reply = patientReplyOfItem(item.json);
+				if (reply) {
+					const outcome = await escalateReply({
+						reply,
+						adapter,
+						store,
+						profile,
+						senders,
+						assigneeKey: this.getNodeParameter('assignee', itemIndex) as string,
+						dueInHours: this.getNodeParameter('dueInHours', itemIndex, 24) as number,
+						priority: this.getNodeParameter('priority', itemIndex, 'routine') as 'routine' | 'urgent',
+						now: nowIso(),
+						nodeName,
+					});
+					const task = { ...outcome.task, staffNotified: outcome.notified } as unknown as IDataObject;
+					return [{ output: 0, json: { ...item.json, task } }];
+				}
 				const journey = readJourneyItem(item.json);
 				const outcome = await escalate({
 					...journey,

@@ -36,6 +36,8 @@ export class EhrTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				// Empty, so n8n answers with the webhookResponse this node returns (its default would be the literal "firstEntryJson").
+				responseData: '',
 				path: '={{$parameter["path"]}}',
 				isFullPath: true,
 			},
@@ -44,6 +46,8 @@ export class EhrTrigger implements INodeType {
 				name: 'setup',
 				httpMethod: 'GET',
 				responseMode: 'onReceived',
+				// Empty, so n8n answers with the webhookResponse this node returns (its default would be the literal "firstEntryJson").
+				responseData: '',
 				path: '={{$parameter["path"]}}',
 				isFullPath: true,
 			},

@@ -67,6 +67,7 @@ describe('the pack in a real n8n 2.41.1', () => {
 		const visit = await closeVisit('ana', DateTime.utc().minus({ minutes: 2 }));
 		const response = await visit.deliver();
 		expect(response.status).toBe(200);
+		expect(await response.json()).toEqual({ received: true, events: 1 });
 		const sms = await eventually('the care summary SMS', () => smsTo(ana.mobile!)[0]);
 		const email = await eventually('the care summary email', () => emailsTo(ana.email!)[0]);
 		expect(sms.body).toContain('Book your 2-week follow-up visit');

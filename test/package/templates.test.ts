@@ -6,10 +6,16 @@ import type { INodeProperties, INodeType } from 'n8n-workflow';
 import { BookingCheck } from '../../nodes/BookingCheck/BookingCheck.node';
 import { CadenceWait } from '../../nodes/CadenceWait/CadenceWait.node';
 import { ChannelRouter } from '../../nodes/ChannelRouter/ChannelRouter.node';
+import { DeliveryStatusTrigger } from '../../nodes/DeliveryStatusTrigger/DeliveryStatusTrigger.node';
 import { EhrPollTrigger } from '../../nodes/EhrPollTrigger/EhrPollTrigger.node';
 import { EhrTask } from '../../nodes/EhrTask/EhrTask.node';
 import { EhrTrigger } from '../../nodes/EhrTrigger/EhrTrigger.node';
+import { FollowUpReport } from '../../nodes/FollowUpReport/FollowUpReport.node';
+import { JourneyLog } from '../../nodes/JourneyLog/JourneyLog.node';
 import { PatientMessage } from '../../nodes/PatientMessage/PatientMessage.node';
+import { PatientReplyTrigger } from '../../nodes/PatientReplyTrigger/PatientReplyTrigger.node';
+import { RecordDelivery } from '../../nodes/RecordDelivery/RecordDelivery.node';
+import { TimelinePreview } from '../../nodes/TimelinePreview/TimelinePreview.node';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 
 const templatesDir = resolve(__dirname, '../../workflows-templates');
@@ -22,6 +28,12 @@ const packNodes: Record<string, INodeType> = {
 	channelRouter: new ChannelRouter(),
 	patientMessage: new PatientMessage(),
 	ehrTask: new EhrTask(),
+	deliveryStatusTrigger: new DeliveryStatusTrigger(),
+	recordDelivery: new RecordDelivery(),
+	journeyLog: new JourneyLog(),
+	followUpReport: new FollowUpReport(),
+	timelinePreview: new TimelinePreview(),
+	patientReplyTrigger: new PatientReplyTrigger(),
 };
 /** n8n's own nodes the templates use, with how many outputs they have. */
 const stockNodes: Record<string, number> = {
@@ -29,6 +41,10 @@ const stockNodes: Record<string, number> = {
 	'n8n-nodes-base.noOp': 1,
 	'n8n-nodes-base.errorTrigger': 1,
 	'n8n-nodes-base.emailSend': 1,
+	'n8n-nodes-base.emailReadImap': 1,
+	'n8n-nodes-base.scheduleTrigger': 1,
+	'n8n-nodes-base.manualTrigger': 1,
+	'n8n-nodes-base.dataTable': 1,
 };
 
 interface TemplateNode {
@@ -128,5 +144,113 @@ describe('the three-stage template', () => {
 		const x = (name: string) => (template.nodes.find((n) => n.name === name) as unknown as { position: number[] }).position[0];
 		expect(x('Send Care Summary')).toBeLessThan(x('Send Reminder'));
 		expect(x('Send Reminder')).toBeLessThan(x('Staff Follow-Up Task'));
+	});
+});
+
+describe('the delivery-status template', () => {
+	const template = templates.find(([file]) => file === 'delivery-status.json')![1];
+	const targets = (name: string) => (template.connections[name]?.main ?? []).map((output) => output.map((target) => target.node));
+	const node = (name: string) => template.nodes.find((candidate) => candidate.name === name)!;
+
+	it('sends both kinds of report through the same fallback: stage 1 and 2 to a router of that stage, unanswered calls to the task', () => {
+		for (const record of ['Record Twilio Status', 'Record Email Bounce']) {
+			const [stage1, stage2, unanswered, recorded] = targets(record);
+			expect(node(stage1[0]).parameters.stage).toBe(1);
+			expect(node(stage2[0]).parameters.stage).toBe(2);
+			expect(node(unanswered[0]).type).toBe('n8n-nodes-post-visit.ehrTask');
+			expect(node(recorded[0]).type).toBe('n8n-nodes-base.noOp');
+		}
+		expect(node('Record Twilio Status').parameters.operation).toBe('twilioStatus');
+		expect(node('Record Email Bounce').parameters.operation).toBe('emailBounce');
+		expect(targets('Delivery Status Trigger')).toEqual([['Record Twilio Status']]);
+		expect(targets('Email Trigger (IMAP)')).toEqual([['Record Email Bounce']]);
+	});
+
+	it('keeps each fallback on its stage: Held loops through a Cadence Wait, Staff Call and Not Sent reach the task', () => {
+		for (const [router, sender] of [['Route Care Summary Again', 'Send Care Summary Again'], ['Route Reminder Again', 'Send Reminder Again']]) {
+			expect(targets(router)).toEqual([[sender], ['Staff Task']]);
+			expect(node(sender).parameters.stage).toBe(node(router).parameters.stage);
+			const [, held, notSent] = targets(sender);
+			expect(node(held[0]).type).toBe('n8n-nodes-post-visit.cadenceWait');
+			expect(targets(held[0])).toEqual([[sender]]);
+			expect(notSent).toEqual(['Staff Task']);
+		}
+	});
+
+	it('ships the IMAP bounce trigger switched off (it needs a mailbox first) and the RAW format the bounce parser reads', () => {
+		const imap = node('Email Trigger (IMAP)') as TemplateNode & { disabled?: boolean };
+		expect(imap.disabled).toBe(true);
+		expect(imap.parameters.format).toBe('raw');
+		expect(node('Record Email Bounce').parameters.message).toBe('={{ $json.raw }}');
+	});
+});
+
+describe('the three-stage template, stage 3', () => {
+	const template = templates.find(([file]) => file === 'post-visit-three-stage.json')![1];
+	const targets = (name: string) => (template.connections[name]?.main ?? []).map((output) => output.map((target) => target.node));
+
+	it('routes stage 3 through a router whose voice option is off by default, so the task stays the default touch', () => {
+		expect(targets('Booked After Reminder?')[0]).toEqual(['Route Stage 3']);
+		const router = template.nodes.find((n) => n.name === 'Route Stage 3')!;
+		expect(router.parameters).toEqual({ stage: 3, allowVoice: false });
+		expect(targets('Route Stage 3')).toEqual([['Stage 3 Voice Message'], ['Staff Follow-Up Task']]);
+		// A placed call ends here; the delivery-status workflow creates the task if nobody answers.
+		expect(targets('Stage 3 Voice Message')[0]).toEqual(['Voice Message Placed']);
+	});
+});
+
+describe('the weekly report and timeline preview templates', () => {
+	const weekly = templates.find(([file]) => file === 'weekly-report.json')![1];
+	const preview = templates.find(([file]) => file === 'timeline-preview.json')![1];
+	const node = (template: Template, name: string) => template.nodes.find((candidate) => candidate.name === name) as TemplateNode & { disabled?: boolean };
+	const targets = (template: Template, name: string) => (template.connections[name]?.main ?? []).map((output) => output.map((target) => target.node));
+
+	it('runs the report every Monday at 07:00 over the previous 7 whole days and emails its text', () => {
+		expect(node(weekly, 'Every Monday 07:00').parameters.rule).toEqual({
+			interval: [{ field: 'weeks', weeksInterval: 1, triggerAtDay: [1], triggerAtHour: 7, triggerAtMinute: 0 }],
+		});
+		expect(node(weekly, 'Follow-Up Report (Last Week)').parameters).toMatchObject({ period: 'previousDays', days: 7, output: 'summary' });
+		expect(targets(weekly, 'Follow-Up Report (Last Week)')).toEqual([['Email Practice Manager']]);
+		expect(String(node(weekly, 'Email Practice Manager').parameters.text)).toContain('{{ $json.text }}');
+	});
+
+	it('ships the optional data-table copies switched off, so both templates import and run before a table exists', () => {
+		expect(targets(weekly, 'Journal of Last Week')).toEqual([['Copy to Data Table']]);
+		for (const template of [weekly, preview]) {
+			const copy = node(template, 'Copy to Data Table');
+			expect(copy.disabled).toBe(true);
+			expect(copy.parameters).toMatchObject({ resource: 'row', operation: 'insert', columns: expect.objectContaining({ mappingMode: 'autoMapInputData' }) });
+		}
+		expect(node(weekly, 'Journal of Last Week').disabled).toBe(true);
+	});
+
+	it('previews the last 7 days from a manual trigger with the templates\' own waits', () => {
+		expect(targets(preview, 'Run the Preview')).toEqual([['Timeline Preview']]);
+		expect(node(preview, 'Timeline Preview').parameters).toEqual({ source: 'ehrVisits', ehr: 'fhir', days: 7, cadence: {} });
+		for (const template of [weekly, preview]) {
+			expect(template.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote').length).toBeGreaterThanOrEqual(3);
+		}
+	});
+});
+
+describe('the patient-replies template', () => {
+	const template = templates.find(([file]) => file === 'patient-replies.json')![1];
+	const node = (name: string) => template.nodes.find((n) => n.name === name)!;
+
+	it('wires each of the trigger\'s five outputs, Staff to an EHR Task', () => {
+		const trigger = template.nodes.find((n) => n.type === 'n8n-nodes-post-visit.patientReplyTrigger')!;
+		const outputs = template.connections[trigger.name].main;
+		expect(outputs).toHaveLength(new PatientReplyTrigger().description.outputs.length);
+		for (const targets of outputs) expect(targets).toHaveLength(1);
+		expect(node(outputs[4][0].node).type).toBe('n8n-nodes-post-visit.ehrTask');
+		expect(node(outputs[4][0].node).parameters.ehr).toBe(trigger.parameters.ehr);
+	});
+
+	it('tells ops where the URL goes in Twilio and what each output does', () => {
+		const notes = template.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote').map((n) => String(n.parameters.content)).join('\n');
+		expect(notes).toMatch(/A message comes in/);
+		expect(notes).toMatch(/HTTP POST/);
+		expect(notes).toMatch(/N8N_WEBHOOK_URL/);
+		for (const output of ['Opted Out', 'Opted In', 'Help', 'Book', 'Staff']) expect(notes).toContain(`**${output}**`);
 	});
 });

@@ -106,7 +106,13 @@ export interface FollowUpQuery {
 
 export interface Escalation {
 	journeyId: string;
-	patientId: string;
+	/**
+	 * Tells apart several tasks of one journey (one per patient reply) where an adapter de-duplicates re-runs by
+	 * the journey (FHIR Task.identifier); absent → the journey id.
+	 */
+	taskKey?: string;
+	/** Absent only for a reply from a number no journey reached: adapters that cannot file a task without a patient refuse it. */
+	patientId?: string;
 	practiceId?: string;
 	departmentId?: string;
 	/** The visit's appointment or encounter id, when there is one. */
@@ -140,6 +146,21 @@ export interface RecallWindow {
 	to: string;
 }
 
+/** A patient's SMS consent as a reply changed it: STOP and its variants → false, START → true. */
+export interface SmsConsentUpdate {
+	patientId: string;
+	practiceId?: string;
+	departmentId?: string;
+	allowed: boolean;
+}
+
+export interface SmsConsentResult {
+	/** updated: the EHR record now says so; unchanged: it already did; notSupported: this EHR offers no way. */
+	status: 'updated' | 'unchanged' | 'notSupported';
+	/** What was written where (field or resource), or why it is not supported; never a value from the record. */
+	detail: string;
+}
+
 /** One EHR behind one interface. Every method validates vendor JSON with zod at the boundary. */
 export interface EhrAdapter {
 	readonly kind: EhrKind;
@@ -148,4 +169,6 @@ export interface EhrAdapter {
 	findFollowUp(visit: VisitEvent, query: FollowUpQuery): Promise<FollowUpStatus>;
 	createTask(escalation: Escalation): Promise<TaskResult>;
 	pollRecalls(window: RecallWindow, context: ResolveContext): Promise<RecallDue[]>;
+	/** Records a patient's SMS opt-out/opt-in in the EHR, where the vendor documents a way (optional capability). */
+	updateSmsConsent?(update: SmsConsentUpdate): Promise<SmsConsentResult>;
 }

@@ -10,6 +10,8 @@ import type { JourneyTrail } from '../core/trail';
 import type { EhrAdapter, TaskResult } from '../ehr/types';
 import type { JourneyStore } from '../store/types';
 import { primaryAction } from './messageVars';
+import { unknownSender } from './patientReply';
+import type { PatientReplyItem } from './patientReply';
 import type { DeliveryOutcome, MessageSenders } from './sendTouch';
 
 export interface EscalateInput {
@@ -155,4 +157,105 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 		reason: `${input.reason}; assignee notified by ${notified.channel}: ${notified.status}`,
 	});
 	return { task, notified, trail };
+}
+
+export interface EscalateReplyInput extends Omit<EscalateInput, 'event' | 'trail' | 'reason'> {
+	reply: PatientReplyItem;
+}
+
+export type EscalateReplyOutcome = Omit<EscalateOutcome, 'trail'>;
+
+/** SMS allows 1600 characters; anything longer is not a patient's text. */
+const replyTextLimit = 1600;
+
+/** The note of a reply task: the patient's own words (EHR worklist only, never the journal), and what they answer. */
+export function replyTaskNote(reply: PatientReplyItem): string {
+	const received = `${reply.receivedAt.slice(0, 16).replace('T', ' ')} UTC`;
+	const text = reply.text.length > replyTextLimit ? `${reply.text.slice(0, replyTextLimit - 1)}…` : reply.text;
+	const journey = reply.journey;
+	const about = !journey
+		? 'No post-visit or recall message went to this number, so the sender is unknown: check who it is before answering.'
+		: journey.kind === 'recall'
+			? `It answers the recall messages (recall ${journey.sourceId}, due ${localDateOf(journey.anchorAt, journey.zone)}).`
+			: `It answers the post-visit messages about ${journey.sourceType} ${journey.sourceId} (visit closed ${localDateOf(journey.anchorAt, journey.zone)}).`;
+	return [
+		`Text message received ${received} from ${reply.from}:`,
+		`"${text}"`,
+		about,
+		'Please read it and answer the patient (call back or text).',
+	].join('\n');
+}
+
+/**
+ * A patient's text no keyword answers, put in a person's hands: one EHR task per message (claimed by MessageSid,
+ * so a re-run returns the same task), then the assignee is told on their own channel. Unlike a stage-3 escalation
+ * it is not a touch: it counts toward no cap and ends no journey.
+ */
+export async function escalateReply(input: EscalateReplyInput): Promise<EscalateReplyOutcome> {
+	const { reply, store, now } = input;
+	const member = assigneeFrom(input.profile, input.assigneeKey);
+	const journey = reply.journey;
+	const journal = { journeyId: journey?.journeyId ?? unknownSender, patientKey: journey?.patientKey ?? unknownSender };
+	const key = `task:reply:${reply.messageSid}`;
+	let task: EscalateReplyOutcome['task'];
+	if (await store.claim(key, { ...journal, channel: 'task' }, now)) {
+		let created: TaskResult;
+		try {
+			const isVisit = journey !== undefined && journey.kind === 'visit';
+			created = await input.adapter.createTask({
+				journeyId: journal.journeyId,
+				taskKey: `reply:${reply.messageSid}`,
+				patientId: journey?.patientId,
+				practiceId: journey?.practiceId,
+				departmentId: journey?.departmentId,
+				visitId: isVisit ? journey.sourceId : undefined,
+				visitType: isVisit && journey.sourceType !== 'recall' ? journey.sourceType : undefined,
+				orderIds: [],
+				title: journey ? 'Patient replied by text: read and answer' : 'Text from an unknown number: read and answer',
+				note: replyTaskNote(reply),
+				dueAt: DateTime.fromISO(now).plus({ hours: input.dueInHours }).toUTC().toISO() as string,
+				priority: input.priority,
+				assigneeId: member.ehrUserId,
+				callbackNumber: reply.from,
+			});
+		} catch (error) {
+			await store.release(key, now);
+			throw error;
+		}
+		await store.markSent(key, created.taskId, now);
+		await store.append({
+			...journal,
+			at: now,
+			type: 'task.created',
+			channel: 'task',
+			providerId: created.taskId,
+			code: created.kind,
+			detail: { reason: 'patientReply', replySid: reply.messageSid },
+		});
+		task = { ...created, existing: !created.created };
+	} else {
+		const existing = await store.getClaim(key);
+		if (existing?.state !== 'sent' || !existing.providerId) {
+			throw new DomainError(
+				'A task for this reply was being created by another execution (or it crashed meanwhile): check the EHR worklist before retrying',
+				'task_unknown',
+				'task',
+			);
+		}
+		task = { taskId: existing.providerId, kind: 'task', created: false, existing: true };
+	}
+	const notified = await notifyAssignee(member, input.senders, {
+		assigneeName: member.name,
+		practiceName: input.profile.practiceName,
+		taskLink: task.url ?? `EHR worklist, task ${task.taskId}`,
+	});
+	await store.append({ ...journal, at: now, type: notified.status === 'sent' ? 'staff.notified' : 'staff.notifyFailed', channel: notified.channel, code: notified.status });
+	if (notified.status !== 'sent') {
+		throw new DomainError(
+			`Task ${task.taskId} is in the EHR worklist, but ${member.name} could not be notified (${notified.channel}: ${notified.status}). Check their email/phone in the staff directory and the email/SMS credentials, then retry: the task will not be created twice.`,
+			'assignee_not_notified',
+			'staff',
+		);
+	}
+	return { task, notified };
 }

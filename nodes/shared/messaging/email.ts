@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import nodemailer from 'nodemailer';
 import type { NodemailerError } from 'nodemailer';
 import { z } from 'zod';
@@ -127,6 +129,7 @@ export function createSmtpSender(input: SmtpSenderConfig): SmtpSender {
 			}
 			if (!subject.trim()) throw new DomainError('Email subject is empty', 'invalid_input', 'subject');
 			try {
+				const messageId = newMessageId(config.from);
 				const info = await transport.sendMail({
 					from: config.from,
 					to,
@@ -134,6 +137,10 @@ export function createSmtpSender(input: SmtpSenderConfig): SmtpSender {
 					subject,
 					text,
 					html,
+					messageId,
+					// Where the server supports DSN (RFC 3461): a bounce names this envelope id and returns only the
+					// headers, never the care summary. The id is the Message-ID, so a bounce finds its touch either way.
+					dsn: { id: messageId.slice(1, -1), return: 'headers', notify: ['failure'], recipient: to },
 				});
 				return {
 					status: 'sent',
@@ -158,6 +165,12 @@ export function createSmtpSender(input: SmtpSenderConfig): SmtpSender {
 			transport.close();
 		},
 	};
+}
+
+/** A Message-ID in the sender's domain, known before sending so it can double as the DSN envelope id. */
+function newMessageId(from: SmtpSenderConfig['from']): string {
+	const address = typeof from === 'string' ? from : from.address;
+	return `<${randomUUID()}@${address.slice(address.lastIndexOf('@') + 1)}>`;
 }
 
 function replyCodeOf(response: unknown): string | undefined {
@@ -197,6 +210,17 @@ export function classifySmtpError(error: unknown): RejectedOutcome | RetryableOu
 			permanent: true,
 			fallback: 'configuration',
 			message: `The mail server refused the login (${responseCode ?? err.code})`,
+		};
+	}
+	if (err.code === 'ETLS' && typeof responseCode === 'number') {
+		// The server answered STARTTLS with a refusal: the credential's security does not fit this server, and
+		// every message would fail the same way (it is no verdict on this recipient or message).
+		return {
+			status: 'rejected',
+			code: responseCode,
+			permanent: true,
+			fallback: 'configuration',
+			message: `The mail server refused STARTTLS (${replySummary(err)}): set the credential's security to what the server offers (STARTTLS on 587, TLS on 465)`,
 		};
 	}
 	if (typeof responseCode === 'number') {

@@ -197,7 +197,10 @@ export function createTwilioSender(input: TwilioSenderConfig): TwilioSender {
 					to,
 					from: config.from,
 					twiml,
-					...(config.statusCallbackUrl ? { statusCallback: config.statusCallbackUrl } : {}),
+					// Only the end of the call: its CallStatus (completed, busy, no-answer, failed, canceled) is the outcome.
+					...(config.statusCallbackUrl
+						? { statusCallback: config.statusCallbackUrl, statusCallbackEvent: ['completed'], statusCallbackMethod: 'POST' }
+						: {}),
 				});
 				return { status: 'sent', providerId: call.sid, providerStatus: String(call.status) };
 			} catch (error) {

@@ -17,6 +17,8 @@ import type {
 	NotificationEvent,
 	PollCursor,
 	RecallWindow,
+	SmsConsentResult,
+	SmsConsentUpdate,
 	ResolveContext,
 	ResolveResult,
 	TaskResult,
@@ -598,7 +600,8 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 		 *    them); `rereadProcessed(window)` fetches those changes again with showprocessedstartdatetime/
 		 *    showprocessedenddatetime (athena keeps processed messages for a short time only, so do it promptly).
 		 *    Each poll does that itself before its own read: it re-reads what was processed between the end of the
-		 *    last successful read (the cursor n8n saved) and now. Normally that is nothing; after a poll that read
+		 *    last successful read (extra.lastReadAt in the cursor n8n saved; athena's clock may lag ours by less than
+		 *    a poll interval) and now. Normally that is nothing; after a poll that read
 		 *    the feed and then failed before n8n saved its output, it is exactly what that poll consumed.
 		 * 3. Re-reading is safe: event ids are built from appointment id + status + lastmodified, so a re-read
 		 *    yields the same ids, and the journey store's claims turn repeats into visible duplicates, not messages.
@@ -610,9 +613,14 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 			const nowTime = DateTime.fromJSDate(now);
 			const leaveUnprocessed = cursor.extra?.leaveUnprocessed === 'true';
 			const windowStart = easternDateTime(nowTime.minus({ minutes: margin }));
+			const readStarted = performance.now();
 			const records: AthenaAppointment[] = [];
 			const lost = lastReadWindow(cursor);
-			if (lost && !leaveUnprocessed) records.push(...(await rereadRecords({ start: lost.end, end: easternDateTime(nowTime) })));
+			// From the end of the last saved read, not of its window (+ margin): a crash minutes later must be covered.
+			const rereadFrom = cursor.extra?.lastReadAt ?? lost?.start;
+			if (lost && rereadFrom && !leaveUnprocessed) {
+				records.push(...(await rereadRecords({ start: rereadFrom, end: easternDateTime(nowTime) })));
+			}
 			let subscriptionRequestedAt: string | undefined;
 			for (const qs of perDepartment(leaveUnprocessed ? { leaveunprocessed: 'true' } : {})) {
 				let read = await readChanged(qs);
@@ -625,6 +633,8 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 				if (read !== 'notSubscribed') records.push(...read);
 			}
 			const windowEnd = easternDateTime(nowTime.plus({ minutes: margin }));
+			// When this read was over, rounded up to athena's whole seconds: what it consumed is stamped before it.
+			const readEnd = nowTime.plus({ milliseconds: performance.now() - readStarted, seconds: 1 }).startOf('second');
 
 			// Turning the trigger on must not replay old visits still queued in the feed.
 			const since = DateTime.fromISO(cursor.since, { setZone: true });
@@ -636,7 +646,7 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 
 			const extra: Record<string, string> = leaveUnprocessed
 				? { ...(cursor.extra ?? {}) }
-				: { lastReadStart: windowStart, lastReadEnd: windowEnd };
+				: { lastReadStart: windowStart, lastReadEnd: windowEnd, lastReadAt: easternDateTime(readEnd) };
 			delete extra.leaveUnprocessed;
 			if (subscriptionRequestedAt) extra.subscriptionRequestedAt = subscriptionRequestedAt;
 			const advance = !leaveUnprocessed && (!since.isValid || nowTime > since);
@@ -674,6 +684,14 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 		 * reported as "unknown — check", not repeated.
 		 */
 		async createTask(escalation) {
+			if (!escalation.patientId) {
+				throw new DomainError(
+					'athenahealth files tasks as patient cases, which need a patient: a text from a number no journey reached ' +
+						'cannot be filed; read it in the execution and answer by phone',
+					'not_supported',
+					'patientId',
+				);
+			}
 			const caseOptions = options.patientCase ?? {};
 			const departmentId = escalation.departmentId ?? caseOptions.departmentId;
 			if (!departmentId) {
@@ -723,6 +741,22 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 			const detail = vendorErrorText(assign.body);
 			const assignmentError = `athena answered ${assign.status}${detail ? `: ${detail}` : ''}`;
 			return { ...result, assignment: 'failed', assignmentError };
+		},
+
+		/**
+		 * athena's FCC text consent: `consenttotext` on PUT /patients/{patientid} (form-encoded), the same flag
+		 * resolveVisit reads. athena notes it can only be true with a valid mobile number on file.
+		 */
+		async updateSmsConsent(update: SmsConsentUpdate): Promise<SmsConsentResult> {
+			const patient = await readPatient(update.patientId);
+			if (patient.consenttotext === update.allowed) {
+				return { status: 'unchanged', detail: `athenahealth patient consenttotext was already ${update.allowed}` };
+			}
+			await send(
+				{ method: 'PUT', url: pathOf('patients', update.patientId), form: { consenttotext: String(update.allowed) } },
+				"updating the patient's text consent",
+			);
+			return { status: 'updated', detail: `athenahealth patient consenttotext set to ${update.allowed}` };
 		},
 
 		async pollRecalls(_window: RecallWindow, _context: ResolveContext): Promise<RecallDue[]> {

@@ -20,6 +20,8 @@ import type {
 	PollResult,
 	ResolveContext,
 	ResolveResult,
+	SmsConsentResult,
+	SmsConsentUpdate,
 	TaskResult,
 } from '../types';
 import {
@@ -592,7 +594,7 @@ export function createDrChronoAdapter(config: DrChronoAdapterConfig): EhrAdapter
 		const anchored =
 			escalation.visitType === 'appointment' && escalation.visitId
 				? has('Appointment', escalation.visitId)
-				: has('Patient', escalation.patientId);
+				: escalation.patientId !== undefined && has('Patient', escalation.patientId);
 		// The title too: a task staff made by hand on the same appointment is not ours.
 		return anchored && (task.title ?? '').trim() === title;
 	}
@@ -610,7 +612,8 @@ export function createDrChronoAdapter(config: DrChronoAdapterConfig): EhrAdapter
 
 	async function createTask(escalation: Escalation): Promise<TaskResult> {
 		const assignee = assigneeOf(escalation.assigneeId);
-		const patientId = numericId(escalation.patientId, 'patientId');
+		// A text from a number no journey reached has no patient: the task stands alone in the worklist.
+		const patientId = escalation.patientId === undefined ? undefined : numericId(escalation.patientId, 'patientId');
 		const dueAt = DateTime.fromISO(escalation.dueAt, { setZone: true });
 		if (!dueAt.isValid) throw new DomainError('Escalation: "dueAt" must be an ISO date-time', 'invalid_input', 'dueAt');
 		const title = truncate(escalation.title, taskTitleMax);
@@ -635,7 +638,7 @@ export function createDrChronoAdapter(config: DrChronoAdapterConfig): EhrAdapter
 
 		const zone = (await accountZone()) ?? defaultZone;
 		if (!zone) throw missingZone('defaultZone');
-		const associatedItems: Array<{ type: string; value: number }> = [{ type: 'Patient', value: patientId }];
+		const associatedItems: Array<{ type: string; value: number }> = patientId === undefined ? [] : [{ type: 'Patient', value: patientId }];
 		if (escalation.visitType === 'appointment' && escalation.visitId) {
 			associatedItems.push({ type: 'Appointment', value: numericId(escalation.visitId, 'visitId') });
 		}
@@ -678,5 +681,20 @@ export function createDrChronoAdapter(config: DrChronoAdapterConfig): EhrAdapter
 		);
 	}
 
-	return { kind: EHR, resolveVisit, pollChanges, findFollowUp, createTask, pollRecalls };
+	/**
+	 * DrChrono's per-patient switch `disable_sms_messages` ("suppress SMS/Txt messages to this patient even if we
+	 * have a cell phone #"), written with PATCH /api/patients/{id} (scope patients:write); resolveVisit reads it.
+	 */
+	async function updateSmsConsent(update: SmsConsentUpdate): Promise<SmsConsentResult> {
+		const id = numericId(update.patientId, 'patientId');
+		const patient = await getOne(`/api/patients/${id}`, patientSchema, 'reading the patient');
+		const disabled = !update.allowed;
+		if ((patient.disable_sms_messages === true) === disabled) {
+			return { status: 'unchanged', detail: `DrChrono patient disable_sms_messages was already ${disabled}` };
+		}
+		await send({ method: 'PATCH', url: `/api/patients/${id}`, body: { disable_sms_messages: disabled } }, "updating the patient's SMS setting");
+		return { status: 'updated', detail: `DrChrono patient disable_sms_messages set to ${disabled}` };
+	}
+
+	return { kind: EHR, resolveVisit, pollChanges, findFollowUp, createTask, pollRecalls, updateSmsConsent };
 }

@@ -19,12 +19,15 @@ import type {
 	RecallWindow,
 	ResolveContext,
 	ResolveResult,
+	SmsConsentResult,
+	SmsConsentUpdate,
 	TaskResult,
 } from '../types';
 import { createFhirClient, isUnsupported, parseResource } from './client';
 import type { FhirClient, Schema, SearchParams } from './client';
 import {
 	actionTypeOf,
+	consentExtensionUrl,
 	consentOf,
 	descriptionOf,
 	dueOf,
@@ -36,6 +39,7 @@ import {
 	phonesOf,
 	preferredChannelOf,
 	referenceId,
+	withSmsConsent,
 	zoneFromExtensions,
 } from './mapping';
 import {
@@ -568,9 +572,12 @@ export function createFhirAdapter(config: FhirAdapterConfig): EhrAdapter {
 	}
 
 	async function createTask(escalation: Escalation): Promise<TaskResult> {
-		const identifier = { system: journeyIdentifierSystem, value: escalation.journeyId };
-		const token = `${journeyIdentifierSystem}|${escalation.journeyId}`;
-		const patient = { reference: `Patient/${escalation.patientId}` };
+		const key = escalation.taskKey ?? escalation.journeyId;
+		const identifier = { system: journeyIdentifierSystem, value: key };
+		const token = `${journeyIdentifierSystem}|${key}`;
+		// No patient only for a text from a number no journey reached: Task.for and Communication.subject are 0..1.
+		const patient = escalation.patientId ? { reference: `Patient/${escalation.patientId}` } : undefined;
+		const byPatient: SearchParams = patient ? { patient: patient.reference } : {};
 		const visitType = escalation.visitType === 'appointment' ? 'Appointment' : 'Encounter';
 		const visit = escalation.visitId ? { reference: `${visitType}/${escalation.visitId}` } : undefined;
 		const owner = escalation.assigneeId ? { reference: ownerReference(escalation.assigneeId) } : undefined;
@@ -578,7 +585,7 @@ export function createFhirAdapter(config: FhirAdapterConfig): EhrAdapter {
 
 		const existingTask = await findExisting('Task', {
 			identifier: token,
-			patient: patient.reference,
+			...byPatient,
 			status: openTaskStatuses.join(','),
 		});
 		if (existingTask) return { taskId: existingTask, kind: 'task', created: false, url: link('Task', existingTask) };
@@ -606,7 +613,7 @@ export function createFhirAdapter(config: FhirAdapterConfig): EhrAdapter {
 		if (!isUnsupported(response)) client.ensureOk(response, 'creating Task');
 
 		// Servers without Task create (Epic): a Communication to the assignee, about the visit.
-		const existingMessage = await findExisting('Communication', { identifier: token, patient: patient.reference });
+		const existingMessage = await findExisting('Communication', { identifier: token, ...byPatient });
 		if (existingMessage) {
 			return { taskId: existingMessage, kind: 'communication', created: false, url: link('Communication', existingMessage) };
 		}
@@ -699,5 +706,40 @@ export function createFhirAdapter(config: FhirAdapterConfig): EhrAdapter {
 		return recalls;
 	}
 
-	return { kind: 'fhir', resolveVisit, pollChanges, findFollowUp, createTask, pollRecalls };
+	/**
+	 * The opt-out goes where consentOf reads it: the Patient's consent extension (sub-extension `sms`), written
+	 * by read-modify-PUT of the whole Patient with If-Match on its version, so a concurrent edit is re-read rather
+	 * than overwritten. Not a Consent resource: base R4 has no code for "SMS channel" consent, US Core profiles
+	 * none, and nothing here would read it back. A server refusing Patient update (Epic: read-only Patient) answers
+	 * 403/405/501 → notSupported, and the opt-out stays in the journey store only.
+	 */
+	async function updateSmsConsent(update: SmsConsentUpdate): Promise<SmsConsentResult> {
+		const url = `/Patient/${encodeURIComponent(update.patientId)}`;
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const read = client.ensureOk(await client.send({ method: 'GET', url }), 'reading Patient');
+			const patient = read.body as Record<string, unknown> | undefined;
+			if (patient?.resourceType !== 'Patient') throw new EhrResponseError(EHR, 'Patient', 'the server did not return a Patient');
+			const next = withSmsConsent(patient, update.allowed);
+			if (!next) return { status: 'unchanged', detail: `Patient extension ${consentExtensionUrl} already had sms=${update.allowed}` };
+			const version = (patient.meta as { versionId?: string } | undefined)?.versionId;
+			const headers: Record<string, string> = { 'Content-Type': 'application/fhir+json' };
+			if (version) headers['If-Match'] = `W/"${version}"`;
+			const response = await client.send({ method: 'PUT', url, body: next, headers });
+			if (response.status >= 200 && response.status < 300) {
+				return { status: 'updated', detail: `Patient extension ${consentExtensionUrl} set to sms=${update.allowed}` };
+			}
+			// 409/412: the Patient changed since it was read; read it again.
+			if (response.status === 409 || response.status === 412) continue;
+			if (isUnsupported(response)) {
+				return {
+					status: 'notSupported',
+					detail: `the FHIR server refused to update the Patient (HTTP ${response.status}): read-only Patient, or no write scope`,
+				};
+			}
+			client.ensureOk(response, 'updating Patient');
+		}
+		throw new EhrResponseError(EHR, 'Patient', 'the Patient kept changing while its SMS consent was updated; retry');
+	}
+
+	return { kind: 'fhir', resolveVisit, pollChanges, findFollowUp, createTask, pollRecalls, updateSmsConsent };
 }

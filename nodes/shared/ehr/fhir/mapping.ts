@@ -58,6 +58,29 @@ export function consentOf(patient: Patient): Consent {
 	return consent;
 }
 
+type JsonObject = Record<string, unknown>;
+
+/**
+ * The Patient as read (every element kept, for a full-resource PUT) with the consent extension's `sms` set to
+ * `allowed`; undefined when it already says so. Other channels in the extension and other extensions stay.
+ */
+export function withSmsConsent(patient: JsonObject, allowed: boolean): JsonObject | undefined {
+	const extensions = Array.isArray(patient.extension) ? (patient.extension as JsonObject[]) : [];
+	const index = extensions.findIndex((extension) => extension.url === consentExtensionUrl);
+	const parts = index >= 0 && Array.isArray(extensions[index].extension) ? (extensions[index].extension as JsonObject[]) : [];
+	const sms = parts.find((part) => part.url === 'sms');
+	const current = typeof sms?.valueBoolean === 'boolean' ? sms.valueBoolean : true;
+	// Absent counts as allowed (consentOf), so START on a record that never said otherwise writes nothing.
+	if (current === allowed) return undefined;
+	const consent = {
+		...(index >= 0 ? extensions[index] : {}),
+		url: consentExtensionUrl,
+		extension: [...parts.filter((part) => part.url !== 'sms'), { url: 'sms', valueBoolean: allowed }],
+	};
+	const next = index >= 0 ? extensions.map((extension, at) => (at === index ? consent : extension)) : [...extensions, consent];
+	return { ...patient, extension: next };
+}
+
 /** The given name a message greets with: the `usual` name first, then `official`, then any. */
 export function firstNameOf(patient: Patient): string | undefined {
 	const names = patient.name ?? [];
