@@ -34,7 +34,8 @@ export class PostVisitTwilioApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			displayOptions: { show: { authType: ['authToken'] } },
+			description:
+				'With an API key, still enter the account\'s auth token if Patient Reply or Delivery Status triggers are used: Twilio signs its webhooks with it',
 		},
 		{
 			displayName: 'API Key SID',

@@ -17,7 +17,6 @@ import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/c
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
-import type { HttpCapableContext } from '../shared/n8n/http';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
 import { openStoreFrom } from '../shared/n8n/store';
 import { answerTwiml, twimlReply, verifyTwilioWebhook } from '../shared/n8n/twilioWebhook';
@@ -151,7 +150,7 @@ export class PatientReplyTrigger implements INodeType {
 			const ehr = this.getNodeParameter('ehr') as EhrKind;
 			const profile = practiceProfileFromCredential(await this.getCredentials('practiceProfileApi'));
 			// IWebhookFunctions offers the same getCredentials and helpers.httpRequestWithAuthentication as the other contexts.
-			const adapter = await ehrAdapterFor(this as unknown as HttpCapableContext, ehr);
+			const adapter = await ehrAdapterFor(this, ehr);
 			const store = await openStoreFrom(await this.getCredentials('journeyStoreApi'));
 			try {
 				outcome = await handlePatientReply(sms, {

@@ -1,14 +1,8 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	IHookFunctions,
-	IHttpRequestOptions,
-	IPollFunctions,
-} from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHookFunctions, IHttpRequestOptions, IPollFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import type { HttpClient, HttpRequest } from '../ehr/types';
 
-export type HttpCapableContext = IExecuteFunctions | IPollFunctions | IHookFunctions;
+export type HttpCapableContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions;
 
 /**
  * The adapters' HttpClient over n8n's `httpRequestWithAuthentication`, so tokens live in the credential
