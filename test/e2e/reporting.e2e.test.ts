@@ -59,6 +59,8 @@ async function closeAndDeliver(key: string, completedAt: DateTime, options: { bo
 	return { patientId, encounterId: visit.encounterId, completedAt: completedAt.toUTC().toISO() as string, journeyId: `visit:fhir:${visit.encounterId}` };
 }
 
+const deliveryStatusTypes = ['touch.delivered', 'touch.undelivered', 'call.answered', 'call.unanswered'];
+
 async function journalOf(journeyId?: string): Promise<JournalEntry[]> {
 	const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath });
 	try {
@@ -237,7 +239,10 @@ describe('reporting in a real n8n 2.41.1', () => {
 		expect(outputOf(execution, 'Copy to Data Table')).toEqual(touches);
 		await new Promise((resolve) => setTimeout(resolve, 1000));
 		expect([sandbox.twilio.messages.length, sandbox.smtp.messages.length]).toEqual([smsBefore, emailsBefore]);
-		expect((await journalOf()).length).toBe(journalBefore);
+		// Twilio's status callbacks for earlier sends may still land meanwhile (the Delivery Status workflow records
+		// them); everything else the journal gained would have come from the preview.
+		const gained = (await journalOf()).slice(journalBefore);
+		expect(gained.filter((entry) => !deliveryStatusTypes.includes(entry.type))).toEqual([]);
 	});
 
 	it('runs the imported weekly-report template: the practice manager gets last week\'s three numbers by email', async () => {
