@@ -1,0 +1,326 @@
+import { join } from 'node:path';
+
+import { startSandbox } from '../../sandbox/environment';
+import type { Sandbox } from '../../sandbox/environment';
+import { projectRoot } from '../../sandbox/n8n';
+import { zoneWhereNowIsBetween } from '../../sandbox/zones';
+import { whileRunning } from '../lib/cleanup';
+import { closedLoop, openLoop, within } from '../lib/load';
+import { mib, ownCpuSeconds, TreeSampler } from '../lib/procstat';
+import type { TreeUsage } from '../lib/procstat';
+import type { BenchProfile } from '../lib/profile';
+import { distribution, round, sleep } from '../lib/stats';
+import type { Distribution } from '../lib/stats';
+import { firstTouchOf, VisitSource } from '../lib/visits';
+import type { BenchVisit } from '../lib/visits';
+import { importStockStageOne } from '../lib/workflows';
+
+export const stageOnePorts = { n8n: 5780, broker: 5781 };
+const visitTimeoutMs = 60_000;
+
+export interface LatencyResult {
+	mode: string;
+	visits: number;
+	completed: number;
+	failed: number;
+	/** Both channels accepted (first touch), SMS alone, email alone, and the webhook's answer to the EHR. */
+	firstTouchMs: Distribution;
+	smsMs: Distribution;
+	emailMs: Distribution;
+	ackMs: Distribution;
+	n8n: ResourceUse;
+	/** CPU of this process: load generator plus the sandbox FHIR, Twilio-shaped and SMTP servers. */
+	benchProcessCpuCores: number;
+}
+
+export interface ThroughputResult {
+	mode: string;
+	visitsPerSecond: number;
+	completedInWindow: number;
+	windowSeconds: number;
+	failed: number;
+	firstTouchMs: Distribution;
+	n8n: ResourceUse;
+	benchProcessCpuCores: number;
+}
+
+export interface ResourceUse {
+	cpuCores: number;
+	cpuCoresByProcess: Record<string, number>;
+	rssMaxMiB: number;
+	rssLastMiB: number;
+	rssLastMiBByProcess: Record<string, number>;
+}
+
+export interface ComparisonResult {
+	rounds: number;
+	order: string[];
+	ours: { visitsPerSecond: number; p99Ms: number; p50Ms: number; n8nCpuCores: number; failed: number; latencySamples: number };
+	stock: { visitsPerSecond: number; p99Ms: number; p50Ms: number; n8nCpuCores: number; failed: number; latencySamples: number };
+	/** ours ÷ stock: ≥ 2 is the target. */
+	throughputRatio: number;
+	/** ours ÷ stock: ≤ 0.5 is the target. */
+	p99Ratio: number;
+	throughputMode: string;
+	latencyMode: string;
+	stockWorkflow: string;
+}
+
+export interface StageOneResult {
+	zone: string;
+	latency: LatencyResult;
+	throughput: ThroughputResult;
+	comparison: ComparisonResult;
+}
+
+function resources(usage: TreeUsage): ResourceUse {
+	return {
+		cpuCores: round(usage.cpuCores, 2),
+		cpuCoresByProcess: Object.fromEntries(Object.entries(usage.cpuCoresByProcess).map(([k, v]) => [k, round(v, 2)])),
+		rssMaxMiB: mib(usage.rssMaxBytes),
+		rssLastMiB: mib(usage.rssLastBytes),
+		rssLastMiBByProcess: Object.fromEntries(Object.entries(usage.rssLastByProcess).map(([k, v]) => [k, mib(v)])),
+	};
+}
+
+interface Run {
+	source: VisitSource;
+	sandbox: Sandbox;
+	log: (line: string) => void;
+}
+
+/** Starts one visit: closes it in the FHIR sandbox, posts the notification, and resolves when both channels accepted it (or it timed out). */
+async function oneVisit(run: Run, webhookPath: string, scheduledAt?: number): Promise<BenchVisit> {
+	const visit = await run.source.prepare();
+	await run.source.deliver(visit, webhookPath, scheduledAt);
+	await within(visit.done, visitTimeoutMs);
+	return visit;
+}
+
+const completedOf = (visits: BenchVisit[]) => visits.filter((visit) => firstTouchOf(visit) !== undefined);
+
+/** Waits until nothing is in flight (or the timeout), then empties the outboxes. */
+async function drain(run: Run, timeoutMs = visitTimeoutMs): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (run.source.pendingCount > 0 && Date.now() < deadline) await sleep(100);
+	const lost = run.source.abandonPending();
+	if (lost.length) run.log(`  ${lost.length} visit(s) never reached both channels within ${timeoutMs / 1000} s`);
+	run.source.resetOutboxes();
+}
+
+function latencyOf(visits: BenchVisit[]) {
+	const touches = visits.map(firstTouchOf).filter((touch) => touch !== undefined);
+	return {
+		firstTouchMs: distribution(touches.map((t) => t.both)),
+		smsMs: distribution(touches.map((t) => t.sms)),
+		emailMs: distribution(touches.map((t) => t.email)),
+	};
+}
+
+async function openLoopRun(run: Run, webhookPath: string, count: number, rate: number) {
+	const n8nPid = run.sandbox.n8n.pid as number;
+	const sampler = new TreeSampler(n8nPid);
+	const cpu0 = ownCpuSeconds();
+	const t0 = performance.now();
+	sampler.start();
+	const visits: BenchVisit[] = [];
+	const acks: number[] = [];
+	const started = await openLoop({
+		ratePerSecond: rate,
+		count,
+		start: async (_index, dueAt) => {
+			const visit = await run.source.prepare();
+			visits.push(visit);
+			await run.source.deliver(visit, webhookPath, dueAt);
+			acks.push(Date.now() - (visit.postedAt as number));
+			await within(visit.done, visitTimeoutMs);
+		},
+	});
+	await Promise.all(started);
+	const usage = sampler.stop();
+	const benchCpu = (ownCpuSeconds() - cpu0) / ((performance.now() - t0) / 1000);
+	await drain(run);
+	const completed = completedOf(visits);
+	return { visits, completed, acks, usage, benchCpu };
+}
+
+async function closedLoopRun(run: Run, webhookPath: string, concurrency: number, warmupMs: number, measureMs: number) {
+	const n8nPid = run.sandbox.n8n.pid as number;
+	const visits: BenchVisit[] = [];
+	const startedAt = Date.now();
+	const windowStart = startedAt + warmupMs;
+	const windowEnd = windowStart + measureMs;
+	const sampler = new TreeSampler(n8nPid);
+	let cpuAtWindow = 0;
+	const samplerTimer = setTimeout(() => {
+		sampler.start();
+		cpuAtWindow = ownCpuSeconds();
+	}, warmupMs);
+	await closedLoop({
+		concurrency,
+		durationMs: warmupMs + measureMs,
+		runOne: async () => {
+			visits.push(await oneVisit(run, webhookPath));
+		},
+	});
+	clearTimeout(samplerTimer);
+	const usage = sampler.stop();
+	const benchCpu = (ownCpuSeconds() - cpuAtWindow) / ((Date.now() - windowStart) / 1000);
+	await drain(run);
+	const finishedAt = (visit: BenchVisit) => Math.max(visit.smsAt ?? Infinity, visit.emailAt ?? Infinity);
+	const inWindow = completedOf(visits).filter((visit) => finishedAt(visit) >= windowStart && finishedAt(visit) < windowEnd);
+	return {
+		visits,
+		inWindow,
+		failed: visits.length - completedOf(visits).length,
+		visitsPerSecond: inWindow.length / (measureMs / 1000),
+		usage,
+		benchCpu,
+	};
+}
+
+/**
+ * Event → first touch, throughput and the stock-node comparison, in one real n8n with the sandbox: the
+ * published three-stage template (FHIR) and bench/workflows/stock-stage-one.json side by side.
+ */
+export async function runStageOne(profile: BenchProfile, tarball: string, log: (line: string) => void): Promise<StageOneResult> {
+	const sandbox = await startSandbox({
+		workDir: join(projectRoot, '.sandbox', 'bench', 'stage-one'),
+		tarball,
+		n8nPort: stageOnePorts.n8n,
+		brokerPort: stageOnePorts.broker,
+		fresh: true,
+		n8nProcess: { ownProcessGroup: true },
+		onN8nProcess: (n8n) => void whileRunning(n8n),
+		log: (line) => log(`  ${line}`),
+	});
+	try {
+		const stock = await importStockStageOne(sandbox);
+		const ours = sandbox.workflows.threeStage.fhir;
+		const zone = zoneWhereNowIsBetween(9, 20);
+		const source = new VisitSource(sandbox, zone, 'bench');
+		const run: Run = { source, sandbox, log };
+		try {
+			await smokeTest(run, ours.webhookPath, stock.webhookPath);
+			log('  warming up both workflows');
+			for (const path of [ours.webhookPath, stock.webhookPath]) {
+				await closedLoop({ concurrency: 4, durationMs: 3_000, runOne: async () => void (await oneVisit(run, path)) });
+				await drain(run);
+			}
+
+			const tp = profile.throughput;
+			log(`  throughput: closed loop, ${tp.concurrency} visits in flight, ${tp.warmupMs / 1000} s warm-up + ${tp.measureMs / 1000} s`);
+			const closed = await closedLoopRun(run, ours.webhookPath, tp.concurrency, tp.warmupMs, tp.measureMs);
+			const throughput: ThroughputResult = {
+				mode: `closed loop, ${tp.concurrency} visits in flight (a visit is done when SMS and email are both accepted)`,
+				visitsPerSecond: round(closed.visitsPerSecond, 1),
+				completedInWindow: closed.inWindow.length,
+				windowSeconds: tp.measureMs / 1000,
+				failed: closed.failed,
+				firstTouchMs: latencyOf(closed.inWindow).firstTouchMs,
+				n8n: resources(closed.usage),
+				benchProcessCpuCores: round(closed.benchCpu, 2),
+			};
+			log(`    ${throughput.visitsPerSecond} visits/s, n8n CPU ${throughput.n8n.cpuCores} cores, RSS ${throughput.n8n.rssMaxMiB} MiB`);
+
+			const latencyVisits = profile.firstTouch.visits;
+			// Latency is measured at half the capacity just measured (capped at the profile's rate), so it shows the
+			// path's own delay rather than a queue growing without bound.
+			const ratePerSecond = openLoopRate(profile.firstTouch.ratePerSecond, throughput.visitsPerSecond);
+			log(`  event → first touch: ${latencyVisits} visits, open loop at ${ratePerSecond}/s`);
+			const open = await openLoopRun(run, ours.webhookPath, latencyVisits, ratePerSecond);
+			const latency: LatencyResult = {
+				mode: `open loop, ${ratePerSecond} visits/s (a new visit every ${Math.round(1000 / ratePerSecond)} ms whatever n8n does; half the throughput measured just before, at most ${profile.firstTouch.ratePerSecond}/s)`,
+				visits: open.visits.length,
+				completed: open.completed.length,
+				failed: open.visits.length - open.completed.length,
+				...latencyOf(open.completed),
+				ackMs: distribution(open.acks),
+				n8n: resources(open.usage),
+				benchProcessCpuCores: round(open.benchCpu, 2),
+			};
+			log(`    p50 ${latency.firstTouchMs.p50} ms, p99 ${latency.firstTouchMs.p99} ms, failed ${latency.failed}`);
+
+			const comparison = await compare(run, profile, ours.webhookPath, stock.webhookPath, openLoopRate(profile.comparison.latencyRatePerSecond, throughput.visitsPerSecond));
+			return { zone, latency, throughput, comparison };
+		} finally {
+			source.close();
+		}
+	} finally {
+		await sandbox.stop();
+	}
+}
+
+/** One visit through each workflow, checked for content, so a broken set-up fails before it is measured. */
+async function smokeTest(run: Run, oursPath: string, stockPath: string): Promise<void> {
+	for (const [name, path] of [['template', oursPath], ['stock', stockPath]] as const) {
+		const visit = await oneVisit(run, path);
+		if (!firstTouchOf(visit)) {
+			const executions = await run.sandbox.client.api('GET', '/executions?limit=5&includeData=true');
+			const failedRun = executions.data.find((execution: { status: string }) => execution.status === 'error');
+			const message = failedRun?.data?.resultData?.error?.message ?? 'no failed execution found';
+			throw new Error(`the ${name} workflow did not send both channels (webhook answered ${visit.responseStatus}): ${message}`);
+		}
+		if (!visit.smsBody?.includes(`order=${visit.orderId}`)) throw new Error(`the ${name} workflow's SMS lacks the scheduling link`);
+		run.log(`  smoke test: ${name} workflow sent SMS and email (${firstTouchOf(visit)?.both} ms)`);
+	}
+	await drain(run);
+}
+
+/** Half the measured capacity, at most `cap`, at least 0.2 visits/s, rounded to 0.1. */
+function openLoopRate(cap: number, capacity: number): number {
+	return Math.max(0.2, Math.min(cap, Math.round(capacity * 5) / 10));
+}
+
+async function compare(run: Run, profile: BenchProfile, oursPath: string, stockPath: string, latencyRate: number): Promise<ComparisonResult> {
+	const c = profile.comparison;
+	const latencyVisits = Math.max(10, Math.round(latencyRate * c.latencySeconds));
+	const totals = {
+		ours: { completed: 0, seconds: 0, failed: 0, latencies: [] as number[], cpu: [] as number[] },
+		stock: { completed: 0, seconds: 0, failed: 0, latencies: [] as number[], cpu: [] as number[] },
+	};
+	const order: string[] = [];
+	for (let round_ = 0; round_ < c.rounds; round_++) {
+		// ABBA: the workflow measured first alternates, so warming and database growth favour neither.
+		const variants: Array<'ours' | 'stock'> = round_ % 2 === 0 ? ['ours', 'stock'] : ['stock', 'ours'];
+		for (const variant of variants) {
+			order.push(variant);
+			const path = variant === 'ours' ? oursPath : stockPath;
+			run.log(`  comparison round ${round_ + 1}: ${variant}, closed loop ${c.concurrency} in flight for ${(c.warmupMs + c.measureMs) / 1000} s`);
+			const closed = await closedLoopRun(run, path, c.concurrency, c.warmupMs, c.measureMs);
+			totals[variant].completed += closed.inWindow.length;
+			totals[variant].seconds += c.measureMs / 1000;
+			totals[variant].failed += closed.failed;
+			totals[variant].cpu.push(closed.usage.cpuCores);
+			run.log(`    ${round(closed.visitsPerSecond, 1)} visits/s; then ${latencyVisits} visits open loop at ${latencyRate}/s`);
+			const open = await openLoopRun(run, path, latencyVisits, latencyRate);
+			totals[variant].failed += open.visits.length - open.completed.length;
+			totals[variant].latencies.push(...open.completed.map((visit) => firstTouchOf(visit)!.both));
+		}
+	}
+	const summary = (variant: 'ours' | 'stock') => {
+		const t = totals[variant];
+		const latency = distribution(t.latencies);
+		return {
+			visitsPerSecond: round(t.completed / t.seconds, 1),
+			p99Ms: latency.p99,
+			p50Ms: latency.p50,
+			n8nCpuCores: round(t.cpu.reduce((a, b) => a + b, 0) / Math.max(1, t.cpu.length), 2),
+			failed: t.failed,
+			latencySamples: latency.count,
+		};
+	};
+	const ours = summary('ours');
+	const stock = summary('stock');
+	return {
+		rounds: c.rounds,
+		order,
+		ours,
+		stock,
+		throughputRatio: stock.visitsPerSecond > 0 ? round(ours.visitsPerSecond / stock.visitsPerSecond, 2) : Number.NaN,
+		p99Ratio: stock.p99Ms > 0 ? round(ours.p99Ms / stock.p99Ms, 2) : Number.NaN,
+		throughputMode: `closed loop, ${c.concurrency} in flight, ${c.measureMs / 1000} s per segment after ${c.warmupMs / 1000} s warm-up`,
+		latencyMode: `open loop at ${latencyRate} visits/s (half the pack's measured throughput, at most ${c.latencyRatePerSecond}/s), ${latencyVisits} visits per segment`,
+		stockWorkflow: 'bench/workflows/stock-stage-one.json',
+	};
+}
