@@ -2,7 +2,9 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
 /**
  * The shared secret an EHR signs or tags its deliveries with. Rotating it: put the old value in
- * "Previous Secret", the new one in "Secret", update the EHR, then clear "Previous Secret".
+ * "Previous Secret" with the end of the grace window in "Previous Secret Valid Until", the new one in
+ * "Secret", update the EHR, then clear "Previous Secret". Both are accepted until that time; after it, or
+ * without it, only "Secret" is.
  * Checked by the EHR Trigger's `ehrWebhookSecretTest` (a secret cannot be tested against a server).
  */
 export class EhrWebhookApi implements ICredentialType {
@@ -31,7 +33,16 @@ export class EhrWebhookApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			description: 'Still accepted while you rotate the secret; clear it once the EHR uses the new one',
+			description:
+				'The old secret while you rotate: accepted until "Previous Secret Valid Until", then refused. Clear it once the EHR uses the new one.',
+		},
+		{
+			displayName: 'Previous Secret Valid Until',
+			name: 'previousSecretValidUntil',
+			type: 'dateTime',
+			default: '',
+			description:
+				'End of the rotation grace window (UTC unless the value carries an offset). Empty means the previous secret is NOT accepted: a rotation often follows a leak, so an old secret never stays valid by omission.',
 		},
 		{
 			displayName: 'Header Name (FHIR)',

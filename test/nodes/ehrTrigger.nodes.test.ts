@@ -198,7 +198,9 @@ describe.each(vendors)('EHR Trigger receiving $ehr deliveries (n8n-core WebhookC
 	});
 
 	it('accepts a delivery signed with the previous secret while the secret is being rotated', async () => {
-		const { result } = await deliver(vendor.ehr, vendor.valid(), { credential: { secret: 'the-new-secret-0123456789abcdef', previousSecret: secret } });
+		const { result } = await deliver(vendor.ehr, vendor.valid(), {
+			credential: { secret: 'the-new-secret-0123456789abcdef', previousSecret: secret, previousSecretValidUntil: '2999-01-01T00:00:00Z' },
+		});
 		expect(result.workflowData![0]).toEqual([{ json: expect.objectContaining(vendor.expected) }]);
 	});
 

@@ -1,17 +1,18 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 import type { WebhookSecrets } from './types';
 
-/** Constant-time string comparison (also for strings of different lengths). */
+function sha256(value: string): Buffer {
+	return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/**
+ * Constant-time string comparison. Both sides are hashed first and the two 32-byte digests compared with
+ * timingSafeEqual, so neither where the strings differ nor how long the expected one is shows in the timing
+ * (comparing raw bytes would need equal lengths, and an early length check leaks the secret's length).
+ */
 export function safeEqual(a: string, b: string): boolean {
-	const left = Buffer.from(a, 'utf8');
-	const right = Buffer.from(b, 'utf8');
-	// Compare against itself on a length mismatch so the time taken does not reveal where they differ.
-	if (left.length !== right.length) {
-		timingSafeEqual(left, left);
-		return false;
-	}
-	return timingSafeEqual(left, right);
+	return timingSafeEqual(sha256(a), sha256(b));
 }
 
 export function hmacSha256Hex(secret: string, payload: Buffer | string): string {

@@ -2,16 +2,25 @@ import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-w
 
 import type { EhrKind } from '../core/schemas';
 import { parseNotification } from '../ehr/notifications';
+import { webhookSecretsAt } from '../ehr/webhookSecrets';
 import type { InboundRequest, NotificationResult } from '../ehr/types';
+import { nowIso } from './clock';
 
 type RequestWithRawBody = ReturnType<IWebhookFunctions['getRequestObject']> & {
 	rawBody?: Buffer;
 	readRawBody?: () => Promise<void>;
 };
 
-async function rawBodyOf(request: RequestWithRawBody): Promise<Buffer> {
+/** The exact bytes received, or undefined when they cannot be read (stream aborted or already consumed). */
+async function rawBodyOf(request: RequestWithRawBody): Promise<Buffer | undefined> {
 	// n8n reads the body lazily; signatures must be checked over the exact bytes received.
-	if (!request.rawBody && typeof request.readRawBody === 'function') await request.readRawBody();
+	if (!request.rawBody && typeof request.readRawBody === 'function') {
+		try {
+			await request.readRawBody();
+		} catch {
+			return undefined;
+		}
+	}
 	if (request.rawBody) return request.rawBody;
 	return Buffer.from(typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? ''));
 }
@@ -36,7 +45,16 @@ export async function receiveEhrDelivery(context: IWebhookFunctions): Promise<IW
 		context.logger.warn(`EHR Trigger refused a ${ehr} delivery: body of ${declaredLength} bytes is over the limit`);
 		return answer(context, 413, { error: `Body larger than ${maxBytes} bytes` });
 	}
+	// n8n has already consumed a multipart body into form fields, so its exact bytes (what a signature covers) are gone.
+	if (/^multipart\//i.test(String(request.headers['content-type'] ?? ''))) {
+		context.logger.warn(`EHR Trigger refused a ${ehr} delivery with 415: multipart body`);
+		return answer(context, 415, { error: 'Content-Type must be JSON, not multipart' });
+	}
 	const rawBody = await rawBodyOf(request);
+	if (rawBody === undefined) {
+		context.logger.warn(`EHR Trigger refused a ${ehr} delivery with 400: the body could not be read`);
+		return answer(context, 400, { error: 'Body could not be read' });
+	}
 	if (rawBody.length > maxBytes) {
 		context.logger.warn(`EHR Trigger refused a ${ehr} delivery: body of ${rawBody.length} bytes is over the limit`);
 		return answer(context, 413, { error: `Body larger than ${maxBytes} bytes` });
@@ -48,16 +66,18 @@ export async function receiveEhrDelivery(context: IWebhookFunctions): Promise<IW
 		query: context.getQueryData() as Record<string, string | undefined>,
 		rawBody,
 	};
+	// The previous secret counts only inside its rotation window ("Previous Secret Valid Until").
+	const { secrets, previousRefused } = webhookSecretsAt(credential, nowIso());
 	const result: NotificationResult = parseNotification(ehr, inbound, {
-		secrets: {
-			current: String(credential.secret ?? ''),
-			previous: credential.previousSecret ? String(credential.previousSecret) : undefined,
-		},
+		secrets,
 		fhirSecretHeader: credential.headerName ? String(credential.headerName) : undefined,
 	});
 	switch (result.kind) {
 		case 'rejected':
-			context.logger.warn(`EHR Trigger refused a ${ehr} delivery with ${result.status}: ${result.reason}`);
+			context.logger.warn(
+				`EHR Trigger refused a ${ehr} delivery with ${result.status}: ${result.reason}` +
+					(result.status === 401 && previousRefused ? ` (${previousRefused})` : ''),
+			);
 			return answer(context, result.status, { error: result.reason });
 		case 'handshake':
 			return answer(context, result.status, result.body);
