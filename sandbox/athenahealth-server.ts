@@ -24,11 +24,20 @@ export interface AthenaFault {
 	method?: string;
 	/** Only requests whose path contains this string or matches this pattern (default: any /v1 path). */
 	path?: string | RegExp;
-	status: number;
+	/** The status to answer with; without one (and with `delayMs`) the real answer is sent, late. */
+	status?: number;
+	/**
+	 * Answer this much later: beyond the client's timeout it is a slow server. Without a status the request is
+	 * served for real at once (a changed-feed read consumes the feed now) and only the answer is late, so a client
+	 * that dies meanwhile never learns what it consumed.
+	 */
+	delayMs?: number;
 	retryAfter?: string;
 	body?: unknown;
 	/** How many requests it hits (default 1). */
 	times?: number;
+	/** Only requests whose query this accepts as well (e.g. a changed-feed read, not a re-read). */
+	query?: (query: Record<string, string>) => boolean;
 }
 
 export interface ChangeEntry {
@@ -131,6 +140,17 @@ export interface AthenaSandbox {
 }
 
 export const athenaEastern = 'America/New_York';
+
+/** Holds back what the handler writes by `delayMs` (the answer is computed, and its effects happen, now). */
+function deferAnswer(response: ServerResponse, delayMs: number): void {
+	const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+	response.end = ((...args: unknown[]) => {
+		setTimeout(() => {
+			if (!response.destroyed) end(...args);
+		}, delayMs).unref();
+		return response;
+	}) as ServerResponse['end'];
+}
 /** The exact body athena's gateway sends for an expired token is not documented (the 401 is). */
 const expiredTokenBody = { error: 'Unauthorized', detailedmessage: 'The access token is invalid or has expired.' };
 export const notSubscribedMessage = 'Changed messages require setup (subscription) that has not been done.';
@@ -240,9 +260,10 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 		return token;
 	}
 
-	function takeFault(method: string, path: string): AthenaFault | undefined {
+	function takeFault(method: string, path: string, query: Record<string, string> = {}): AthenaFault | undefined {
 		const index = state.faults.findIndex((fault) => {
 			if (fault.method && fault.method.toUpperCase() !== method) return false;
+			if (fault.query && !fault.query(query)) return false;
 			if (fault.path === undefined) return path.startsWith('/v1/');
 			return typeof fault.path === 'string' ? path.includes(fault.path) : fault.path.test(path);
 		});
@@ -579,8 +600,10 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 				authorization: request.headers.authorization,
 			});
 
-			const fault = takeFault(method, url.pathname);
-			if (fault) {
+			const fault = takeFault(method, url.pathname, query);
+			if (fault?.delayMs && fault.status === undefined) deferAnswer(response, fault.delayMs);
+			if (fault?.delayMs && fault.status !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());
+			if (fault?.status !== undefined) {
 				const body = fault.body ?? (fault.status === 401 ? expiredTokenBody : { error: 'Service temporarily unavailable.' });
 				send(response, fault.status, body, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
 				return;

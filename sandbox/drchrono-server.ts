@@ -213,7 +213,13 @@ export function emptyDrChronoState(): DrChronoState {
 }
 
 export interface SandboxFault {
-	status: 401 | 429 | 500 | 502 | 503;
+	/** 401: the token is refused (as when it expired); 403: not allowed; 404: no such record. */
+	status?: 401 | 403 | 404 | 429 | 500 | 502 | 503;
+	/**
+	 * Wait this long before answering (beyond the client's timeout: a slow server). Without a status the real
+	 * answer follows the delay.
+	 */
+	delayMs?: number;
 	/** Seconds sent in Retry-After (429/503). */
 	retryAfterSeconds?: number;
 	/** How many matching requests get the fault (default 1). */
@@ -268,7 +274,17 @@ export interface DrChronoServer {
 	/** Local naive time now, as DrChrono writes it. */
 	localNow(): string;
 	/** Marks a visit Complete (a status transition, updated_at) and, with a callback URL, delivers the webhook. */
-	completeAppointment(id: string): Promise<{ appointment: SandboxAppointment; delivery?: InboundRequest; deliveredStatus?: number }>;
+	completeAppointment(
+		id: string,
+		options?: { deliver?: boolean },
+	): Promise<{ appointment: SandboxAppointment; delivery?: InboundRequest & { headers: Record<string, string> }; deliveredStatus?: number }>;
+	/**
+	 * The access token stops working (401 until the client refreshes), and `refreshToken` becomes a refresh
+	 * token of this OAuth client that a refresh grant accepts once.
+	 */
+	expireAccessToken(accessToken: string, refresh: { refreshToken: string; clientId: string; clientSecret: string }): void;
+	/** Drops injected faults not yet used. */
+	clearFaults(): void;
 	close(): Promise<void>;
 }
 
@@ -536,6 +552,8 @@ export async function startDrChronoServer(options: DrChronoServerOptions): Promi
 	const faults: Array<SandboxFault & { left: number }> = [];
 	const accessTokens = new Set([options.accessToken]);
 	const refreshTokens = new Map<string, string>();
+	/** OAuth clients added by expireAccessToken (client id → secret), besides the configured one. */
+	const extraClients = new Map<string, string>();
 	const authCodes = new Map<string, { redirectUri?: string }>();
 	let baseUrl = '';
 
@@ -873,7 +891,8 @@ export async function startDrChronoServer(options: DrChronoServerOptions): Promi
 			id = decodeURIComponent(user ?? '');
 			secret = decodeURIComponent(pass ?? '');
 		}
-		if (id !== clientId || secret !== clientSecret) return { status: 401, body: { error: 'invalid_client' } };
+		const knownClient = (id === clientId && secret === clientSecret) || (typeof id === 'string' && extraClients.get(id) === secret);
+		if (!knownClient) return { status: 401, body: { error: 'invalid_client' } };
 		if (body.grant_type === 'authorization_code') {
 			const code = authCodes.get(String(body.code));
 			if (!code) return { status: 400, body: { error: 'invalid_grant' } };
@@ -892,7 +911,7 @@ export async function startDrChronoServer(options: DrChronoServerOptions): Promi
 		return { status: 400, body: { error: 'unsupported_grant_type' } };
 	}
 
-	async function completeAppointment(id: string) {
+	async function completeAppointment(id: string, completeOptions: { deliver?: boolean } = {}) {
 		const appointment = state.appointments.get(id);
 		if (!appointment || appointment.deleted_flag) throw new Error(`no appointment ${id} in the sandbox`);
 		setAppointmentStatus(appointment, 'Complete');
@@ -903,7 +922,7 @@ export async function startDrChronoServer(options: DrChronoServerOptions): Promi
 			object: appointmentView(appointment, true),
 			signature: options.webhook.signature,
 		});
-		if (!options.webhook.callbackUrl) return { appointment, delivery };
+		if (!options.webhook.callbackUrl || completeOptions.deliver === false) return { appointment, delivery };
 		return { appointment, delivery, deliveredStatus: await sendDrChronoDelivery(options.webhook.callbackUrl, delivery) };
 	}
 
@@ -956,16 +975,23 @@ export async function startDrChronoServer(options: DrChronoServerOptions): Promi
 				const faultIndex = faults.findIndex(
 					(fault) => (!fault.method || fault.method === method) && (!fault.pathPrefix || path.startsWith(fault.pathPrefix)),
 				);
-				if (faultIndex >= 0) {
-					const fault = faults[faultIndex]!;
+				const fault = faultIndex >= 0 ? faults[faultIndex]! : undefined;
+				if (fault) {
 					fault.left -= 1;
 					if (fault.left <= 0) faults.splice(faultIndex, 1);
+					if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());
+				}
+				if (fault?.status !== undefined) {
 					const retryAfter: Record<string, string> =
 						fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
 					if (fault.status === 429) {
 						send(response, 429, { detail: `Request was throttled. Expected available in ${fault.retryAfterSeconds ?? 1} seconds.` }, retryAfter);
 					} else if (fault.status === 401) {
 						send(response, 401, { detail: 'Authentication credentials were not provided.' }, { 'www-authenticate': 'Bearer realm="api"' });
+					} else if (fault.status === 403) {
+						send(response, 403, { detail: 'You do not have permission to perform this action.' });
+					} else if (fault.status === 404) {
+						send(response, 404, { detail: 'Not found.' });
 					} else {
 						send(response, fault.status, '<html><body><h1>Service Unavailable</h1></body></html>', retryAfter);
 					}
@@ -996,6 +1022,14 @@ export async function startDrChronoServer(options: DrChronoServerOptions): Promi
 		state,
 		requests,
 		injectFault: (fault) => faults.push({ ...fault, left: fault.times ?? 1 }),
+		clearFaults: () => {
+			faults.length = 0;
+		},
+		expireAccessToken: (accessToken, refresh) => {
+			accessTokens.delete(accessToken);
+			extraClients.set(refresh.clientId, refresh.clientSecret);
+			refreshTokens.set(refresh.refreshToken, accessToken);
+		},
 		localNow,
 		completeAppointment,
 		close: async () => {

@@ -63,7 +63,20 @@ export interface FhirServerOptions {
 	requirePatientFor?: string[];
 }
 
-export type InjectedFault = { status: 429; retryAfterSeconds?: number } | { status: 500 | 502 | 503 | 504 };
+export type InjectedFault = (
+	| { status: 429; retryAfterSeconds?: number }
+	| { status: 500 | 502 | 503 | 504 }
+	/** 401: the token is refused (as when it expired); 403: not allowed; 404: no such resource. */
+	| { status: 401 | 403 | 404 }
+	/** No status: the real answer, only `delayMs` late (a slow server: the client's timeout fires first). */
+	| { status?: undefined; delayMs: number }
+) & {
+	/** Only requests whose path (below the FHIR base, or /oauth2/token) contains this string or matches it (default: any). */
+	path?: string | RegExp;
+	method?: string;
+	/** Wait this long before answering (with a status: a slow error). */
+	delayMs?: number;
+};
 
 export interface RecordedRequest {
 	method: string;
@@ -99,8 +112,15 @@ export interface FhirServer {
 	requests: RecordedRequest[];
 	issuedTokens: IssuedToken[];
 	registerSmartClient(client: SmartClientRegistration): void;
-	/** The next responses (FHIR and token routes alike), in order, are these faults instead of real answers. */
+	/**
+	 * The next responses (FHIR and token routes alike), in order, are these faults instead of real answers; a
+	 * fault with `path`/`method` waits for the first request it matches.
+	 */
 	injectFaults(...faults: InjectedFault[]): void;
+	/** Every token issued so far stops working (the server answers 401 until a new one is fetched). */
+	expireTokens(): void;
+	/** Drops injected faults not yet used. */
+	clearFaults(): void;
 	/** Clears resources, recorded requests, faults and tokens; keeps settings and registered clients. */
 	reset(): void;
 	close(): Promise<void>;
@@ -398,11 +418,14 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 			requests.push({ method, path, query, authorization, status });
 		};
 		const raw = await readBody(req);
-		const fault = faults.shift();
-		if (fault) {
+		const faultIndex = faults.findIndex((candidate) => faultMatches(candidate, method, url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) || '/' : url.pathname));
+		const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0] : undefined;
+		if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());
+		if (fault?.status !== undefined) {
 			const headers: Record<string, string> = {};
 			if (fault.status === 429 && fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-			send(res, fault.status, outcome(fault.status === 429 ? 'throttled' : 'transient', 'Injected fault'), headers);
+			if (fault.status === 401) headers['www-authenticate'] = 'Bearer error="invalid_token"';
+			send(res, fault.status, outcome(faultCode[fault.status] ?? 'transient', 'Injected fault'), headers);
 			record(url.pathname, fault.status);
 			return;
 		}
@@ -440,6 +463,12 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 		injectFaults: (...added) => {
 			faults.push(...added);
 		},
+		expireTokens: () => {
+			for (const token of issuedTokens) token.expiresAt = 0;
+		},
+		clearFaults: () => {
+			faults.length = 0;
+		},
 		reset: () => {
 			repo.clear();
 			requests.length = 0;
@@ -452,6 +481,14 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 			await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 		},
 	};
+}
+
+const faultCode: Record<number, string> = { 401: 'login', 403: 'forbidden', 404: 'not-found', 429: 'throttled' };
+
+function faultMatches(fault: InjectedFault, method: string, path: string): boolean {
+	if (fault.method && fault.method.toUpperCase() !== method) return false;
+	if (fault.path === undefined) return true;
+	return typeof fault.path === 'string' ? path.includes(fault.path) : fault.path.test(path);
 }
 
 /**

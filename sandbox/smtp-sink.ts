@@ -10,7 +10,9 @@ import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
  * Test double only: it keeps message bodies and addresses in memory.
  */
 
-export type RecipientBehaviour = 'bounce' | 'defer' | 'hangAfterData';
+export type RecipientBehaviour = 'bounce' | 'defer' | 'hangAfterData' | 'rejectData';
+/** How the sink answers MAIL FROM for a sender: 550 (refused, permanent) or 451 (try later). */
+export type SenderBehaviour = 'refuse' | 'defer';
 
 export interface SmtpSinkOptions {
 	/** 0 (default) picks a free port. */
@@ -53,6 +55,15 @@ export interface SmtpSink {
 	port: number;
 	messages: SinkMessage[];
 	setRecipientBehaviour(address: string, behaviour: RecipientBehaviour | undefined): void;
+	/** Sets or clears (undefined) how MAIL FROM is answered for a sender address. */
+	setSenderBehaviour(address: string, behaviour: SenderBehaviour | undefined): void;
+	/** Stops accepting connections (clients get "connection refused") or, with false, listens again on the same port. */
+	setDown(down: boolean): Promise<void>;
+	/**
+	 * Offers STARTTLS (or stops offering it) from the next EHLO on. The certificate is smtp-server's built-in
+	 * self-signed, expired one: a client that checks certificates fails the TLS handshake.
+	 */
+	setStartTls(offered: boolean): void;
 	reset(): void;
 	close(): Promise<void>;
 }
@@ -67,6 +78,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		Object.entries(options.recipients ?? {}).map(([address, behaviour]) => [address.toLowerCase(), behaviour]),
 	);
 	const users = new Map(Object.entries(options.users ?? {}));
+	const senderBehaviours = new Map<string, SenderBehaviour>();
 	const hungSessions = new Set<() => void>();
 
 	const server = new SMTPServer({
@@ -87,6 +99,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 			}
 			return callback(null, { user: auth.username });
 		},
+		onMailFrom(address: SMTPServerAddress, _session, callback) {
+			const behaviour = senderBehaviours.get(address.address.toLowerCase());
+			if (behaviour === 'refuse') return callback(smtpError(550, `5.7.1 <${address.address}>: Sender address rejected: not permitted`));
+			if (behaviour === 'defer') return callback(smtpError(451, '4.7.1 Sender temporarily refused, try again later'));
+			return callback();
+		},
 		onRcptTo(address: SMTPServerAddress, _session, callback) {
 			const behaviour = behaviours.get(address.address.toLowerCase());
 			if (behaviour === 'bounce') {
@@ -102,6 +120,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 			stream.on('data', (chunk: Buffer) => chunks.push(chunk));
 			stream.on('end', () => {
 				const recipients = session.envelope.rcptTo.map((r) => r.address);
+				if (recipients.some((r) => behaviours.get(r.toLowerCase()) === 'rejectData')) {
+					return callback(smtpError(554, '5.6.0 Message content rejected'));
+				}
 				if (recipients.some((r) => behaviours.get(r.toLowerCase()) === 'hangAfterData')) {
 					// Keep the client waiting for the final reply; close() ends it.
 					hungSessions.add(() => callback(smtpError(421, '4.4.2 Sandbox closing')));
@@ -143,6 +164,33 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		setRecipientBehaviour(address, behaviour) {
 			if (behaviour) behaviours.set(address.toLowerCase(), behaviour);
 			else behaviours.delete(address.toLowerCase());
+		},
+		setSenderBehaviour(address, behaviour) {
+			if (behaviour) senderBehaviours.set(address.toLowerCase(), behaviour);
+			else senderBehaviours.delete(address.toLowerCase());
+		},
+		async setDown(down) {
+			const listener = server.server;
+			if (down === !listener.listening) return;
+			if (down) {
+				// Stops listening at once; sessions already open finish on their own.
+				listener.close();
+				return;
+			}
+			await new Promise<void>((resolve, reject) => {
+				listener.once('error', reject);
+				listener.listen(port, host, () => {
+					listener.off('error', reject);
+					resolve();
+				});
+			});
+		},
+		setStartTls(offered) {
+			const settings = server.options as { hideSTARTTLS?: boolean; disabledCommands: string[] };
+			settings.hideSTARTTLS = !offered;
+			settings.disabledCommands = offered
+				? settings.disabledCommands.filter((command) => command !== 'STARTTLS')
+				: [...new Set([...settings.disabledCommands, 'STARTTLS'])];
 		},
 		reset() {
 			messages.length = 0;

@@ -246,7 +246,7 @@ describe.each([fhirSource, athenaSource, drChronoSource])('Visit Details against
 		source.failUntilGivenUp();
 		const failed = await visitDetails(source, [notification]);
 		expect(failed.status).toBe('error');
-		expect(failed.error('Visit Details')?.message).toBe(`${source.ehr} answered 429`);
+		expect(failed.error('Visit Details')?.message).toMatch(new RegExp(`^${source.ehr} answered 429 .*retry the execution`));
 		expect(failed.visits).toEqual([]);
 
 		const redelivered = await visitDetails(source, [notification], failed.storePath);

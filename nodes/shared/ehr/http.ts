@@ -28,6 +28,47 @@ export class EhrResponseError extends Error {
 	}
 }
 
+/**
+ * The EHR did not answer at all: a timeout, a refused or broken connection. A read was retried first; a write
+ * is `uncertain` when it may have reached the EHR and taken effect.
+ */
+export class EhrUnreachableError extends Error {
+	constructor(
+		readonly ehr: string,
+		/** The network error code, e.g. ECONNABORTED (a timeout). */
+		readonly code: string,
+		readonly attempts: number,
+		readonly uncertain: boolean,
+	) {
+		// In words, not the code: n8n replaces any error message that contains a network code with its own text.
+		super(`${ehr} ${noAnswerWords(code)} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
+		this.name = 'EhrUnreachableError';
+	}
+}
+
+function noAnswerWords(code: string): string {
+	if (code === 'ECONNREFUSED') return 'refused the connection';
+	if (code === 'ECONNRESET' || code === 'EPIPE') return 'dropped the connection';
+	if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') return 'could not be reached';
+	return 'did not answer in time';
+}
+
+/** Network error codes of a request that got no answer. */
+const noAnswerCodes = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** Of those, the ones where the request never reached the EHR (safe to send again, whatever the method). */
+const neverSentCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/** The no-answer code of a transport error: on the error itself or a cause (n8n wraps the HTTP client's error). */
+function noAnswerCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === 'string' && noAnswerCodes.has(code)) return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+}
+
 export interface RetryPolicy {
 	maxAttempts: number;
 	baseDelayMs: number;
@@ -60,6 +101,8 @@ function isRetryable(status: number): boolean {
  * Sends a request, retrying 429 and 5xx with capped exponential backoff that honours Retry-After.
  * Returns the final response (successful or a non-retryable error status) or throws EhrHttpError when
  * retries are exhausted. Non-idempotent requests are retried too: the EHRs answer 429/5xx before acting.
+ * No answer at all (a timeout, a refused connection) is retried the same way for reads and for requests that
+ * never left; then, or for a write that may have arrived, EhrUnreachableError.
  */
 export async function sendWithRetry(
 	http: HttpClient,
@@ -68,7 +111,17 @@ export async function sendWithRetry(
 	policy: RetryPolicy = defaultRetryPolicy,
 ): Promise<HttpResponse> {
 	for (let attempt = 1; ; attempt++) {
-		const response = await http(request);
+		let response: HttpResponse;
+		try {
+			response = await http(request);
+		} catch (error) {
+			const code = noAnswerCode(error);
+			if (!code) throw error;
+			const repeatable = request.method.toUpperCase() === 'GET' || neverSentCodes.has(code);
+			if (!repeatable || attempt >= policy.maxAttempts) throw new EhrUnreachableError(ehr, code, attempt, !repeatable);
+			await policy.sleep(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
+			continue;
+		}
 		if (!isRetryable(response.status)) return response;
 		if (attempt >= policy.maxAttempts) {
 			throw new EhrHttpError(ehr, response.status, `gave up after ${attempt} attempts`, true);

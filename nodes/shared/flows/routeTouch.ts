@@ -30,7 +30,7 @@ export interface RouteTouchInput {
  */
 export async function routeTouch(input: RouteTouchInput): Promise<RouteOutcome> {
 	const { event, stage, profile, store, now } = input;
-	const facts = await loadTouchFacts(store, event, input.trail, now);
+	const facts = await loadTouchFacts(store, event, input.trail, now, stage);
 	const route = routeChannels({
 		patient: event.patient,
 		consent: event.consent,

@@ -56,6 +56,18 @@ export interface SendTouchInput {
 	preview?: boolean;
 }
 
+/**
+ * True when the target's address opted out (STOP, unsubscribe, Twilio 21610) — checked again at sending, because
+ * the route was chosen earlier and a hold can last hours. A STOP by text also covers calls to that number, as the
+ * router reads it.
+ */
+function optedOutNow(optedOut: Array<{ channel: Channel; address: string }>, target: RoutedChannel): boolean {
+	const normalise = (address: string) =>
+		target.channel === 'email' ? address.trim().toLowerCase() : address.replace(/[^\d+]/g, '');
+	const channels: Channel[] = target.channel === 'voice' ? ['voice', 'sms'] : [target.channel];
+	return optedOut.some((entry) => channels.includes(entry.channel) && normalise(entry.address) === normalise(target.address));
+}
+
 async function deliver(senders: MessageSenders, target: RoutedChannel, message: ComposedMessage): Promise<DeliveryOutcome> {
 	const sender = senders[target.channel];
 	if (!sender) {
@@ -79,13 +91,26 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 	const { event, stage, store, now, profile } = input;
 	let trail = input.trail;
 	const journal = { journeyId: trail.journeyId, patientKey: trail.patientKey, stage };
-	const facts = await loadTouchFacts(store, event, trail, now);
-	const decision = evaluateTouch({
+	const facts = await loadTouchFacts(store, event, trail, now, stage);
+	// An opted-out target is dropped unless its claim exists (sent or in flight): a re-run then reports it as before.
+	const targets: RoutedChannel[] = [];
+	for (const target of input.route.channels) {
+		const claim = optedOutNow(facts.optedOut, target) ? await store.getClaim(`touch:${trail.journeyId}:${stage}:${target.channel}`) : undefined;
+		if (!optedOutNow(facts.optedOut, target) || (claim && claim.state !== 'released')) targets.push(target);
+	}
+	if (!input.preview && input.route.channels.length > 0 && targets.length === 0) {
+		await store.append({ ...journal, at: now, type: 'touch.notSent', code: 'optedOut' });
+		trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'notSent', reason: 'optedOut' });
+		return { output: 'notSent', trail, reason: 'optedOut', results: [] };
+	}
+	const sendable = targets.filter((target) => !optedOutNow(facts.optedOut, target));
+	// Only claimed targets left: nothing new can go out, the loop below just reports them (alreadySent / unknown).
+	const decision = targets.length > 0 && sendable.length === 0 ? ({ allowed: true } as const) : evaluateTouch({
 		now,
 		zone: event.zone,
 		policy: profile.sendPolicy,
 		caps: profile.caps,
-		touch: { stage, kind: touchKindOf(stage), channel: input.route.channels[0]?.channel ?? 'sms' },
+		touch: { stage, kind: touchKindOf(stage), channel: sendable[0]?.channel ?? input.route.channels[0]?.channel ?? 'sms' },
 		history: facts.history,
 		actionDone: false,
 	});
@@ -104,9 +129,16 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 		return { output: 'notSent', trail, reason, results: [] };
 	}
 
+	if (!input.preview) {
+		for (const target of input.route.channels.filter((candidate) => !targets.includes(candidate))) {
+			await store.append({ ...journal, at: now, type: 'touch.skipped', channel: target.channel, code: 'optedOut' });
+			trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'skipped', channel: target.channel, reason: 'optedOut' });
+		}
+	}
+
 	const vars = messageVarsFor(event, profile);
 	const results: ChannelResult[] = [];
-	for (const target of input.route.channels) {
+	for (const target of input.preview ? input.route.channels : targets) {
 		const template = templateFor(event, stage, target.channel);
 		const message = composeMessage({
 			template,
