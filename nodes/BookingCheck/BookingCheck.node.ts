@@ -42,6 +42,16 @@ export class BookingCheck implements INodeType {
 				placeholder: '12, 34',
 				description: 'EHR appointment type IDs or codes (comma-separated) that count as the follow-up. Empty: any appointment.',
 			},
+			{
+				displayName: 'Done When',
+				name: 'doneWhen',
+				type: 'options',
+				default: 'anyOutcome',
+				options: [
+					{ name: 'Booked, Completed, Cancelled or No-Show', value: 'anyOutcome', description: 'Before a reminder or an escalation' },
+					{ name: 'Only the Visit Was Cancelled', value: 'visitCancelled', description: 'Before a held care summary: a patient who booked meanwhile still gets it' },
+				],
+			},
 		],
 	};
 
@@ -58,7 +68,8 @@ export class BookingCheck implements INodeType {
 					.split(',')
 					.map((type) => type.trim())
 					.filter(Boolean);
-				const result = await checkBooking({ ...journey, adapter, store, appointmentTypes, now: nowIso(), nodeName });
+				const doneWhen = this.getNodeParameter('doneWhen', itemIndex, 'anyOutcome') as 'anyOutcome' | 'visitCancelled';
+				const result = await checkBooking({ ...journey, adapter, store, appointmentTypes, doneWhen, now: nowIso(), nodeName });
 				const booking = { ...result.status, checkedAt: nowIso() } as unknown as IDataObject;
 				return [{ output: result.done ? 1 : 0, json: journeyJson(journey, result.trail, { booking }) }];
 			}),

@@ -125,14 +125,25 @@ describe('the three-stage template', () => {
 	const template = templates.find(([file]) => file === 'post-visit-three-stage.json')![1];
 	const byName = (name: string) => template.connections[name]?.main ?? [];
 
-	it('loops every "Held" output back through a Cadence Wait and sends every "Staff Call" and "Not Sent" to the EHR Task', () => {
+	it('loops every "Held" output back through a Cadence Wait and a new EHR check to its stage, and sends every "Staff Call" and "Not Sent" to the EHR Task', () => {
+		const typeOf = (name: string) => template.nodes.find((n) => n.name === name)!.type;
+		const nodeAfter = (name: string, output = 0) => byName(name)[output][0].node;
 		for (const node of template.nodes.filter((n) => n.type === 'n8n-nodes-post-visit.patientMessage')) {
 			const [, held, notSent] = byName(node.name);
-			const wait = template.nodes.find((n) => n.name === held[0].node)!;
-			expect(wait.type).toBe('n8n-nodes-post-visit.cadenceWait');
-			expect(byName(wait.name)[0][0].node).toBe(node.name);
+			expect(typeOf(held[0].node)).toBe('n8n-nodes-post-visit.cadenceWait');
+			// After the wait the EHR is asked again (a booking or a cancellation meanwhile ends the journey)…
+			const check = nodeAfter(held[0].node);
+			expect(typeOf(check)).toBe('n8n-nodes-post-visit.bookingCheck');
+			expect(nodeAfter(check, 1)).toBe('Journey Done');
+			// …then the stage routes afresh and comes back to the same sender.
+			const router = nodeAfter(check, 0);
+			expect(typeOf(router)).toBe('n8n-nodes-post-visit.channelRouter');
+			expect(nodeAfter(router, 0)).toBe(node.name);
 			expect(notSent[0].node).toBe('Staff Follow-Up Task');
 		}
+		// Only a cancellation stops a held care summary: a patient who booked meanwhile still gets it.
+		const stageOneCheck = nodeAfter('Wait for Window (Stage 1)');
+		expect(template.nodes.find((n) => n.name === stageOneCheck)!.parameters).toMatchObject({ doneWhen: 'visitCancelled' });
 		for (const node of template.nodes.filter((n) => n.type === 'n8n-nodes-post-visit.channelRouter')) {
 			expect(byName(node.name)[1][0].node).toBe('Staff Follow-Up Task');
 		}

@@ -12,6 +12,11 @@ export interface CheckBookingInput {
 	appointmentTypes: string[];
 	now: string;
 	nodeName: string;
+	/**
+	 * What ends the journey: any outcome but "open" (default), or only a cancelled visit — for a care summary held
+	 * past the send window, which a patient who booked meanwhile should still get.
+	 */
+	doneWhen?: 'anyOutcome' | 'visitCancelled';
 }
 
 /**
@@ -39,7 +44,7 @@ export async function checkBooking(input: CheckBookingInput): Promise<{ done: bo
 		appointmentTypes: input.appointmentTypes,
 		checkVisitStatus: event.kind === 'visit',
 	});
-	const done = status.status !== 'open';
+	const done = input.doneWhen === 'visitCancelled' ? status.status === 'visitCancelled' : status.status !== 'open';
 	const detail = 'detail' in status ? status.detail : `checked ${status.checked.join(', ')}`;
 	await input.store.append({
 		at: now,
