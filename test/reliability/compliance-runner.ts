@@ -82,26 +82,8 @@ type TemplateJson = {
 	connections: Record<string, { main: Array<Array<{ node: string }> | null> }>;
 };
 
-/**
- * The wiring the compliance run proposes for the template's stage-2 and stage-3 "Held" loops
- * (COMPLIANCE_REWIRE_HOLDS=1): after a hold, back into the stage's own Booking Check, which asks the EHR again and
- * routes afresh. Stage 1 is left alone: a Booking Check there would also end the journey of a patient who booked
- * during the hold, who must still get the care summary (it confirms the booking); stage 1 needs a check that ends
- * only on a cancellation (see the note in compliance.rel.test.ts).
- */
-function rewireHoldLoops(json: TemplateJson): TemplateJson {
-	const names = new Set(json.nodes.map((node) => node.name));
-	const connect = (from: string, to: string) => {
-		if (names.has(from) && names.has(to)) json.connections[from] = { main: [[{ node: to }]] };
-	};
-	connect('Wait for Window (Stage 2)', 'Booked After Summary?');
-	connect('Wait for Window (Stage 3)', 'Booked After Reminder?');
-	return json;
-}
-
 export function loadTemplate(): TemplateGraph {
-	const read = JSON.parse(readFileSync(templatePath, 'utf8')) as TemplateJson;
-	const json = process.env.COMPLIANCE_REWIRE_HOLDS === '1' ? rewireHoldLoops(read) : read;
+	const json = JSON.parse(readFileSync(templatePath, 'utf8')) as TemplateJson;
 	const nodes = new Map(json.nodes.map((node) => [node.name, node]));
 	const outputs = new Map<string, string[][]>();
 	for (const [source, connection] of Object.entries(json.connections)) {

@@ -23,7 +23,7 @@ const section = 'secrets';
 const title = 'Credentials and secrets';
 const port = 5772;
 /** Long enough for the deliveries inside it on a busy machine, short enough to wait out. */
-const graceMs = 45_000;
+const graceMs = byProfile({ ci: 60_000, full: 90_000 });
 const roundsPerPhase = byProfile({ ci: 1, full: 5 });
 
 let sandbox: Sandbox;
