@@ -18,12 +18,18 @@ function national(e164: string | undefined): string | undefined {
  * A demo patient's visit in athena, checked in and about to be checked out: a department in the given zone,
  * the patient (consented to texts), the appointment with its encounter and an imaging order.
  */
-export function openAthenaVisit(sandbox: AthenaSandbox, patient: DemoPatient, zone = patient.zone): { appointmentId: string; patientId: string } {
-	const patientId = athenaPatientId(patient);
+export function openAthenaVisit(
+	sandbox: AthenaSandbox,
+	patient: DemoPatient,
+	zone = patient.zone,
+	options: { patientId?: string; appointmentId?: string; closedAt?: DateTime } = {},
+): { appointmentId: string; patientId: string } {
+	const patientId = options.patientId ?? athenaPatientId(patient);
 	const departmentId = `${patientId}0`;
-	const appointmentId = `${patientId}${Date.now() % 1_000_000}`;
+	const appointmentId = options.appointmentId ?? `${patientId}${Date.now() % 1_000_000}`;
 	const encounterId = `7${appointmentId}`;
-	const date = DateTime.now().setZone(athenaEastern).toFormat('MM/dd/yyyy');
+	const closedAt = (options.closedAt ?? DateTime.now()).setZone(athenaEastern);
+	const date = closedAt.toFormat('MM/dd/yyyy');
 	sandbox.addDepartment({ departmentid: departmentId, name: 'Riverside Clinic', timezonename: zone });
 	sandbox.addPatient({
 		patientid: patientId,
@@ -44,7 +50,7 @@ export function openAthenaVisit(sandbox: AthenaSandbox, patient: DemoPatient, zo
 		departmentid: departmentId,
 		appointmentstatus: '2',
 		date,
-		starttime: DateTime.now().setZone(athenaEastern).minus({ minutes: 30 }).toFormat('HH:mm'),
+		starttime: closedAt.minus({ minutes: 30 }).toFormat('HH:mm'),
 		encounterid: encounterId,
 		appointmenttypeid: '2',
 		providerid: '21',

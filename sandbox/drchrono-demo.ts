@@ -15,8 +15,12 @@ function display(e164: string | undefined): string {
 }
 
 /** A demo patient's visit in DrChrono, in session (the server's zone is the doctor's). */
-export function openDrChronoVisit(server: DrChronoServer, patient: DemoPatient): { appointmentId: string; patientId: number } {
-	const patientId = drChronoPatientId(patient);
+export function openDrChronoVisit(
+	server: DrChronoServer,
+	patient: DemoPatient,
+	options: { patientId?: number; appointmentId?: string } = {},
+): { appointmentId: string; patientId: number } {
+	const patientId = options.patientId ?? drChronoPatientId(patient);
 	const now = server.localNow();
 	server.state.patients.set(patientId, {
 		id: patientId,
@@ -35,7 +39,7 @@ export function openDrChronoVisit(server: DrChronoServer, patient: DemoPatient):
 		patient_status: 'A',
 		updated_at: now,
 	});
-	const appointmentId = String(80000 + server.state.appointments.size);
+	const appointmentId = options.appointmentId ?? String(80000 + server.state.appointments.size);
 	const start = DateTime.fromISO(now).minus({ minutes: 25 }).toFormat("yyyy-MM-dd'T'HH:mm:ss");
 	server.state.appointments.set(appointmentId, {
 		id: appointmentId,

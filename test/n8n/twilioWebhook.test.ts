@@ -24,6 +24,7 @@ import { parseTextInRequest } from '../../sandbox/control';
 import { startTwilioApi, twimlMessageText } from '../../sandbox/twilio-api';
 import { createEngine } from '../helpers/engine';
 import { packCredentialTypes } from '../helpers/fixtures';
+import { capturingResponse } from '../helpers/webhookStandIns';
 
 /*
  * verifyTwilioWebhook runs inside n8n-core's own WebhookContext (webhook URL computed by n8n from the node's path,
@@ -111,25 +112,7 @@ async function deliver(delivery: Delivery, credential: ICredentialDataDecryptedO
 	};
 	if (delivery.lazyBody) request.readRawBody = async () => void (request.rawBody = raw);
 	else request.rawBody = raw;
-	const response = {
-		status(code: number) {
-			captured.statusCode = code;
-			return response;
-		},
-		json(body: unknown) {
-			captured.body = body;
-			return response;
-		},
-		send(body: unknown) {
-			captured.body = body;
-			return response;
-		},
-		setHeader(name: string, value: string) {
-			captured.headers[name.toLowerCase()] = value;
-			return response;
-		},
-		end: () => response,
-	};
+	const response = capturingResponse(captured);
 	const node = engine.node('Twilio Probe');
 	const webhookData = {
 		httpMethod: 'POST',

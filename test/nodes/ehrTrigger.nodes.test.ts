@@ -13,6 +13,8 @@ import { startFhirServer, updateResource } from '../../sandbox/fhir-server';
 import type { FhirServer } from '../../sandbox/fhir-server';
 import { createEngine } from '../helpers/engine';
 import { fhirCredential, packCredentialTypes } from '../helpers/fixtures';
+import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
+import type { CapturedResponse, WebhookDelivery } from '../helpers/webhookStandIns';
 
 /*
  * The trigger runs in n8n-core's own WebhookContext and HookContext (parameters with their defaults, the
@@ -24,60 +26,6 @@ const secret = 'whsec-trigger-0123456789abcdef0123';
 const webhookPath = 'post-visit/visit-completed';
 const trigger = new EhrTrigger();
 
-interface Delivery {
-	method: 'GET' | 'POST';
-	headers: Record<string, string>;
-	query?: Record<string, string>;
-	rawBody: Buffer;
-}
-
-interface CapturedResponse {
-	statusCode?: number;
-	body?: unknown;
-}
-
-/** What n8n's webhook server hands the node: headers in lower case, the body bytes read lazily (n8n 2.x). */
-function requestOf(delivery: Delivery, options: { lazyBody?: boolean } = {}) {
-	const request: Record<string, unknown> = {
-		method: delivery.method,
-		headers: Object.fromEntries(Object.entries(delivery.headers).map(([name, value]) => [name.toLowerCase(), value])),
-		query: delivery.query ?? {},
-		params: {},
-		body: {},
-	};
-	if (options.lazyBody) {
-		request.readRawBody = async () => {
-			request.rawBody = delivery.rawBody;
-		};
-	} else {
-		request.rawBody = delivery.rawBody;
-	}
-	return request;
-}
-
-function responseOf(captured: CapturedResponse) {
-	const response = {
-		status(code: number) {
-			captured.statusCode = code;
-			return response;
-		},
-		json(body: unknown) {
-			captured.body = body;
-			return response;
-		},
-		send(body: unknown) {
-			captured.body = body;
-			return response;
-		},
-		end() {
-			return response;
-		},
-		setHeader() {
-			return response;
-		},
-	};
-	return response;
-}
 
 function triggerWorkflow(ehr: EhrKind, parameters: IDataObject = {}) {
 	return {
@@ -96,7 +44,7 @@ function triggerWorkflow(ehr: EhrKind, parameters: IDataObject = {}) {
 const webhookCredential = (overrides: IDataObject = {}) => ({ secret, previousSecret: '', headerName: 'X-Webhook-Secret', ...overrides });
 
 /** One delivery through the trigger's webhook(), in n8n-core's WebhookContext. */
-async function deliver(ehr: EhrKind, delivery: Delivery, options: { lazyBody?: boolean; credential?: IDataObject; parameters?: IDataObject } = {}) {
+async function deliver(ehr: EhrKind, delivery: WebhookDelivery, options: { lazyBody?: boolean; credential?: IDataObject; parameters?: IDataObject } = {}) {
 	const engine = createEngine(triggerWorkflow(ehr, options.parameters), {
 		nodeTypes: { ehrTrigger: trigger },
 		credentials: { ehrWebhookApi: webhookCredential(options.credential) },
@@ -113,13 +61,13 @@ async function deliver(ehr: EhrKind, delivery: Delivery, options: { lazyBody?: b
 		workflowId: engine.workflow.id,
 		webhookId: node.webhookId,
 	} as unknown as IWebhookData;
-	const additionalData = { ...engine.additionalData, httpRequest: requestOf(delivery, options), httpResponse: responseOf(captured) };
+	const additionalData = { ...engine.additionalData, httpRequest: webhookRequestOf(delivery, options), httpResponse: capturingResponse(captured) };
 	const context = new WebhookContext(engine.workflow, node, additionalData as never, 'webhook', webhookData, [], null);
 	const result: IWebhookResponseData = await trigger.webhook.call(context);
 	return { result, response: captured };
 }
 
-function fhirDelivery(encounterId: string, eventNumber: number, headerSecret = secret): Delivery {
+function fhirDelivery(encounterId: string, eventNumber: number, headerSecret = secret): WebhookDelivery {
 	return {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/fhir+json', 'X-Webhook-Secret': headerSecret },
@@ -127,7 +75,7 @@ function fhirDelivery(encounterId: string, eventNumber: number, headerSecret = s
 	};
 }
 
-function athenaDelivery(signingSecret = secret): Delivery {
+function athenaDelivery(signingSecret = secret): WebhookDelivery {
 	const delivery = buildAthenaDelivery({
 		practiceId: '195900',
 		secret: signingSecret,
@@ -155,15 +103,15 @@ const completedAppointment = {
 	status_transitions: [{ appointment: '9001', datetime: '2026-03-10T09:40:00', from_status: 'In Session', to_status: 'Complete' }],
 };
 
-function drChronoDelivery(signingSecret = secret, object: IDataObject = completedAppointment): Delivery {
+function drChronoDelivery(signingSecret = secret, object: IDataObject = completedAppointment): WebhookDelivery {
 	const delivery = buildDrChronoDelivery({ secret: signingSecret, event: 'APPOINTMENT_MODIFY', object, deliveryId: 'delivery-9001', signature: 'hmac' });
 	return { method: 'POST', headers: delivery.headers, rawBody: delivery.rawBody };
 }
 
 interface VendorCase {
 	ehr: EhrKind;
-	valid(): Delivery;
-	forged(): Delivery;
+	valid(): WebhookDelivery;
+	forged(): WebhookDelivery;
 	expected: IDataObject;
 }
 

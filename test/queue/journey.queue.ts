@@ -307,12 +307,21 @@ describe('the pack on n8n 2.41.1 in queue mode (main + 2 workers + webhook proce
 
 		// The claims that made it exactly once live in the Postgres journey store, shared by both workers.
 		const sent = await journeyStoreQuery<{ channel: string; count: string }>(
-			"SELECT channel, count(*) AS count FROM pv_claims WHERE state = 'sent' AND channel IN ('sms', 'email') GROUP BY channel ORDER BY channel",
+			"SELECT channel, count(*) AS count FROM pv_claims WHERE state = 'sent' AND key LIKE 'touch:%' GROUP BY channel ORDER BY channel",
 		);
 		expect(sent).toEqual([
 			{ channel: 'email', count: '3' },
 			{ channel: 'sms', count: '3' },
 		]);
+		// The sandbox's Twilio reports each message delivered to the published Delivery Status workflow, which
+		// records it once per message, on whichever worker ran it.
+		const delivered = await eventually('the three SMS delivery reports recorded', async () => {
+			const rows = await journeyStoreQuery<{ channel: string; count: string }>(
+				"SELECT channel, count(*) AS count FROM pv_claims WHERE state = 'sent' AND key LIKE 'delivery:%' GROUP BY channel",
+			);
+			return rows.length === 1 && rows[0].count === '3' ? rows : undefined;
+		}, 60_000);
+		expect(delivered).toEqual([{ channel: 'sms', count: '3' }]);
 		const [owner] = await journeyStoreQuery<{ tableowner: string }>("SELECT tableowner FROM pg_tables WHERE tablename = 'pv_claims'");
 		expect(owner.tableowner).toBe(journeyStoreRole.user);
 	}, 420_000);

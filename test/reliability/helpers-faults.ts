@@ -9,9 +9,10 @@ import { DatabaseSync } from 'node:sqlite';
 
 import { DateTime } from 'luxon';
 
-import { athenaEastern, closeDemoVisit } from '../../sandbox/athenahealth-server';
+import { openAthenaVisit } from '../../sandbox/athena-demo';
+import { closeDemoVisit } from '../../sandbox/athenahealth-server';
 import type { DemoPatient } from '../../sandbox/demo-patients';
-import { demoIds } from '../../sandbox/drchrono-server';
+import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
 import type { Sandbox, SandboxEhr, SandboxOptions } from '../../sandbox/environment';
 import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
@@ -99,15 +100,6 @@ export async function deliverAsAnEhrWould(sandbox: Sandbox, ehr: SandboxEhr, bod
 	}
 }
 
-function national(e164: string | undefined): string {
-	return e164?.replace(/^\+1/, '') ?? '';
-}
-
-function drChronoDisplay(e164: string | undefined): string {
-	const digits = national(e164);
-	return digits ? `(${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6)}` : '';
-}
-
 /**
  * Closes a visit for the patient in the chosen sandbox EHR and returns the signed notification the EHR would
  * post (not posted yet). `completedAt` backdates the visit (FHIR and athenahealth) so a Cadence Wait falls due soon.
@@ -131,81 +123,16 @@ export async function closeVisit(
 	}
 	if (ehr === 'athenahealth') {
 		const athena = sandbox.athena;
-		const patientId = String(patient.serial);
-		const departmentId = `${patientId}0`;
-		const appointmentId = `${patientId}1`;
-		const encounterId = `7${appointmentId}`;
-		const closedAt = completedAt.setZone(athenaEastern);
-		athena.addDepartment({ departmentid: departmentId, name: 'Riverside Clinic', timezonename: patient.zone });
-		athena.addPatient({
-			patientid: patientId,
-			firstname: patient.firstName,
-			lastname: patient.lastName,
-			mobilephone: national(patient.mobile),
-			homephone: national(patient.landline),
-			email: patient.email ?? '',
-			consenttotext: true,
-			consenttocall: true,
-			language6392code: patient.language === 'es' ? 'spa' : 'eng',
-			contactpreference: patient.preferredChannel === 'email' ? 'EMAIL' : 'MOBILEPHONE',
-			departmentid: departmentId,
+		const { patientId, appointmentId } = openAthenaVisit(athena, patient, patient.zone, {
+			patientId: String(patient.serial),
+			appointmentId: `${patient.serial}1`,
+			closedAt: completedAt,
 		});
-		athena.addAppointment({
-			appointmentid: appointmentId,
-			patientid: patientId,
-			departmentid: departmentId,
-			appointmentstatus: '2',
-			date: closedAt.toFormat('MM/dd/yyyy'),
-			starttime: closedAt.minus({ minutes: 30 }).toFormat('HH:mm'),
-			encounterid: encounterId,
-			appointmenttypeid: '2',
-			providerid: '21',
-		});
-		athena.addEncounter({ encounterid: encounterId, appointmentid: appointmentId, patientid: patientId, departmentid: departmentId, encounterdate: closedAt.toFormat('MM/dd/yyyy') });
-		athena.setOrders(encounterId, [{ orderid: `9${appointmentId}`, class: 'ORDER', ordertype: 'Imaging', description: 'XR chest 2 views', status: 'SUBMITTED' }]);
 		const delivery = closeDemoVisit(athena, { appointmentId, secret: sandbox.webhookSecret, at: completedAt.toJSDate() });
 		return { ehr, patient, patientId, resourceId: appointmentId, body: delivery.body, headers: delivery.headers, since, deliver: deliverWith(delivery.body, delivery.headers) };
 	}
 	const drchrono = sandbox.drchrono;
-	const patientId = patient.serial;
-	const now = drchrono.localNow();
-	drchrono.state.patients.set(patientId, {
-		id: patientId,
-		doctor: demoIds.doctor,
-		first_name: patient.firstName,
-		last_name: patient.lastName,
-		nick_name: '',
-		gender: 'Other',
-		date_of_birth: patient.birthDate,
-		cell_phone: drChronoDisplay(patient.mobile),
-		home_phone: drChronoDisplay(patient.landline),
-		office_phone: '',
-		email: patient.email ?? '',
-		preferred_language: patient.language === 'es' ? 'spa' : 'eng',
-		disable_sms_messages: false,
-		patient_status: 'A',
-		updated_at: now,
-	});
-	const appointmentId = `8${patient.serial}`;
-	const start = DateTime.fromISO(now).minus({ minutes: 25 }).toFormat("yyyy-MM-dd'T'HH:mm:ss");
-	drchrono.state.appointments.set(appointmentId, {
-		id: appointmentId,
-		patient: patientId,
-		doctor: demoIds.doctor,
-		office: demoIds.office,
-		exam_room: 1,
-		profile: null,
-		status: 'In Session',
-		scheduled_time: start,
-		duration: 20,
-		reason: 'Office visit',
-		notes: '',
-		created_at: start,
-		updated_at: now,
-		deleted_flag: false,
-		appt_is_break: false,
-		status_transitions: [{ appointment: appointmentId, datetime: start, from_status: '', to_status: 'In Session' }],
-	});
+	const { patientId, appointmentId } = openDrChronoVisit(drchrono, patient, { patientId: patient.serial, appointmentId: `8${patient.serial}` });
 	const completed = await drchrono.completeAppointment(appointmentId, { deliver: false });
 	if (!completed.delivery) throw new Error('the DrChrono sandbox has no webhook settings');
 	const body = completed.delivery.rawBody.toString('utf8');

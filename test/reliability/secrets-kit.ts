@@ -8,6 +8,8 @@ import { EhrTrigger } from '../../nodes/EhrTrigger/EhrTrigger.node';
 import type { EhrKind } from '../../nodes/shared/core/schemas';
 import { createEngine } from '../helpers/engine';
 import { packCredentialTypes } from '../helpers/fixtures';
+import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
+import type { CapturedResponse, WebhookDelivery } from '../helpers/webhookStandIns';
 
 /*
  * Helpers of the secrets checks: every log line n8n's Logger (and LoggerProxy) receives, whatever its level, and a
@@ -79,12 +81,7 @@ export function jsonOf(value: unknown): string {
 	});
 }
 
-export interface WebhookDelivery {
-	method: 'GET' | 'POST';
-	headers: Record<string, string>;
-	query?: Record<string, string>;
-	rawBody: Buffer;
-}
+export type { WebhookDelivery } from '../helpers/webhookStandIns';
 
 /** One delivery through the EHR Trigger's webhook() in n8n-core's WebhookContext (as test/nodes/ehrTrigger does). */
 export async function deliverToTrigger(ehr: EhrKind, delivery: WebhookDelivery, credential: IDataObject) {
@@ -96,31 +93,9 @@ export async function deliverToTrigger(ehr: EhrKind, delivery: WebhookDelivery, 
 		},
 		{ nodeTypes: { ehrTrigger: trigger }, credentials: { ehrWebhookApi: credential as never }, credentialTypes: packCredentialTypes() },
 	);
-	const captured: { statusCode?: number; body?: unknown } = {};
-	const response = {
-		status(code: number) {
-			captured.statusCode = code;
-			return response;
-		},
-		json(body: unknown) {
-			captured.body = body;
-			return response;
-		},
-		send(body: unknown) {
-			captured.body = body;
-			return response;
-		},
-		end: () => response,
-		setHeader: () => response,
-	};
-	const request = {
-		method: delivery.method,
-		headers: Object.fromEntries(Object.entries(delivery.headers).map(([name, value]) => [name.toLowerCase(), value])),
-		query: delivery.query ?? {},
-		params: {},
-		body: {},
-		rawBody: delivery.rawBody,
-	};
+	const captured: CapturedResponse = {};
+	const response = capturingResponse(captured);
+	const request = webhookRequestOf(delivery);
 	const node = engine.node('EHR Trigger');
 	const description = trigger.description.webhooks!.find((webhook) => webhook.httpMethod === delivery.method)!;
 	const webhookData = {

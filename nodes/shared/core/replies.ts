@@ -32,37 +32,32 @@ interface KeywordRule {
 	kind: Exclude<ReplyKind, 'other'>;
 	keyword: string;
 	mode: MatchMode;
+	language: 'en' | 'es';
 }
 
-function rules(kind: KeywordRule['kind'], mode: MatchMode, keywords: string[]): KeywordRule[] {
-	return keywords.map((keyword) => ({ kind, keyword, mode }));
+function rules(kind: KeywordRule['kind'], mode: MatchMode, keywords: string[], language: KeywordRule['language'] = 'en'): KeywordRule[] {
+	return keywords.map((keyword) => ({ kind, keyword, mode, language }));
 }
 
 /** Checked in this order: opt-out first. */
 const keywordRules: KeywordRule[] = [
-	...rules('optOut', 'lead', [
-		'STOP',
-		'STOPALL',
-		'UNSUBSCRIBE',
-		'END',
-		'QUIT',
-		'REVOKE',
-		'OPTOUT',
-		'OPT OUT',
-		'ALTO',
-		'PARAR',
-		'PARE',
-		'DETENER',
-		'NO MAS',
-		'BAJA',
-		'DAR DE BAJA',
-	]),
-	...rules('optOut', 'exact', ['CANCEL', 'CANCELAR']),
-	...rules('optIn', 'exact', ['START', 'UNSTOP', 'SUBSCRIBE', 'RESUME', 'COMENZAR', 'REANUDAR']),
-	...rules('help', 'lead', ['HELP', 'INFO', 'AYUDA']),
-	...rules('book', 'lead', ['YES', 'SI', 'BOOK', 'SCHEDULE', 'AGENDAR', 'CITA']),
+	...rules('optOut', 'lead', ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'END', 'QUIT', 'REVOKE', 'OPTOUT', 'OPT OUT']),
+	...rules('optOut', 'lead', ['ALTO', 'PARAR', 'PARE', 'DETENER', 'NO MAS', 'BAJA', 'DAR DE BAJA'], 'es'),
+	...rules('optOut', 'exact', ['CANCEL']),
+	...rules('optOut', 'exact', ['CANCELAR'], 'es'),
+	...rules('optIn', 'exact', ['START', 'UNSTOP', 'SUBSCRIBE', 'RESUME']),
+	...rules('optIn', 'exact', ['COMENZAR', 'REANUDAR'], 'es'),
+	...rules('help', 'lead', ['HELP', 'INFO']),
+	...rules('help', 'lead', ['AYUDA'], 'es'),
+	...rules('book', 'lead', ['YES', 'BOOK', 'SCHEDULE']),
+	...rules('book', 'lead', ['SI', 'AGENDAR', 'CITA'], 'es'),
 	...rules('book', 'exact', ['Y']),
 ];
+
+/** Spanish for a canonical keyword that only Spanish speakers send (ALTO, AYUDA, SI…); undefined otherwise. */
+export function keywordLanguage(keyword: string): 'es' | undefined {
+	return keywordRules.some((rule) => rule.keyword === keyword && rule.language === 'es') ? 'es' : undefined;
+}
 
 const leadingCourtesy = new Set(['PLEASE', 'PLS', 'PLZ', 'POR', 'FAVOR', 'OK', 'OKAY', 'HI', 'HELLO', 'HOLA']);
 

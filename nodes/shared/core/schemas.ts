@@ -27,9 +27,11 @@ export const ianaZoneSchema = z
 /** Where the zone of a journey came from; "server" is deliberately not an option. */
 export const zoneSources = ['patient', 'location', 'department', 'office', 'practice'] as const;
 
+/** An E.164 phone number, e.g. +15125550100. */
+export const e164Pattern = /^\+[1-9]\d{6,14}$/;
+
 export const phoneSchema = z.object({
-	/** E.164, e.g. +15125550100 */
-	number: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +15125550100'),
+	number: z.string().regex(e164Pattern, 'must be an E.164 phone number such as +15125550100'),
 	kind: z.enum(['mobile', 'landline', 'unknown']).default('unknown'),
 });
 export type Phone = z.infer<typeof phoneSchema>;

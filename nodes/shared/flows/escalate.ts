@@ -82,6 +82,75 @@ async function notifyAssignee(
 	return last;
 }
 
+type TaskJournal = { journeyId: string; patientKey: string; stage?: number };
+
+/**
+ * Creates an EHR task once per claim key: a re-run finds the task the first run created, and a claim another
+ * execution holds (or a crash left) is reported rather than risking a second task. A failed create releases the claim.
+ */
+async function createTaskOnce(
+	store: JourneyStore,
+	key: string,
+	journal: TaskJournal,
+	now: string,
+	what: 'journey' | 'reply',
+	create: () => Promise<TaskResult>,
+	recordCreated: (created: TaskResult) => Promise<void>,
+): Promise<EscalateOutcome['task']> {
+	if (!(await store.claim(key, { ...journal, channel: 'task' }, now))) {
+		const existing = await store.getClaim(key);
+		if (existing?.state !== 'sent' || !existing.providerId) {
+			throw new DomainError(
+				`A task for this ${what} was being created by another execution (or it crashed meanwhile): check the EHR worklist before retrying`,
+				'task_unknown',
+				'task',
+			);
+		}
+		return { taskId: existing.providerId, kind: 'task', created: false, existing: true };
+	}
+	let created: TaskResult;
+	try {
+		created = await create();
+	} catch (error) {
+		await store.release(key, now);
+		throw error;
+	}
+	await store.markSent(key, created.taskId, now);
+	await recordCreated(created);
+	return { ...created, existing: !created.created };
+}
+
+/** Tells the assignee about the task and journals it; when nobody could be told, fails so the run is retried (the task stays single). */
+async function notifyOrThrow(
+	member: StaffMember,
+	input: Pick<EscalateInput, 'senders' | 'profile' | 'store' | 'now'>,
+	journal: TaskJournal,
+	task: EscalateOutcome['task'],
+	vars: Record<string, string | undefined>,
+): Promise<EscalateOutcome['notified']> {
+	const notified = await notifyAssignee(member, input.senders, {
+		assigneeName: member.name,
+		practiceName: input.profile.practiceName,
+		taskLink: task.url ?? `EHR worklist, task ${task.taskId}`,
+		...vars,
+	});
+	await input.store.append({
+		...journal,
+		at: input.now,
+		type: notified.status === 'sent' ? 'staff.notified' : 'staff.notifyFailed',
+		channel: notified.channel,
+		code: notified.status,
+	});
+	if (notified.status !== 'sent') {
+		throw new DomainError(
+			`Task ${task.taskId} is in the EHR worklist, but ${member.name} could not be notified (${notified.channel}: ${notified.status}). Check their email/phone in the staff directory and the email/SMS credentials, then retry: the task will not be created twice.`,
+			'assignee_not_notified',
+			'staff',
+		);
+	}
+	return notified;
+}
+
 /**
  * Puts the journey in a person's hands: one task in the EHR worklist per journey (a claim makes re-runs
  * return the same task), then the assignee is told on their own channel so the task is not left unseen.
@@ -90,13 +159,15 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 	const { event, store, now } = input;
 	const member = assigneeFrom(input.profile, input.assigneeKey);
 	const journal = { journeyId: input.trail.journeyId, patientKey: input.trail.patientKey, stage: 3 };
-	const key = `task:${input.trail.journeyId}`;
-	let task: EscalateOutcome['task'];
-	if (await store.claim(key, { ...journal, channel: 'task' }, now)) {
-		let created: TaskResult;
-		try {
+	const task = await createTaskOnce(
+		store,
+		`task:${input.trail.journeyId}`,
+		journal,
+		now,
+		'journey',
+		async () => {
 			const action = primaryAction(event);
-			created = await input.adapter.createTask({
+			return await input.adapter.createTask({
 				journeyId: input.trail.journeyId,
 				patientId: event.patientId,
 				practiceId: event.practiceId,
@@ -111,42 +182,18 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 				assigneeId: member.ehrUserId,
 				callbackNumber: event.patient.phones[0]?.number,
 			});
-		} catch (error) {
-			await store.release(key, now);
-			throw error;
-		}
-		await store.markSent(key, created.taskId, now);
-		await store.recordTouch({ ...journal, localDate: localDateOf(now, event.zone), at: now });
-		await store.append({ ...journal, at: now, type: 'task.created', channel: 'task', providerId: created.taskId, code: created.kind });
-		task = { ...created, existing: !created.created };
-	} else {
-		const existing = await store.getClaim(key);
-		if (existing?.state !== 'sent' || !existing.providerId) {
-			throw new DomainError(
-				'A task for this journey was being created by another execution (or it crashed meanwhile): check the EHR worklist before retrying',
-				'task_unknown',
-				'task',
-			);
-		}
-		task = { taskId: existing.providerId, kind: 'task', created: false, existing: true };
-	}
+		},
+		async (created) => {
+			await store.recordTouch({ ...journal, localDate: localDateOf(now, event.zone), at: now });
+			await store.append({ ...journal, at: now, type: 'task.created', channel: 'task', providerId: created.taskId, code: created.kind });
+		},
+	);
 	const action = primaryAction(event);
-	const notified = await notifyAssignee(member, input.senders, {
-		assigneeName: member.name,
-		practiceName: input.profile.practiceName,
-		taskLink: task.url ?? `EHR worklist, task ${task.taskId}`,
+	const notified = await notifyOrThrow(member, input, journal, task, {
 		actionType: action?.type,
 		actionDescription: action?.description,
 		visitDate: event.kind === 'visit' ? event.visitDate : event.dueDate,
 	});
-	await store.append({ ...journal, at: now, type: notified.status === 'sent' ? 'staff.notified' : 'staff.notifyFailed', channel: notified.channel, code: notified.status });
-	if (notified.status !== 'sent') {
-		throw new DomainError(
-			`Task ${task.taskId} is in the EHR worklist, but ${member.name} could not be notified (${notified.channel}: ${notified.status}). Check their email/phone in the staff directory and the email/SMS credentials, then retry: the task will not be created twice.`,
-			'assignee_not_notified',
-			'staff',
-		);
-	}
 	const trail = withStep(input.trail, {
 		at: now,
 		node: input.nodeName,
@@ -196,13 +243,15 @@ export async function escalateReply(input: EscalateReplyInput): Promise<Escalate
 	const member = assigneeFrom(input.profile, input.assigneeKey);
 	const journey = reply.journey;
 	const journal = { journeyId: journey?.journeyId ?? unknownSender, patientKey: journey?.patientKey ?? unknownSender };
-	const key = `task:reply:${reply.messageSid}`;
-	let task: EscalateReplyOutcome['task'];
-	if (await store.claim(key, { ...journal, channel: 'task' }, now)) {
-		let created: TaskResult;
-		try {
+	const task = await createTaskOnce(
+		store,
+		`task:reply:${reply.messageSid}`,
+		journal,
+		now,
+		'reply',
+		async () => {
 			const isVisit = journey !== undefined && journey.kind === 'visit';
-			created = await input.adapter.createTask({
+			return await input.adapter.createTask({
 				journeyId: journal.journeyId,
 				taskKey: `reply:${reply.messageSid}`,
 				patientId: journey?.patientId,
@@ -218,44 +267,19 @@ export async function escalateReply(input: EscalateReplyInput): Promise<Escalate
 				assigneeId: member.ehrUserId,
 				callbackNumber: reply.from,
 			});
-		} catch (error) {
-			await store.release(key, now);
-			throw error;
-		}
-		await store.markSent(key, created.taskId, now);
-		await store.append({
-			...journal,
-			at: now,
-			type: 'task.created',
-			channel: 'task',
-			providerId: created.taskId,
-			code: created.kind,
-			detail: { reason: 'patientReply', replySid: reply.messageSid },
-		});
-		task = { ...created, existing: !created.created };
-	} else {
-		const existing = await store.getClaim(key);
-		if (existing?.state !== 'sent' || !existing.providerId) {
-			throw new DomainError(
-				'A task for this reply was being created by another execution (or it crashed meanwhile): check the EHR worklist before retrying',
-				'task_unknown',
-				'task',
-			);
-		}
-		task = { taskId: existing.providerId, kind: 'task', created: false, existing: true };
-	}
-	const notified = await notifyAssignee(member, input.senders, {
-		assigneeName: member.name,
-		practiceName: input.profile.practiceName,
-		taskLink: task.url ?? `EHR worklist, task ${task.taskId}`,
-	});
-	await store.append({ ...journal, at: now, type: notified.status === 'sent' ? 'staff.notified' : 'staff.notifyFailed', channel: notified.channel, code: notified.status });
-	if (notified.status !== 'sent') {
-		throw new DomainError(
-			`Task ${task.taskId} is in the EHR worklist, but ${member.name} could not be notified (${notified.channel}: ${notified.status}). Check their email/phone in the staff directory and the email/SMS credentials, then retry: the task will not be created twice.`,
-			'assignee_not_notified',
-			'staff',
-		);
-	}
+		},
+		async (created) => {
+			await store.append({
+				...journal,
+				at: now,
+				type: 'task.created',
+				channel: 'task',
+				providerId: created.taskId,
+				code: created.kind,
+				detail: { reason: 'patientReply', replySid: reply.messageSid },
+			});
+		},
+	);
+	const notified = await notifyOrThrow(member, input, journal, task, {});
 	return { task, notified };
 }

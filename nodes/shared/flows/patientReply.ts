@@ -3,7 +3,8 @@ import { DateTime } from 'luxon';
 import { localDateOf } from '../core/cadence';
 import { DomainError } from '../core/errors';
 import type { PracticeProfile } from '../core/practice';
-import { classifyReply } from '../core/replies';
+import { classifyReply, keywordLanguage } from '../core/replies';
+import { e164Pattern } from '../core/schemas';
 import type { JourneyEvent, RecallDue } from '../core/schemas';
 import type { EhrAdapter, ResolveContext, SmsConsentResult } from '../ehr/types';
 import type { JourneyRecord, JourneyStore } from '../store/types';
@@ -70,25 +71,8 @@ export interface PatientReplyDeps {
 	onReply?: (reply: string) => void;
 }
 
-const e164 = /^\+[1-9]\d{6,14}$/;
 /** A number reached by many journeys is a shared phone (a family's); past this many patients the rest wait for staff. */
 const maxConsentPatients = 10;
-const spanishKeywords = new Set([
-	'ALTO',
-	'PARAR',
-	'PARE',
-	'DETENER',
-	'NO MAS',
-	'BAJA',
-	'DAR DE BAJA',
-	'CANCELAR',
-	'COMENZAR',
-	'REANUDAR',
-	'AYUDA',
-	'SI',
-	'AGENDAR',
-	'CITA',
-]);
 
 interface ReplyVars {
 	practiceName: string;
@@ -236,7 +220,7 @@ function consentCounts(changes: ConsentChange[]): Record<string, number> {
  */
 export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps): Promise<PatientReplyOutcome> {
 	const { store, profile, now } = deps;
-	if (!e164.test(sms.from)) {
+	if (!e164Pattern.test(sms.from)) {
 		throw new DomainError('Inbound SMS: "From" is not a phone number in E.164 form', 'invalid_input', 'From');
 	}
 	if (!sms.messageSid) throw new DomainError('Inbound SMS: "MessageSid" is missing', 'invalid_input', 'MessageSid');
@@ -261,7 +245,7 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 		const keyword = classification === 'staff' ? undefined : classified.keyword;
 		const language: ReplyLanguage =
 			(journey ? await journeyLanguage(store, journey.journeyId) : undefined) ??
-			(keyword && spanishKeywords.has(keyword) ? 'es' : undefined) ??
+			(keyword ? keywordLanguage(keyword) : undefined) ??
 			languageOfTag(profile.defaultLanguage) ??
 			'en';
 		const vars: ReplyVars = { practiceName: profile.practiceName, practicePhone: profile.practicePhone };

@@ -3,6 +3,7 @@ import type RequestClient from 'twilio/lib/base/RequestClient';
 import { z } from 'zod';
 
 import { DomainError, fromZodError } from '../core/errors';
+import { e164Pattern } from '../core/schemas';
 import {
 	ambiguousNetworkCodes,
 	connectFailureCodes,
@@ -17,15 +18,13 @@ export type { BackoffOptions, SendOutcome } from './outcome';
 
 export const twilioDefaultApiBaseUrl = 'https://api.twilio.com';
 
-const e164 = /^\+[1-9]\d{6,14}$/;
-
 const twilioConfigSchema = z
 	.object({
 		accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an Account SID (AC followed by 32 hex digits)'),
 		authToken: z.string().min(1).optional(),
 		apiKeySid: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'must be an API key SID (SK…)').optional(),
 		apiKeySecret: z.string().min(1).optional(),
-		from: z.string().regex(e164, 'must be an E.164 phone number such as +15125550100').optional(),
+		from: z.string().regex(e164Pattern, 'must be an E.164 phone number such as +15125550100').optional(),
 		messagingServiceSid: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID (MG…)').optional(),
 		apiBaseUrl: z.string().url().default(twilioDefaultApiBaseUrl),
 		statusCallbackUrl: z.string().url().optional(),
@@ -169,7 +168,7 @@ export function createTwilioSender(input: TwilioSenderConfig): TwilioSender {
 
 	return {
 		async sendSms({ to, body }) {
-			if (!e164.test(to)) return invalidNumberOutcome();
+			if (!e164Pattern.test(to)) return invalidNumberOutcome();
 			if (!body.trim()) throw new DomainError('SMS body is empty', 'invalid_input', 'body');
 			try {
 				const message = await client.messages.create({
@@ -190,7 +189,7 @@ export function createTwilioSender(input: TwilioSenderConfig): TwilioSender {
 			if (!config.from) {
 				throw new DomainError('Placing a call needs a From number on the Twilio credential', 'config', 'from');
 			}
-			if (!e164.test(to)) return invalidNumberOutcome();
+			if (!e164Pattern.test(to)) return invalidNumberOutcome();
 			if (!twiml.trim()) throw new DomainError('Call TwiML is empty', 'invalid_input', 'twiml');
 			try {
 				const call = await client.calls.create({

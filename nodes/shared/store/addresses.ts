@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 
 import { DomainError } from '../core/errors';
-import type { Channel } from '../core/schemas';
+import { e164Pattern, type Channel } from '../core/schemas';
 
-const e164 = /^\+[1-9]\d{6,14}$/;
 const phoneSeparators = /[\s().\-/]/g;
 
 /**
@@ -19,7 +18,7 @@ export function normalisePhone(address: string): string {
 	else if (/^\d{10}$/.test(compact)) candidate = `+1${compact}`;
 	else if (/^1\d{10}$/.test(compact)) candidate = `+${compact}`;
 	else candidate = compact;
-	if (!e164.test(candidate)) {
+	if (!e164Pattern.test(candidate)) {
 		throw new DomainError(
 			'Journey store: an opt-out address is not a phone number in E.164 form (+15125550100)',
 			'invalid_input',

@@ -210,25 +210,15 @@ export class SqlJourneyStore implements JourneyStore {
 	/** Entries matching every given filter, oldest first; `from` is inclusive and `to` exclusive. */
 	async journal(query: JournalQuery): Promise<JournalEntry[]> {
 		this.assertOpen();
-		const where: string[] = [];
-		const params: SqlValue[] = [];
-		const add = (clause: string, value: SqlValue) => {
-			params.push(value);
-			where.push(clause.replace('?', `$${params.length}`));
-		};
-		if (query.journeyId !== undefined) add('journey_id = ?', shortText(query.journeyId, 'journeyId'));
-		if (query.patientKey !== undefined) add('patient_key = ?', shortText(query.patientKey, 'patientKey'));
-		if (query.type !== undefined) add('type = ?', shortText(query.type, 'type'));
-		if (query.providerId !== undefined) add('provider_id = ?', shortText(query.providerId, 'providerId'));
-		if (query.from !== undefined) add('at_ms >= ?', instantMs(query.from, 'from'));
-		if (query.to !== undefined) add('at_ms < ?', instantMs(query.to, 'to'));
-		let sql = `SELECT ${JOURNAL_COLUMNS} FROM pv_journal`;
-		if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
-		sql += ' ORDER BY at_ms, id';
-		if (query.limit !== undefined) {
-			params.push(positiveLimit(query.limit));
-			sql += ` LIMIT $${params.length}`;
-		}
+		const filters: Array<[string, SqlValue | undefined]> = [
+			['journey_id = ?', query.journeyId === undefined ? undefined : shortText(query.journeyId, 'journeyId')],
+			['patient_key = ?', query.patientKey === undefined ? undefined : shortText(query.patientKey, 'patientKey')],
+			['type = ?', query.type === undefined ? undefined : shortText(query.type, 'type')],
+			['provider_id = ?', query.providerId === undefined ? undefined : shortText(query.providerId, 'providerId')],
+			['at_ms >= ?', query.from === undefined ? undefined : instantMs(query.from, 'from')],
+			['at_ms < ?', query.to === undefined ? undefined : instantMs(query.to, 'to')],
+		];
+		const { sql, params } = selectSql(`SELECT ${JOURNAL_COLUMNS} FROM pv_journal`, filters, 'at_ms, id', query.limit);
 		const rows = await this.driver.all(sql, params);
 		return rows.map(journalEntryOf);
 	}
@@ -273,24 +263,14 @@ export class SqlJourneyStore implements JourneyStore {
 	/** `anchorFrom` is inclusive and `anchorTo` exclusive. */
 	async journeys(query: JourneyQuery): Promise<JourneyRecord[]> {
 		this.assertOpen();
-		const where: string[] = [];
-		const params: SqlValue[] = [];
-		const add = (clause: string, value: SqlValue) => {
-			params.push(value);
-			where.push(clause.replace('?', `$${params.length}`));
-		};
-		if (query.anchorFrom !== undefined) add('anchor_at_ms >= ?', instantMs(query.anchorFrom, 'anchorFrom'));
-		if (query.anchorTo !== undefined) add('anchor_at_ms < ?', instantMs(query.anchorTo, 'anchorTo'));
-		if (query.kind !== undefined) add('kind = ?', oneOf(query.kind, journeyKinds, 'kind'));
-		if (query.departmentId !== undefined) add('department_id = ?', shortText(query.departmentId, 'departmentId'));
-		if (query.patientKey !== undefined) add('patient_key = ?', shortText(query.patientKey, 'patientKey'));
-		let sql = `SELECT ${JOURNEY_COLUMNS} FROM pv_journeys`;
-		if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
-		sql += ' ORDER BY anchor_at_ms, journey_id';
-		if (query.limit !== undefined) {
-			params.push(positiveLimit(query.limit));
-			sql += ` LIMIT $${params.length}`;
-		}
+		const filters: Array<[string, SqlValue | undefined]> = [
+			['anchor_at_ms >= ?', query.anchorFrom === undefined ? undefined : instantMs(query.anchorFrom, 'anchorFrom')],
+			['anchor_at_ms < ?', query.anchorTo === undefined ? undefined : instantMs(query.anchorTo, 'anchorTo')],
+			['kind = ?', query.kind === undefined ? undefined : oneOf(query.kind, journeyKinds, 'kind')],
+			['department_id = ?', query.departmentId === undefined ? undefined : shortText(query.departmentId, 'departmentId')],
+			['patient_key = ?', query.patientKey === undefined ? undefined : shortText(query.patientKey, 'patientKey')],
+		];
+		const { sql, params } = selectSql(`SELECT ${JOURNEY_COLUMNS} FROM pv_journeys`, filters, 'anchor_at_ms, journey_id', query.limit);
 		const rows = await this.driver.all(sql, params);
 		return rows.map(journeyRecordOf);
 	}
@@ -466,6 +446,30 @@ function optOutChannel(value: unknown): Channel {
 		);
 	}
 	return value as Channel;
+}
+
+/** A SELECT with the given filters (those with a value), its order and an optional limit, numbered $1, $2 … */
+function selectSql(
+	select: string,
+	filters: Array<[clause: string, value: SqlValue | undefined]>,
+	orderBy: string,
+	limit: number | undefined,
+): { sql: string; params: SqlValue[] } {
+	const params: SqlValue[] = [];
+	const where: string[] = [];
+	for (const [clause, value] of filters) {
+		if (value === undefined) continue;
+		params.push(value);
+		where.push(clause.replace('?', `$${params.length}`));
+	}
+	let sql = select;
+	if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
+	sql += ` ORDER BY ${orderBy}`;
+	if (limit !== undefined) {
+		params.push(positiveLimit(limit));
+		sql += ` LIMIT $${params.length}`;
+	}
+	return { sql, params };
 }
 
 function oneOf(value: unknown, allowed: ReadonlyArray<string>, field: string): string {
