@@ -20,12 +20,12 @@ import { insideWindow } from './compliance-invariants';
 import { patientResource } from './compliance-runner';
 import { allZones } from './compliance-world';
 import type { PatientPlan } from './compliance-world';
-import { byProfile, seed } from './profile';
+import { counts, reliabilityPort, seed } from './profile';
 import { recordNote, recordRow } from './results';
 
 const section = 'compliance';
 const title = 'Compliance: send window, caps, opt-outs, done actions';
-const port = 5770;
+const port = reliabilityPort(5770);
 const policy = {
 	windowStart: '09:00',
 	windowEnd: '20:00',
@@ -42,7 +42,7 @@ const policy = {
 const kinds = ['inside', 'night', 'smsOptedOut', 'booked48h', 'open48h', 'noSmsConsent', 'noContact', 'cancelled', 'emailOptedOut', 'landlineOnly'] as const;
 type Kind = (typeof kinds)[number];
 /** ci: the three the issue names first; full: every kind twice, in zones of every shape. */
-const sample: Kind[] = Array.from({ length: byProfile({ ci: 3, full: 20 }) }, (_, index) => kinds[index % kinds.length] as Kind);
+const sample: Kind[] = Array.from({ length: counts.complianceRealSample }, (_, index) => kinds[index % kinds.length] as Kind);
 
 interface Prediction {
 	sms: number;

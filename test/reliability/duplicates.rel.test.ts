@@ -26,7 +26,7 @@ import {
 	storeFacts,
 } from './helpers-faults';
 import type { RelVisit } from './helpers-faults';
-import { byProfile, counts } from './profile';
+import { byProfile, counts, reliabilityPort } from './profile';
 import { outcomeOf, recordNote, recordRow } from './results';
 
 const section = 'duplicates';
@@ -40,7 +40,7 @@ const waitForPoll = byProfile({ ci: false, full: true });
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-	sandbox = await startReliabilitySandbox('duplicates', 5760);
+	sandbox = await startReliabilitySandbox('duplicates', reliabilityPort(5760));
 	// The template ships the poll triggers off (the EHRs push); with them on, each visit also arrives by polling.
 	if (waitForPoll) for (const ehr of sandboxEhrs) await enablePollTrigger(sandbox, ehr);
 }, 300_000);

@@ -27,7 +27,7 @@ import {
 	updateCredential,
 } from './helpers-faults';
 import type { ContactShape, JourneyEnd, KnownState, RelVisit } from './helpers-faults';
-import { profile } from './profile';
+import { profile, reliabilityPort } from './profile';
 import { recordNote, recordRow } from './results';
 
 const section = 'faults';
@@ -508,7 +508,7 @@ const ends: Array<{ c: FaultCase; end: JourneyEnd; problems: string[] }> = [];
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-	sandbox = await startReliabilitySandbox('faults', 5762);
+	sandbox = await startReliabilitySandbox('faults', reliabilityPort(5762));
 }, 300_000);
 
 afterAll(async () => {

@@ -27,10 +27,20 @@ export const counts = {
 	/** Random journeys run through the nodes in-process for the compliance check. */
 	complianceJourneys: byProfile({ ci: 1_000, full: 10_000 }),
 	/** Of those, journeys also run in the real n8n. */
-	complianceRealSample: byProfile({ ci: 2, full: 10 }),
+	complianceRealSample: byProfile({ ci: 3, full: 20 }),
 	/** Concurrent deliveries of one event. */
 	concurrentDeliveries: 5,
 } as const;
 
 /** One seed per run, printed in RELIABILITY.md, so a failing generated case can be replayed. */
 export const seed: number = Number(process.env.RELIABILITY_SEED ?? 20_240_707);
+
+/**
+ * The n8n port of a section: its base port (5750–5772) moved by RELIABILITY_PORT_OFFSET, so a second copy of the
+ * suite (another clone, or beside `npm test`'s short profile) can run on the same machine.
+ */
+export function reliabilityPort(base: number): number {
+	const offset = Number(process.env.RELIABILITY_PORT_OFFSET ?? 0);
+	if (!Number.isInteger(offset) || offset < 0 || offset > 1000) throw new Error('RELIABILITY_PORT_OFFSET must be a whole number from 0 to 1000');
+	return base + offset;
+}

@@ -27,7 +27,7 @@ import {
 	storeFacts,
 } from './helpers-faults';
 import type { RelVisit } from './helpers-faults';
-import { byProfile, profile } from './profile';
+import { byProfile, profile, reliabilityPort } from './profile';
 import { recordNote, recordRow } from './results';
 
 const section = 'restarts';
@@ -40,7 +40,7 @@ let sandbox: Sandbox;
 
 beforeAll(async () => {
 	// Its own process group, so the athena crash case can kill n8n and its task runner at once, as a crash would.
-	sandbox = await startReliabilitySandbox('restarts', 5764, { n8nProcess: { ownProcessGroup: true } });
+	sandbox = await startReliabilitySandbox('restarts', reliabilityPort(5764), { n8nProcess: { ownProcessGroup: true } });
 	// athena assigns the stage-3 patient case to an athenaNet user: the sandbox profile's coordinator.
 	sandbox.athena.addUser('Practitioner/coordinator');
 	// The changed-feed cases need athena's poll trigger (the template ships it off, for EHRs that push).

@@ -15,13 +15,13 @@ import { buildAthenaDelivery } from '../../sandbox/athenahealth-server';
 import { buildDrChronoDelivery } from '../../sandbox/drchrono-server';
 import { projectRoot } from '../../sandbox/n8n';
 import { startE2eSandbox } from '../e2e/harness';
-import { byProfile } from './profile';
+import { byProfile, reliabilityPort } from './profile';
 import { outcomeOf, recordRow } from './results';
 import { jsonOf, leakedIn } from './secrets-kit';
 
 const section = 'secrets';
 const title = 'Credentials and secrets';
-const port = 5772;
+const port = reliabilityPort(5772);
 /** Long enough for the deliveries inside it on a busy machine, short enough to wait out. */
 const graceMs = byProfile({ ci: 60_000, full: 90_000 });
 const roundsPerPhase = byProfile({ ci: 1, full: 5 });

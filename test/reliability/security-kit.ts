@@ -1,5 +1,5 @@
 /**
- * The real n8n the security, input and PHI sections share (ports 5750/5751): the sandbox with the templates
+ * The real n8n the security, input and PHI sections share (ports 5750/5751, moved by RELIABILITY_PORT_OFFSET): the sandbox with the templates
  * published, n8n at debug log level, and the e-mail of every workflow going to a sink of ours that requires a
  * login (so an SMTP password exists to leak). Plus what the sections measure with: a mark before a batch
  * (newest execution, outbox sizes, log offset) and what happened since it.
@@ -12,8 +12,9 @@ import type { Sandbox, SandboxEhr } from '../../sandbox/environment';
 import { projectRoot } from '../../sandbox/n8n';
 import { startSmtpSink } from '../../sandbox/smtp-sink';
 import type { SmtpSink } from '../../sandbox/smtp-sink';
+import { reliabilityPort } from './profile';
 
-export const SECURITY_PORT = 5750;
+export const SECURITY_PORT = reliabilityPort(5750);
 
 /** Secrets of the sandbox (sandbox/environment.ts) besides the webhook secret, which is random per run. */
 export const sandboxSecrets = {
