@@ -341,13 +341,15 @@ describe('EHR credentials in n8n\'s engine: tokens are fetched and renewed by n8
 			expect(smart.issuedTokens).toHaveLength(1);
 			expect(smart.issuedTokens[0].assertion.header).toMatchObject({ alg: 'RS384', kid: 'key-1', typ: 'JWT' });
 
-			// The server forgets every token (expiry, key rotation): the next read is refused once, then n8n runs the
-			// credential's preAuthentication again and resends.
+			// The server forgets every token (expiry, key rotation): the node's own read with the token it holds is
+			// refused, it hands the request to n8n, whose first try with the stored token is refused too; n8n then runs
+			// the credential's preAuthentication again and resends.
 			smart.issuedTokens.splice(0);
 			smart.requests.splice(0);
 			const second = await admitWith('fhir', credential, notification('smart-2'));
 			expect(second.output('Visit Details', 0)).toHaveLength(1);
-			expect(smart.requests.slice(0, 4).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
+			expect(smart.requests.slice(0, 5).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
+				`GET /Encounter/${encounterId} 401`,
 				`GET /Encounter/${encounterId} 401`,
 				'GET /.well-known/smart-configuration 200',
 				'POST /oauth2/token 200',
@@ -372,7 +374,7 @@ describe('EHR credentials in n8n\'s engine: tokens are fetched and renewed by n8
 		expect(sandbox.athena.state.tokenRequests.length - tokenRequests).toBe(1);
 	});
 
-	it('DrChrono OAuth2: a 401 makes n8n refresh the token with the refresh token, and the new token is used from then on', async () => {
+	it('DrChrono OAuth2: an expired token makes n8n refresh it with the refresh token, and the new token is used from then on', async () => {
 		const redirectUri = 'http://127.0.0.1/rest/oauth2-credential/callback';
 		const authorize = await fetch(
 			`${sandbox.drchrono.url}/o/authorize/?client_id=sandbox-client-id&response_type=code&redirect_uri=${encodeURIComponent(redirectUri)}`,
@@ -395,7 +397,11 @@ describe('EHR credentials in n8n\'s engine: tokens are fetched and renewed by n8
 
 		const { notification } = await drChronoSource.closeVisit();
 		const requestsBefore = sandbox.drchrono.requests.length;
-		sandbox.drchrono.injectFault({ status: 401, pathPrefix: '/api/patients/' });
+		sandbox.drchrono.expireAccessToken(String(oauthTokenData.access_token), {
+			refreshToken: String(oauthTokenData.refresh_token),
+			clientId: 'sandbox-client-id',
+			clientSecret: 'sandbox-client-secret',
+		});
 		const result = await admitWith('drchrono', credential, notification);
 		expect(result.error('Visit Details')).toBeUndefined();
 		expect(result.output('Visit Details', 0)).toHaveLength(1);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 import { defaultSqlitePath, openJourneyStore } from '../../nodes/shared/store/open';
+import type { OpenOptions } from '../../nodes/shared/store/open';
 import type { JourneyStore } from '../../nodes/shared/store/types';
 import { describeStoreContract } from './contract';
 
@@ -19,8 +20,8 @@ describeStoreContract('sqlite', () => openJourneyStore({ backend: 'sqlite', path
 describe('SQLite backend', () => {
 	const info = { journeyId: 'visit:fhir:enc-1', patientKey: 'fhir:pat-1', stage: 1, channel: 'sms' as const };
 	const opened: JourneyStore[] = [];
-	const open = async (path: string) => {
-		const store = await openJourneyStore({ backend: 'sqlite', path });
+	const open = async (path: string, options: OpenOptions = {}) => {
+		const store = await openJourneyStore({ backend: 'sqlite', path }, options);
 		opened.push(store);
 		return store;
 	};
@@ -52,11 +53,38 @@ describe('SQLite backend', () => {
 
 	it('gives one of 20 claimers the key across separate connections to one file', async () => {
 		const path = freshPath();
-		const stores = await Promise.all(Array.from({ length: 4 }, () => open(path)));
+		const stores = await Promise.all(Array.from({ length: 4 }, () => open(path, { reusePool: false })));
 		const results = await Promise.all(
 			Array.from({ length: 20 }, (_, i) => stores[i % 4].claim('k', info, '2025-03-10T14:00:00Z')),
 		);
 		expect(results.filter(Boolean)).toHaveLength(1);
+	});
+
+	it('shares one connection per file in a process: a store closed by one node run leaves the others working', async () => {
+		const path = freshPath();
+		const first = await open(path);
+		const second = await open(path);
+		expect(await first.claim('shared-1', info, '2025-03-10T14:00:00Z')).toBe(true);
+		await first.close();
+		await expect(first.claim('shared-2', info, '2025-03-10T14:00:00Z')).rejects.toThrow(/closed/);
+		expect(await second.claim('shared-1', info, '2025-03-10T14:00:00Z')).toBe(false);
+		const third = await open(path);
+		expect(await third.getClaim('shared-1')).toMatchObject({ key: 'shared-1', state: 'claimed' });
+	});
+
+	it('opens a new connection when the file was deleted or replaced (a restore), never writing to the old one', async () => {
+		const path = freshPath();
+		const before = await open(path);
+		expect(await before.claim('before-restore', info, '2025-03-10T14:00:00Z')).toBe(true);
+		await before.close();
+		for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+
+		const after = await open(path);
+		expect(await after.getClaim('before-restore')).toBeUndefined();
+		expect(await after.claim('after-restore', info, '2025-03-10T14:00:00Z')).toBe(true);
+		const raw = new DatabaseSync(path);
+		expect(raw.prepare('SELECT key FROM pv_claims').all()).toEqual([{ key: 'after-restore' }]);
+		raw.close();
 	});
 
 	it('stores a hash of the normalised address, never the address', async () => {

@@ -4,6 +4,7 @@ import { DomainError, fromZodError } from './errors';
 import { sendPolicySchema, weekdays } from './practice';
 import type { SendPolicy, SendWindow, Weekday } from './practice';
 import type { zoneSources } from './schemas';
+import { cachedZone } from './zones';
 
 /*
  * Cadence: when a touch is due and when it may actually go out, in the patient's local time.
@@ -165,7 +166,7 @@ export function windowStartOnNextOpenDay(input: { after: string; zone: string; p
 	// Local midnight (or the first instant of the day, where midnight is skipped) is before any window start.
 	const nextDayStart = DateTime.fromObject(
 		{ year: nextDate.year, month: nextDate.month, day: nextDate.day },
-		{ zone },
+		{ zone: cachedZone(zone) },
 	);
 	return nextAllowedInstant({ candidate: toUtcIso(nextDayStart), now: input.after, zone, policy: input.policy });
 }
@@ -217,17 +218,27 @@ interface CompiledPolicy {
 	holidays: ReadonlySet<string>;
 }
 
+/** Policies already checked, by their JSON: a practice has a handful, and every decision re-reads one. */
+const compiledPolicies = new Map<string, CompiledPolicy>();
+const maxCompiledPolicies = 256;
+
 function compilePolicy(policy: SendPolicy): CompiledPolicy {
+	const key = JSON.stringify(policy) ?? 'undefined';
+	const cached = compiledPolicies.get(key);
+	if (cached) return cached;
 	const result = sendPolicySchema.safeParse(policy);
 	if (!result.success) {
 		const error = fromZodError(result.error, 'Send policy');
 		throw new DomainError(error.message, error.code, `policy.${error.field}`);
 	}
-	return {
+	const compiled: CompiledPolicy = {
 		window: result.data.window,
 		closedWeekdays: new Set(result.data.closedWeekdays),
 		holidays: new Set(result.data.holidays),
 	};
+	if (compiledPolicies.size >= maxCompiledPolicies) compiledPolicies.clear();
+	compiledPolicies.set(key, compiled);
+	return compiled;
 }
 
 function checkZone(zone: unknown, field: string): string {
@@ -264,7 +275,7 @@ function isOneOf<T extends string>(options: readonly T[], value: unknown): value
 /** Reads an ISO instant (or local date-time / date, as wall time in `zone`) and expresses it in `zone`. */
 function parseInstant(value: unknown, zone: string, field: string): DateTime {
 	const parsed =
-		typeof value === 'string' ? DateTime.fromISO(value, { zone }) : DateTime.invalid('not a string');
+		typeof value === 'string' ? DateTime.fromISO(value, { zone: cachedZone(zone) }) : DateTime.invalid('not a string');
 	if (!parsed.isValid) {
 		throw new DomainError(`"${field}" must be an ISO-8601 date-time`, 'invalid_input', field);
 	}
@@ -286,7 +297,7 @@ function closedReason(date: DateTime, rules: CompiledPolicy): 'closedDay' | 'hol
 function windowOn(date: DateTime, zone: string, window: SendWindow): { start: DateTime; end: DateTime } {
 	const at = (hhmm: string): DateTime => {
 		const [hour, minute] = hhmm.split(':').map(Number);
-		return DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour, minute }, { zone });
+		return DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour, minute }, { zone: cachedZone(zone) });
 	};
 	return { start: at(window.start), end: at(window.end) };
 }

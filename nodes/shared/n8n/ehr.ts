@@ -22,15 +22,15 @@ export async function ehrAdapterFor(context: HttpCapableContext, ehr: EhrKind): 
 	switch (ehr) {
 		case 'athenahealth': {
 			const baseUrl = athenaBaseUrl({ environment: String(credential.environment ?? 'preview'), baseUrl: String(credential.baseUrl ?? '') });
-			return createAthenaAdapter({ http: httpClientFor(context, credentialType, baseUrl), practiceId: String(credential.practiceId ?? '') });
+			return createAthenaAdapter({ http: httpClientFor(context, credentialType, baseUrl, credential), practiceId: String(credential.practiceId ?? '') });
 		}
 		case 'drchrono': {
 			const baseUrl = String(credential.baseUrl || 'https://app.drchrono.com');
-			return createDrChronoAdapter({ http: httpClientFor(context, credentialType, baseUrl) });
+			return createDrChronoAdapter({ http: httpClientFor(context, credentialType, baseUrl, credential) });
 		}
 		case 'fhir': {
 			const baseUrl = String(credential.baseUrl ?? '').replace(/\/+$/, '');
-			return createFhirAdapter({ http: httpClientFor(context, credentialType, baseUrl), options: { baseUrl } });
+			return createFhirAdapter({ http: httpClientFor(context, credentialType, baseUrl, credential), options: { baseUrl } });
 		}
 	}
 }

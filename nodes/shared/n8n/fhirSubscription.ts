@@ -10,7 +10,7 @@ function managesSubscription(context: IHookFunctions): boolean {
 
 async function fhirClient(context: IHookFunctions) {
 	const credential = await context.getCredentials('fhirR4Api');
-	return httpClientFor(context, 'fhirR4Api', String(credential.baseUrl ?? '').replace(/\/+$/, ''));
+	return httpClientFor(context, 'fhirR4Api', String(credential.baseUrl ?? '').replace(/\/+$/, ''), credential);
 }
 
 function refused(context: IHookFunctions, action: string, status: number): NodeApiError {

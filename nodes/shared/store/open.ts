@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { fromZodError } from '../core/errors';
 import { createPool, openPostgresStore } from './postgres';
-import { openSqliteStore } from './sqlite';
+import { closeSharedSqliteConnections, openSharedSqliteStore, openSqliteStore } from './sqlite';
 import type { JourneyStore } from './types';
 
 const sqliteConfigSchema = z.object({
@@ -39,15 +39,16 @@ export type PostgresStoreConfig = z.input<typeof postgresConfigSchema>;
 
 export interface OpenOptions {
 	/**
-	 * Postgres only. true (default): take the connection pool cached for this connection, so executions of
-	 * one process share it; close() leaves it open. false: a pool of its own, ended by close().
+	 * true (default): Postgres takes the connection pool cached for this connection and SQLite the process's
+	 * connection to the file, so executions of one process share it; close() leaves it open. false: a pool or
+	 * connection of its own, ended by close(). An in-memory SQLite database is never shared.
 	 */
 	reusePool?: boolean;
 }
 
 /**
- * Pools are the only thing kept at module scope, and they hold connections, not state: every fact lives in the
- * database, so any worker of a queue-mode n8n sees what the others wrote.
+ * Pools (and SQLite's shared connections) are the only things kept at module scope, and they hold connections,
+ * not state: every fact lives in the database, so any worker of a queue-mode n8n sees what the others wrote.
  */
 const pools = new Map<string, pg.Pool>();
 
@@ -56,11 +57,13 @@ export async function openJourneyStore(config: JourneyStoreConfig, options: Open
 	const parsed = journeyStoreConfigSchema.safeParse(config);
 	if (!parsed.success) throw fromZodError(parsed.error, 'Journey store connection');
 	const checked = parsed.data;
+	const reusePool = options.reusePool ?? true;
 	let store: JourneyStore;
 	if (checked.backend === 'sqlite') {
-		store = openSqliteStore(checked.path, { busyTimeoutMs: checked.busyTimeoutMs });
+		const sqliteOptions = { busyTimeoutMs: checked.busyTimeoutMs };
+		if (reusePool && checked.path !== ':memory:') return await openSharedSqliteStore(checked.path, sqliteOptions);
+		store = openSqliteStore(checked.path, sqliteOptions);
 	} else {
-		const reusePool = options.reusePool ?? true;
 		const pool = reusePool ? sharedPool(checked) : createPool(checked);
 		store = openPostgresStore(pool, { schema: checked.schema, ownsPool: !reusePool });
 	}
@@ -83,11 +86,12 @@ function sharedPool(config: z.output<typeof postgresConfigSchema>): pg.Pool {
 	return pool;
 }
 
-/** Ends every cached Postgres pool (process shutdown, tests). Stores opened on them stop working. */
+/** Ends every cached Postgres pool and SQLite connection (process shutdown, tests). Stores opened on them stop working. */
 export async function endJourneyStorePools(): Promise<void> {
 	const ending = [...pools.values()];
 	pools.clear();
 	await Promise.all(ending.map((pool) => pool.end()));
+	await closeSharedSqliteConnections();
 }
 
 /** `<userFolder>/.n8n/post-visit/journey.sqlite`, next to n8n's own database; creates the folder (owner only). */

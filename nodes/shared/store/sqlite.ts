@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
@@ -107,4 +107,89 @@ function ensureFile(path: string): void {
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqlJourneyStore {
 	return new SqlJourneyStore(new SqliteDriver(path, options));
+}
+
+/** A connection kept open for the process, and the file it was opened on (so a replaced file is noticed). */
+interface SharedConnection {
+	driver: SqliteDriver;
+	device: number;
+	inode: number;
+	busyTimeoutMs: number | undefined;
+}
+
+const sharedConnections = new Map<string, SharedConnection>();
+
+/** The file's identity, or undefined when it is gone. */
+function fileIdentity(path: string): { device: number; inode: number } | undefined {
+	try {
+		const stats = statSync(path);
+		return { device: stats.dev, inode: stats.ino };
+	} catch {
+		return undefined;
+	}
+}
+
+/** Hands the process's connection to every store opened on it; only closeSharedSqliteConnections closes it. */
+class BorrowedSqliteDriver implements SqlDriver {
+	readonly dialect = 'sqlite' as const;
+
+	constructor(private readonly shared: SqliteDriver) {}
+
+	async all(sql: string, params: SqlValue[]): Promise<SqlRow[]> {
+		return await this.shared.all(sql, params);
+	}
+
+	async run(sql: string, params: SqlValue[]): Promise<number> {
+		return await this.shared.run(sql, params);
+	}
+
+	async migrate(): Promise<void> {
+		await this.shared.migrate();
+	}
+
+	async close(): Promise<void> {}
+}
+
+/**
+ * The store over this process's one connection to the file, opened (and migrated) on first use. Every node
+ * run of every execution used to open, check and close the file: four times per visit, with its prepared
+ * statements thrown away each time (bench/notes.md). SQLite's own locking still serialises writers across
+ * processes, and each statement still commits on its own. A file that was deleted or replaced (a restore) gets
+ * a new connection.
+ */
+export async function openSharedSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqlJourneyStore> {
+	const identity = fileIdentity(path);
+	let shared = sharedConnections.get(path);
+	const stale =
+		shared !== undefined &&
+		(identity === undefined || identity.device !== shared.device || identity.inode !== shared.inode || shared.busyTimeoutMs !== options.busyTimeoutMs);
+	if (shared && stale) {
+		sharedConnections.delete(path);
+		await shared.driver.close();
+		shared = undefined;
+	}
+	if (!shared) {
+		const driver = new SqliteDriver(path, options);
+		try {
+			await driver.migrate();
+		} catch (error) {
+			await driver.close();
+			throw error;
+		}
+		const opened = fileIdentity(path);
+		if (!opened) {
+			await driver.close();
+			throw new Error(`Journey store: ${path} disappeared while it was being opened`);
+		}
+		shared = { driver, ...opened, busyTimeoutMs: options.busyTimeoutMs };
+		sharedConnections.set(path, shared);
+	}
+	return new SqlJourneyStore(new BorrowedSqliteDriver(shared.driver));
+}
+
+/** Closes every connection openSharedSqliteStore kept (process shutdown, tests). */
+export async function closeSharedSqliteConnections(): Promise<void> {
+	const open = [...sharedConnections.values()];
+	sharedConnections.clear();
+	for (const shared of open) await shared.driver.close();
 }

@@ -66,8 +66,23 @@ type Token =
 
 const placeholder = /\{\{\s*([#/]?)\s*([^{}]*?)\s*\}\}/g;
 
-/** Splits a template into text and placeholders, rejecting names that are unknown or not allowed here. */
-function tokenize(template: string, audience: Audience, field: string): Token[] {
+/** Templates already split, by audience, field and text: the built-in ones and a practice's overrides. */
+const tokenized = new Map<string, readonly Token[]>();
+const maxTokenizedTemplates = 512;
+
+/** Splits a template into text and placeholders (once per text), rejecting names unknown or not allowed here. */
+function tokenize(template: string, audience: Audience, field: string): readonly Token[] {
+	const key = `${audience}\u0000${field}\u0000${template}`;
+	let tokens = tokenized.get(key);
+	if (!tokens) {
+		tokens = splitTemplate(template, audience, field);
+		if (tokenized.size >= maxTokenizedTemplates) tokenized.clear();
+		tokenized.set(key, tokens);
+	}
+	return tokens;
+}
+
+function splitTemplate(template: string, audience: Audience, field: string): readonly Token[] {
 	const tokens: Token[] = [];
 	let last = 0;
 	for (const match of template.matchAll(placeholder)) {
@@ -138,7 +153,7 @@ function formatVars(vars: MessageVars, language: TemplateLanguage): Map<Variable
 	return formatted;
 }
 
-function render(tokens: Token[], values: Map<VariableName, string>): string {
+function render(tokens: readonly Token[], values: Map<VariableName, string>): string {
 	let output = '';
 	let skipping = false;
 	for (const token of tokens) {
@@ -217,7 +232,7 @@ export function composeMessage(input: ComposeInput): ComposedMessage {
 		);
 	}
 
-	const overrideTokens = new Map<string, Token[]>();
+	const overrideTokens = new Map<string, readonly Token[]>();
 	for (const [language, override] of Object.entries(input.overrides ?? {})) {
 		for (const part of ['text', 'subject'] as const) {
 			const source = override?.[part];
@@ -226,7 +241,7 @@ export function composeMessage(input: ComposeInput): ComposedMessage {
 			overrideTokens.set(field, tokenize(source, definition.audience, field));
 		}
 	}
-	const tokensFor = (part: 'text' | 'subject', builtInText: string): Token[] =>
+	const tokensFor = (part: 'text' | 'subject', builtInText: string): readonly Token[] =>
 		overrideTokens.get(`overrides.${languageUsed}.${part}`) ??
 		tokenize(builtInText, definition.audience, `templates.${template}.${languageUsed}`);
 

@@ -1,0 +1,42 @@
+import { IANAZone } from 'luxon';
+
+const hourMs = 3_600_000;
+/** Per zone; a process that has seen this many distinct hours starts the zone's cache afresh. */
+const maxCachedHours = 50_000;
+
+/**
+ * An IANA zone that remembers its UTC offset per hour of UTC time. luxon's IANAZone asks Intl for the offset
+ * on every call (`formatToParts`, about 4 µs), and one send-time decision makes dozens of calls: a third of the
+ * cadence's CPU (bench/notes.md). An hour's offset is cached only when its first and last millisecond agree;
+ * an hour holding a transition is always asked afresh. So the result is exactly IANAZone's as long as no zone
+ * changes its offset twice within one hour, which no zone in the tz database does. Still type "iana" with the
+ * same name, so luxon treats it as the plain zone.
+ */
+class HourCachedZone extends IANAZone {
+	private readonly offsets = new Map<number, number>();
+
+	override offset(ts: number): number {
+		if (!Number.isFinite(ts)) return super.offset(ts);
+		const hour = Math.floor(ts / hourMs);
+		const cached = this.offsets.get(hour);
+		if (cached !== undefined) return cached;
+		const first = super.offset(hour * hourMs);
+		const last = super.offset(hour * hourMs + hourMs - 1);
+		if (first !== last) return super.offset(ts);
+		if (this.offsets.size >= maxCachedHours) this.offsets.clear();
+		this.offsets.set(hour, first);
+		return first;
+	}
+}
+
+const zones = new Map<string, HourCachedZone>();
+
+/** The zone object luxon should compute in for a valid IANA name (see HourCachedZone). */
+export function cachedZone(name: string): IANAZone {
+	let zone = zones.get(name);
+	if (!zone) {
+		zone = new HourCachedZone(name);
+		zones.set(name, zone);
+	}
+	return zone;
+}
