@@ -130,7 +130,8 @@ export class PracticeProfileApi implements ICredentialType {
 			name: 'staff',
 			type: 'json',
 			default: '[\n  {"key": "care-coordinator", "name": "Care Coordinator", "ehrUserId": "", "email": "", "notifyBy": "email"}\n]',
-			description: 'Who receives escalations and how to reach them. "key" is what the EHR Task node refers to.',
+			description:
+				'Who receives escalations and how to reach them. "key" is what the EHR Task node refers to; "ehrUserId" is their athenaNet username, DrChrono username (or "group:<id>") or FHIR Practitioner/<id>. On more than one EHR, give "ehrUserIds": {"athenahealth": "…", "drchrono": "…", "fhir": "…"}.',
 		},
 	];
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startAthenaServer } from './athenahealth-server';
 import type { AthenaSandbox } from './athenahealth-server';
 import { demoPatients, demoPractice } from './demo-patients';
-import { startDrChronoServer } from './drchrono-server';
+import { demoIds as drChronoDemoIds, startDrChronoServer } from './drchrono-server';
 import type { DrChronoServer } from './drchrono-server';
 import { startFhirServer } from './fhir-server';
 import type { FhirServer } from './fhir-server';
@@ -179,7 +179,15 @@ export function practiceProfileData(overrides: Record<string, unknown> = {}): Re
 			imaging: 'https://riverside.example/imaging?order={orderId}',
 		}),
 		staff: JSON.stringify([
-			{ key: demoPractice.coordinator.key, name: demoPractice.coordinator.name, ehrUserId: 'Practitioner/coordinator', email: demoPractice.coordinator.email, notifyBy: 'email' },
+			{
+				key: demoPractice.coordinator.key,
+				name: demoPractice.coordinator.name,
+				// The same coordinator in each of the sandbox's EHRs: a FHIR Practitioner, athena's and DrChrono's usernames.
+				ehrUserId: 'Practitioner/coordinator',
+				ehrUserIds: { athenahealth: 'jcoordinator', drchrono: drChronoDemoIds.coordinator },
+				email: demoPractice.coordinator.email,
+				notifyBy: 'email',
+			},
 		]),
 		...overrides,
 	};

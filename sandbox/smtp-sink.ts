@@ -153,8 +153,14 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 	const host = options.host ?? '127.0.0.1';
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
-		server.listen(options.port ?? 0, host, () => resolve());
+		server.listen(options.port ?? 0, host, () => {
+			server.off('error', reject);
+			resolve();
+		});
 	});
+	// smtp-server reports a client's failed TLS handshake or a dropped session as a server 'error'; a real mail
+	// server logs it and carries on, and so does the sink (unheard, the event would end the process).
+	server.on('error', () => {});
 	const { port } = server.server.address() as AddressInfo;
 
 	return {

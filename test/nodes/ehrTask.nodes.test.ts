@@ -53,7 +53,15 @@ function credentials(ehr: EhrKind, storePath: string): Record<string, ICredentia
 		journeyStoreApi: journeyStoreCredential(storePath),
 		practiceProfileApi: practiceProfileCredential({
 			staff: JSON.stringify([
-				{ key: 'care-coordinator', name: 'Maria Lopez', ehrUserId: coordinatorId[ehr], email: coordinatorEmail, notifyBy: 'email' },
+				// One directory for the three EHRs, as the sandbox has: each journey's EHR picks the coordinator's own id.
+				{
+					key: 'care-coordinator',
+					name: 'Maria Lopez',
+					ehrUserId: coordinatorId.fhir,
+					ehrUserIds: { athenahealth: coordinatorId.athenahealth, drchrono: coordinatorId.drchrono },
+					email: coordinatorEmail,
+					notifyBy: 'email',
+				},
 			]),
 		}),
 		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.test', fromName: 'Riverside' },

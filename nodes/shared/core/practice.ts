@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { fromZodError } from './errors';
 import { actionItemTypes, channels, ianaZoneSchema } from './schemas';
+import type { EhrKind } from './schemas';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:mm');
 
@@ -42,13 +43,23 @@ export const staffMemberSchema = z.object({
 	/** Key used by nodes to pick an assignee, e.g. "care-coordinator". */
 	key: z.string().min(1),
 	name: z.string().min(1),
-	/** The assignee's id in the EHR (athena username, DrChrono user id, FHIR Practitioner/…). */
+	/** The assignee's id in the EHR (athena username, DrChrono username or "group:<id>", FHIR Practitioner/…). */
 	ehrUserId: z.string().min(1).optional(),
+	/**
+	 * Ids per EHR, for a practice on more than one (during a migration, or the sandbox's three): the journey's
+	 * EHR picks its own, and `ehrUserId` is used where none is given.
+	 */
+	ehrUserIds: z.object({ fhir: z.string().min(1), athenahealth: z.string().min(1), drchrono: z.string().min(1) }).partial().strict().optional(),
 	email: z.string().email().optional(),
 	phone: z.string().regex(/^\+[1-9]\d{6,14}$/).optional(),
 	notifyBy: z.enum(['email', 'sms']).default('email'),
 });
 export type StaffMember = z.infer<typeof staffMemberSchema>;
+
+/** The staff member's id in this EHR: the per-EHR one, else the general one. */
+export function assigneeIdFor(member: StaffMember, ehr: EhrKind): string | undefined {
+	return member.ehrUserIds?.[ehr] ?? member.ehrUserId;
+}
 
 /**
  * Everything a practice decides once and every node reads at run time

@@ -168,6 +168,12 @@ export interface EhrAdapter {
 	pollChanges(cursor: PollCursor, now: Date): Promise<PollResult>;
 	findFollowUp(visit: VisitEvent, query: FollowUpQuery): Promise<FollowUpStatus>;
 	createTask(escalation: Escalation): Promise<TaskResult>;
+	/**
+	 * createTask finds a task an earlier call created for the same journey (or reply) and returns it instead of
+	 * a second one, so a create whose answer was lost (a timeout) may be run again. athenahealth cannot: patient
+	 * cases are not searchable by our key.
+	 */
+	readonly findsEarlierTasks: boolean;
 	pollRecalls(window: RecallWindow, context: ResolveContext): Promise<RecallDue[]>;
 	/** Records a patient's SMS opt-out/opt-in in the EHR, where the vendor documents a way (optional capability). */
 	updateSmsConsent?(update: SmsConsentUpdate): Promise<SmsConsentResult>;

@@ -3,10 +3,12 @@ import { DateTime } from 'luxon';
 import { localDateOf } from '../core/cadence';
 import { composeMessage } from '../core/compose';
 import { DomainError } from '../core/errors';
+import { assigneeIdFor } from '../core/practice';
 import type { PracticeProfile, StaffMember } from '../core/practice';
 import type { JourneyEvent } from '../core/schemas';
 import { withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
+import { EhrUnreachableError } from '../ehr/http';
 import type { EhrAdapter, TaskResult } from '../ehr/types';
 import type { JourneyStore } from '../store/types';
 import { primaryAction } from './messageVars';
@@ -86,10 +88,14 @@ type TaskJournal = { journeyId: string; patientKey: string; stage?: number };
 
 /**
  * Creates an EHR task once per claim key: a re-run finds the task the first run created, and a claim another
- * execution holds (or a crash left) is reported rather than risking a second task. A failed create releases the claim.
+ * execution holds (or a crash left) is reported rather than risking a second task. A failed create releases the
+ * claim, except when the EHR may have created the task without our hearing back (a timed-out write) and cannot
+ * find it again (athenahealth): then the claim stays, exactly as after a crash, and the error says to check the
+ * worklist.
  */
 async function createTaskOnce(
 	store: JourneyStore,
+	adapter: EhrAdapter,
 	key: string,
 	journal: TaskJournal,
 	now: string,
@@ -112,6 +118,15 @@ async function createTaskOnce(
 	try {
 		created = await create();
 	} catch (error) {
+		if (error instanceof EhrUnreachableError && error.uncertain && !adapter.findsEarlierTasks) {
+			// The entry the stale-claim report would write later, now: ops see the open question at once.
+			await store.append({ ...journal, at: now, type: 'claim.unknown', channel: 'task', code: error.code, detail: { claimKey: key, claimedAt: now } });
+			throw new DomainError(
+				`${error.message} while creating the task for this ${what}: it may be in the EHR worklist. Check the worklist; this ${what} will not get a second task from a retry.`,
+				'task_uncertain',
+				'task',
+			);
+		}
 		await store.release(key, now);
 		throw error;
 	}
@@ -161,6 +176,7 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 	const journal = { journeyId: input.trail.journeyId, patientKey: input.trail.patientKey, stage: 3 };
 	const task = await createTaskOnce(
 		store,
+		input.adapter,
 		`task:${input.trail.journeyId}`,
 		journal,
 		now,
@@ -179,7 +195,7 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 				note: escalationNote(event, input.trail, input.reason),
 				dueAt: DateTime.fromISO(now).plus({ hours: input.dueInHours }).toUTC().toISO() as string,
 				priority: input.priority,
-				assigneeId: member.ehrUserId,
+				assigneeId: assigneeIdFor(member, event.ehr),
 				callbackNumber: event.patient.phones[0]?.number,
 			});
 		},
@@ -245,6 +261,7 @@ export async function escalateReply(input: EscalateReplyInput): Promise<Escalate
 	const journal = { journeyId: journey?.journeyId ?? unknownSender, patientKey: journey?.patientKey ?? unknownSender };
 	const task = await createTaskOnce(
 		store,
+		input.adapter,
 		`task:reply:${reply.messageSid}`,
 		journal,
 		now,
@@ -264,7 +281,7 @@ export async function escalateReply(input: EscalateReplyInput): Promise<Escalate
 				note: replyTaskNote(reply),
 				dueAt: DateTime.fromISO(now).plus({ hours: input.dueInHours }).toUTC().toISO() as string,
 				priority: input.priority,
-				assigneeId: member.ehrUserId,
+				assigneeId: assigneeIdFor(member, input.adapter.kind),
 				callbackNumber: reply.from,
 			});
 		},

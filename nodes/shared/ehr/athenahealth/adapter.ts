@@ -577,6 +577,7 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 
 	return {
 		kind: 'athenahealth',
+		findsEarlierTasks: false,
 
 		async resolveVisit(event, context) {
 			if (event.practiceId && event.practiceId !== practiceId) {

@@ -696,5 +696,5 @@ export function createDrChronoAdapter(config: DrChronoAdapterConfig): EhrAdapter
 		return { status: 'updated', detail: `DrChrono patient disable_sms_messages set to ${disabled}` };
 	}
 
-	return { kind: EHR, resolveVisit, pollChanges, findFollowUp, createTask, pollRecalls, updateSmsConsent };
+	return { kind: EHR, resolveVisit, pollChanges, findFollowUp, createTask, findsEarlierTasks: true, pollRecalls, updateSmsConsent };
 }

@@ -741,5 +741,5 @@ export function createFhirAdapter(config: FhirAdapterConfig): EhrAdapter {
 		throw new EhrResponseError(EHR, 'Patient', 'the Patient kept changing while its SMS consent was updated; retry');
 	}
 
-	return { kind: 'fhir', resolveVisit, pollChanges, findFollowUp, createTask, pollRecalls, updateSmsConsent };
+	return { kind: 'fhir', resolveVisit, pollChanges, findFollowUp, createTask, findsEarlierTasks: true, pollRecalls, updateSmsConsent };
 }
