@@ -77,6 +77,7 @@ export interface Sandbox {
 		deliveryStatus: SandboxWorkflow;
 		/** The weekly three-numbers email (published; Schedule Trigger). */
 		weeklyReport: SandboxWorkflow;
+		journeyWatchdog: SandboxWorkflow;
 		/** The dry run (Manual Trigger: imported, not published; run it from the editor). */
 		timelinePreview: SandboxWorkflow;
 		/** Patients' text replies, one per EHR; the Twilio sandbox's textIn posts to the FHIR one unless told otherwise. */
@@ -361,6 +362,10 @@ async function setUpN8n(
 		name: 'Post-Visit: Weekly Follow-Up Report (sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
 	});
 	const weeklyReport = await ensureWorkflow(weeklyReportPrepared);
+	const journeyWatchdogPrepared = prepareTemplate(template('journey-watchdog.json'), {
+		name: 'Post-Visit: Journey Watchdog (sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
+	});
+	const journeyWatchdog = await ensureWorkflow(journeyWatchdogPrepared);
 	const timelinePreviewPrepared = prepareTemplate(template('timeline-preview.json'), {
 		name: 'Post-Visit: Timeline Preview (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds,
 	});
@@ -393,6 +398,7 @@ async function setUpN8n(
 			recall: { id: recall.id, name: recallPrepared.name, webhookPath: '' },
 			deliveryStatus: { id: deliveryStatus.id, name: deliveryStatusPrepared.name, webhookPath: deliveryStatusPath },
 			weeklyReport: { id: weeklyReport.id, name: weeklyReportPrepared.name, webhookPath: '' },
+			journeyWatchdog: { id: journeyWatchdog.id, name: journeyWatchdogPrepared.name, webhookPath: '' },
 			timelinePreview: { id: timelinePreview.id, name: timelinePreviewPrepared.name, webhookPath: '' },
 			patientReplies,
 			errorAlert: { id: errorAlert.id, name: 'Post-Visit: Error Alert', webhookPath: '' },

@@ -3,7 +3,7 @@
 # it the same way). Idempotent: run it on every `docker compose up`.
 #
 #  1. Imports every workflow template shipped in the pack (three-stage follow-up, recall outreach, error
-#     alert) that n8n does not hold yet, matched by name: a template an ops person already edited (or
+#     alert, replies, delivery status, reports, watchdog) that n8n does not hold yet, matched by name: a template an ops person already edited (or
 #     renamed and re-imported) is never overwritten. Imported workflows stay unpublished until someone
 #     assigns credentials and publishes them.
 #  2. When POST_VISIT_JOURNEY_STORE_BACKEND is set, writes the "Post-Visit Journey Store" credential from

@@ -169,6 +169,33 @@ export class JourneyLog implements INodeType {
 				default: 'rows',
 			},
 			{
+				displayName: 'Only Overdue Journeys',
+				name: 'onlyOverdue',
+				type: 'boolean',
+				default: false,
+				displayOptions: { show: { output: ['journeys'] } },
+				description:
+					'Whether to keep only journeys that should have continued and did not: waiting or held past their time by more than the grace below, with nothing written since (their n8n execution was lost)',
+			},
+			{
+				displayName: 'Overdue After (Minutes)',
+				name: 'overdueGraceMinutes',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 60,
+				displayOptions: { show: { output: ['journeys'], onlyOverdue: [true] } },
+				description: 'How long past its time a journey may still be on its way (n8n resumes waits within a minute; a held send waits for the window)',
+			},
+			{
+				displayName: 'Became Overdue Within (Hours)',
+				name: 'overdueWithinHours',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				displayOptions: { show: { output: ['journeys'], onlyOverdue: [true] } },
+				description: 'Only journeys that became overdue in this many hours before now, so a daily check reports each one once. 0: whenever.',
+			},
+			{
 				displayName: 'Order',
 				name: 'order',
 				type: 'options',
@@ -214,6 +241,13 @@ export class JourneyLog implements INodeType {
 					output: this.getNodeParameter('output', itemIndex) as JourneyLogQuery['output'],
 					limit: this.getNodeParameter('returnAll', itemIndex) ? undefined : Number(this.getNodeParameter('limit', itemIndex)),
 				};
+				if (query.output === 'journeys' && this.getNodeParameter('onlyOverdue', itemIndex, false)) {
+					query.overdue = {
+						now,
+						graceMinutes: Number(this.getNodeParameter('overdueGraceMinutes', itemIndex, 60)),
+						withinHours: Number(this.getNodeParameter('overdueWithinHours', itemIndex, 0)),
+					};
+				}
 				const rows = await readJourneyLog(store, query);
 				return rows.map((row) => ({ output: 0, json: row as IDataObject }));
 			}),

@@ -280,4 +280,34 @@ describe('reporting in a real n8n 2.41.1', () => {
 		// The optional journal copy ships switched off: the trigger's item passes through both nodes untouched.
 		expect(outputOf(execution, 'Copy to Data Table')).toEqual(outputOf(execution, 'Every Monday 07:00'));
 	});
+
+	it('runs the imported journey-watchdog template: a journey whose execution was lost reaches the practice manager once', async () => {
+		// What a lost execution leaves: the journal says the journey waits for stage 2, due 3 hours ago, and
+		// nothing since. One lost two days ago was reported by yesterday's check; live journeys wait for later.
+		const lost = `visit:fhir:lost-${Date.now()}`;
+		const reportedYesterday = `visit:fhir:lost-earlier-${Date.now()}`;
+		const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath });
+		const hoursAgo = (hours: number) => DateTime.utc().minus({ hours }).toISO() as string;
+		try {
+			for (const [journeyId, dueHoursAgo] of [[lost, 3], [reportedYesterday, 30]] as const) {
+				const base = { journeyId, patientKey: `fhir:${journeyId}` };
+				await store.append({ ...base, at: hoursAgo(dueHoursAgo + 48), type: 'touch.sent', stage: 1, channel: 'sms' });
+				await store.append({ ...base, at: hoursAgo(dueHoursAgo + 48), type: 'wait.scheduled', detail: { sendAt: hoursAgo(dueHoursAgo) } });
+			}
+		} finally {
+			await store.close();
+		}
+
+		const since = Date.now();
+		const execution = await runManually(sandbox.workflows.journeyWatchdog.id, 'Every Day 08:00');
+		expect([execution.status, execution.data?.resultData?.error?.message]).toEqual(['success', undefined]);
+		expect(outputOf(execution, 'Overdue Journeys').map((row) => [row.journeyId, row.state, row.stagesSent])).toEqual([[lost, 'waiting', '1']]);
+		const email = await eventually('the watchdog email', () =>
+			sandbox.smtp.messages.find((m) => m.receivedAt >= since && m.to.includes('practice-manager@example-practice.test') && /stopped and need a person/.test(m.subject)),
+		);
+		expect(email.subject).toBe('Post-visit: 1 follow-up journey(s) stopped and need a person');
+		expect(email.text).toContain(`- ${lost}: waiting, due `);
+		expect(email.text).not.toContain(reportedYesterday);
+		for (const drive of Object.values(driven)) expect(email.text).not.toContain(drive.journeyId);
+	});
 });

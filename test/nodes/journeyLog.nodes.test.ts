@@ -165,6 +165,57 @@ describe('Journey Log: one item per journey', () => {
 	});
 });
 
+describe('Journey Log finds journeys whose n8n execution was lost (the watchdog)', () => {
+	const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+	const entry = (journeyId: string, minutesAgo: number, type: string, detail?: JournalEntry['detail']): JournalEntry => ({
+		at: ago(minutesAgo),
+		journeyId,
+		patientKey: `fhir:${journeyId}`,
+		type,
+		...(detail ? { detail } : {}),
+	});
+	const lost = 'visit:fhir:lost-day-7';
+	const lostHold = 'visit:fhir:lost-hold';
+	const onTime = 'visit:fhir:resumed';
+	const justDue = 'visit:fhir:just-due';
+	const future = 'visit:fhir:day-2-ahead';
+	const entries = [
+		entry(lost, 3 * 24 * 60, 'touch.sent'),
+		entry(lost, 3 * 24 * 60 - 1, 'wait.scheduled', { sendAt: ago(180) }),
+		entry(lostHold, 400, 'touch.held', { retryAt: ago(120) }),
+		entry(onTime, 3000, 'wait.scheduled', { sendAt: ago(240) }),
+		entry(onTime, 239, 'followup.open'),
+		entry(onTime, 238, 'touch.sent'),
+		entry(onTime, 237, 'wait.scheduled', { sendAt: ago(-5 * 24 * 60) }),
+		entry(justDue, 200, 'wait.scheduled', { sendAt: ago(10) }),
+		entry(future, 60, 'wait.scheduled', { sendAt: ago(-47 * 60) }),
+	];
+
+	it('keeps only journeys waiting or held past their time by more than the grace, with nothing since', async () => {
+		const path = await storeWith(entries, []);
+		const { rows } = await journeyLog(path, { find: 'all', period: 'lastDays', days: 30, output: 'journeys', onlyOverdue: true, overdueGraceMinutes: 60, order: 'oldest', returnAll: true });
+		expect(rows.map((row) => [row.journeyId, row.state])).toEqual([
+			[lost, 'waiting'],
+			[lostHold, 'held'],
+		]);
+		expect(rows[0]).toMatchObject({ nextAt: entries[1]!.detail!.sendAt, lastEventType: 'wait.scheduled' });
+	});
+
+	it('counts the grace from the time the journey was due', async () => {
+		const path = await storeWith(entries, []);
+		const { rows } = await journeyLog(path, { find: 'all', period: 'lastDays', days: 30, output: 'journeys', onlyOverdue: true, overdueGraceMinutes: 5, order: 'oldest', returnAll: true });
+		expect(rows.map((row) => row.journeyId)).toEqual([lost, lostHold, justDue]);
+	});
+
+	it('reports a journey once from a daily check: only those that became overdue in the last N hours', async () => {
+		const path = await storeWith(entries, []);
+		const daily = { find: 'all', period: 'lastDays', days: 30, output: 'journeys', onlyOverdue: true, overdueGraceMinutes: 60, order: 'oldest', returnAll: true };
+		// Overdue since 120 − 60 = 60 min (held) and 180 − 60 = 120 min (day 7): a 1.5-hour look-back sees only the hold.
+		expect((await journeyLog(path, { ...daily, overdueWithinHours: 1.5 })).rows.map((row) => row.journeyId)).toEqual([lostHold]);
+		expect((await journeyLog(path, { ...daily, overdueWithinHours: 24 })).rows.map((row) => row.journeyId)).toEqual([lost, lostHold]);
+	});
+});
+
 describe('Journey Log refuses bad input with the field named', () => {
 	it.each<[string, INodeParameters, RegExp]>([
 		['an empty patient ID', { find: 'patient', patientBy: 'ehrId', patientEhr: 'fhir', patientId: ' ' }, /"Patient ID" is empty/],

@@ -225,6 +225,23 @@ describe('the weekly report and timeline preview templates', () => {
 		expect(String(node(weekly, 'Email Practice Manager').parameters.text)).toContain('{{ $json.text }}');
 	});
 
+	it('has the watchdog look every morning for journeys that became overdue in the last 24 hours, and email them once', () => {
+		const watchdog = templates.find(([file]) => file === 'journey-watchdog.json')![1];
+		expect(node(watchdog, 'Every Day 08:00').parameters.rule).toEqual({ interval: [{ field: 'days', daysInterval: 1, triggerAtHour: 8, triggerAtMinute: 0 }] });
+		expect(targets(watchdog, 'Every Day 08:00')).toEqual([['Overdue Journeys']]);
+		expect(node(watchdog, 'Overdue Journeys').parameters).toMatchObject({
+			output: 'journeys',
+			onlyOverdue: true,
+			overdueGraceMinutes: 60,
+			overdueWithinHours: 24,
+			types: 'wait.scheduled, touch.held',
+		});
+		expect(targets(watchdog, 'Overdue Journeys')).toEqual([['Email Practice Manager']]);
+		const email = node(watchdog, 'Email Practice Manager') as TemplateNode & { executeOnce?: boolean };
+		expect(email.executeOnce).toBe(true);
+		expect(String(email.parameters.text)).toContain('$input.all()');
+	});
+
 	it('ships the optional data-table copies switched off, so both templates import and run before a table exists', () => {
 		expect(targets(weekly, 'Journal of Last Week')).toEqual([['Copy to Data Table']]);
 		for (const template of [weekly, preview]) {

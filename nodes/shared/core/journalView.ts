@@ -220,3 +220,25 @@ function stringDetail(entry: ViewJournalEntry | undefined, key: string): string 
 	const value = entry?.detail?.[key];
 	return typeof value === 'string' ? value : null;
 }
+
+export interface OverdueRule {
+	now: string;
+	/** How long past its time a journey may still be on its way. */
+	graceMinutes: number;
+	/** Only journeys that became overdue (due time + grace) within this many hours before `now`; 0: any time. */
+	withinHours: number;
+}
+
+/**
+ * A journey that should have continued and did not: it is waiting or held, and the time it was due to go on
+ * passed more than `graceMinutes` ago with nothing written since. The execution that held it is gone (n8n
+ * crashed while resuming it, or it was deleted), so no follow-up will come unless a person acts. `withinHours`
+ * lets a daily check report each such journey once.
+ */
+export function isOverdue(row: Pick<JourneySummaryRow, 'state' | 'nextAt'>, rule: OverdueRule): boolean {
+	if ((row.state !== 'waiting' && row.state !== 'held') || !row.nextAt) return false;
+	const overdueAt = Date.parse(row.nextAt) + rule.graceMinutes * 60_000;
+	const now = Date.parse(rule.now);
+	if (overdueAt >= now) return false;
+	return rule.withinHours <= 0 || overdueAt >= now - rule.withinHours * 3_600_000;
+}

@@ -1,5 +1,5 @@
-import { exactType, journalRowOf, orderEntries, summariseJourney, typeMatches } from '../core/journalView';
-import type { JournalRow, JourneySummaryRow } from '../core/journalView';
+import { exactType, isOverdue, journalRowOf, orderEntries, summariseJourney, typeMatches } from '../core/journalView';
+import type { JournalRow, JourneySummaryRow, OverdueRule } from '../core/journalView';
 import type { JourneyStore } from '../store/types';
 
 export interface JourneyLogQuery {
@@ -16,6 +16,8 @@ export interface JourneyLogQuery {
 	limit?: number;
 	/** rows: one per journal entry; journeys: one per journey with a matching entry, summarised from its whole journal. */
 	output: 'rows' | 'journeys';
+	/** Journeys only: keep those overdue by the rule (see core/journalView isOverdue). */
+	overdue?: OverdueRule;
 }
 
 /**
@@ -42,9 +44,12 @@ export async function readJourneyLog(store: JourneyStore, query: JourneyLogQuery
 	if (query.output === 'rows') return (query.limit === undefined ? matching : matching.slice(0, query.limit)).map(journalRowOf);
 	const ids = [...new Set(matching.map((entry) => entry.journeyId))];
 	const summaries: JourneySummaryRow[] = [];
-	for (const journeyId of query.limit === undefined ? ids : ids.slice(0, query.limit)) {
+	const { overdue, limit } = query;
+	for (const journeyId of ids) {
+		if (limit !== undefined && summaries.length >= limit) break;
 		const [all, record] = await Promise.all([store.journal({ journeyId }), store.getJourney(journeyId)]);
-		summaries.push(summariseJourney(journeyId, all, record));
+		const summary = summariseJourney(journeyId, all, record);
+		if (!overdue || isOverdue(summary, overdue)) summaries.push(summary);
 	}
 	return summaries;
 }
