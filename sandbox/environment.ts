@@ -90,8 +90,9 @@ export interface Sandbox {
 	stop(): Promise<void>;
 }
 
-const twilioAccount = { accountSid: 'AC' + 'd3a0'.repeat(8), authToken: 'sandbox-auth-token' };
-const practiceNumber = '+15125550199';
+/** The sandbox's Twilio account on its Twilio-shaped API, and the practice's number (the sender). */
+export const twilioAccount = { accountSid: 'AC' + 'd3a0'.repeat(8), authToken: 'sandbox-auth-token' };
+export const practiceNumber = '+15125550199';
 
 type Template = { name: string; nodes: Array<Record<string, unknown>>; connections: unknown; settings?: Record<string, unknown> };
 
