@@ -190,7 +190,12 @@ export async function runStageOne(profile: BenchProfile, tarball: string, log: (
 		n8nPort: stageOnePorts.n8n,
 		brokerPort: stageOnePorts.broker,
 		fresh: true,
-		n8nProcess: { ownProcessGroup: true },
+		// BENCH_N8N_NODE_OPTIONS: Node options for n8n only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a V8
+		// CPU profile written when the run stops n8n, or "--require <hook.js>" to count calls into n8n.
+		n8nProcess: {
+			ownProcessGroup: true,
+			...(process.env.BENCH_N8N_NODE_OPTIONS ? { extraEnv: { NODE_OPTIONS: process.env.BENCH_N8N_NODE_OPTIONS } } : {}),
+		},
 		onN8nProcess: (n8n) => void whileRunning(n8n),
 		log: (line) => log(`  ${line}`),
 	});

@@ -12,6 +12,7 @@ import { parseTwilioStatusCallback } from '../shared/core/deliveryStatus';
 import { DomainError } from '../shared/core/errors';
 import { nowIso } from '../shared/n8n/clock';
 import { verifyTwilioWebhook } from '../shared/n8n/twilioWebhook';
+import { pathFromParameter } from '../shared/n8n/webhookPath';
 
 function answer(context: IWebhookFunctions, status: number, body: IDataObject): IWebhookResponseData {
 	context.getResponseObject().status(status).json(body);
@@ -39,7 +40,7 @@ export class DeliveryStatusTrigger implements INodeType {
 				responseMode: 'onReceived',
 				// Empty, so n8n answers with the webhookResponse this node returns (its default would be the literal "firstEntryJson").
 				responseData: '',
-				path: '={{$parameter["path"]}}',
+				...pathFromParameter(),
 				isFullPath: true,
 			},
 		],

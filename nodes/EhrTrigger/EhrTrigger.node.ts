@@ -10,6 +10,7 @@ import { ehrWebhookSecretTest } from '../shared/n8n/credentialTests';
 import { ehrOptions } from '../shared/n8n/descriptions';
 import { fhirSubscriptionLifecycle } from '../shared/n8n/fhirSubscription';
 import { receiveEhrDelivery } from '../shared/n8n/webhook';
+import { pathFromParameter } from '../shared/n8n/webhookPath';
 
 export class EhrTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -38,7 +39,7 @@ export class EhrTrigger implements INodeType {
 				responseMode: 'onReceived',
 				// Empty, so n8n answers with the webhookResponse this node returns (its default would be the literal "firstEntryJson").
 				responseData: '',
-				path: '={{$parameter["path"]}}',
+				...pathFromParameter(),
 				isFullPath: true,
 			},
 			{
@@ -48,7 +49,7 @@ export class EhrTrigger implements INodeType {
 				responseMode: 'onReceived',
 				// Empty, so n8n answers with the webhookResponse this node returns (its default would be the literal "firstEntryJson").
 				responseData: '',
-				path: '={{$parameter["path"]}}',
+				...pathFromParameter(),
 				isFullPath: true,
 			},
 		],

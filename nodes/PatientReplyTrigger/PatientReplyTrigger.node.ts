@@ -20,6 +20,7 @@ import { toNodeError } from '../shared/n8n/errors';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
 import { openStoreFrom } from '../shared/n8n/store';
 import { answerTwiml, twimlReply, verifyTwilioWebhook } from '../shared/n8n/twilioWebhook';
+import { pathFromParameter } from '../shared/n8n/webhookPath';
 
 const label = 'Patient Reply Trigger';
 const staffOutput = replyClassifications.indexOf('staff');
@@ -68,7 +69,7 @@ export class PatientReplyTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
-				path: '={{$parameter["path"]}}',
+				...pathFromParameter(),
 				isFullPath: true,
 			},
 		],
