@@ -12,7 +12,7 @@ import { parseTwilioStatusCallback } from '../shared/core/deliveryStatus';
 import { DomainError } from '../shared/core/errors';
 import { nowIso } from '../shared/n8n/clock';
 import { verifyTwilioWebhook } from '../shared/n8n/twilioWebhook';
-import { pathFromParameter } from '../shared/n8n/webhookPath';
+import { pathFromParameter, unparsedBodyProperty } from '../shared/n8n/webhookPath';
 
 function answer(context: IWebhookFunctions, status: number, body: IDataObject): IWebhookResponseData {
 	context.getResponseObject().status(status).json(body);
@@ -45,6 +45,7 @@ export class DeliveryStatusTrigger implements INodeType {
 			},
 		],
 		properties: [
+			unparsedBodyProperty,
 			{
 				displayName:
 					'Copy the Production URL above into the "Status Callback URL" of the Post-Visit Twilio API credential. Twilio signs each callback with the account Auth Token: keep N8N_WEBHOOK_URL set to the public URL. Only final statuses start an execution; "queued" and "sent" are answered and dropped.',

@@ -10,7 +10,7 @@ import { ehrWebhookSecretTest } from '../shared/n8n/credentialTests';
 import { ehrOptions } from '../shared/n8n/descriptions';
 import { fhirSubscriptionLifecycle } from '../shared/n8n/fhirSubscription';
 import { receiveEhrDelivery } from '../shared/n8n/webhook';
-import { pathFromParameter } from '../shared/n8n/webhookPath';
+import { pathFromParameter, unparsedBodyProperty } from '../shared/n8n/webhookPath';
 
 export class EhrTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -54,6 +54,7 @@ export class EhrTrigger implements INodeType {
 			},
 		],
 		properties: [
+			unparsedBodyProperty,
 			{
 				displayName:
 					'athenahealth and DrChrono webhooks are registered by hand: give the vendor the Production URL above and the same secret as in the credential. For FHIR, this node can create the Subscription itself.',

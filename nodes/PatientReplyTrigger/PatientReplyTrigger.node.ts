@@ -20,7 +20,7 @@ import { toNodeError } from '../shared/n8n/errors';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
 import { openStoreFrom } from '../shared/n8n/store';
 import { answerTwiml, twimlReply, verifyTwilioWebhook } from '../shared/n8n/twilioWebhook';
-import { pathFromParameter } from '../shared/n8n/webhookPath';
+import { pathFromParameter, unparsedBodyProperty } from '../shared/n8n/webhookPath';
 
 const label = 'Patient Reply Trigger';
 const staffOutput = replyClassifications.indexOf('staff');
@@ -74,6 +74,7 @@ export class PatientReplyTrigger implements INodeType {
 			},
 		],
 		properties: [
+			unparsedBodyProperty,
 			{
 				displayName:
 					'In the Twilio console, set your number\'s (or Messaging Service\'s) "A message comes in" webhook to the Production URL above, HTTP POST. Requests are checked against the Auth Token of the Twilio credential; N8N_WEBHOOK_URL must be the public URL Twilio calls.',

@@ -236,11 +236,15 @@ export interface Answer {
 	json?: Record<string, unknown>;
 }
 
+/** How long a request may go unanswered before the test calls it a hang (n8n answers these in milliseconds). */
+export const answerTimeoutMs = 30_000;
+
 export async function post(url: string, body: Buffer | string | undefined, headers: Record<string, string>): Promise<Answer> {
 	const response = await fetch(url, {
 		method: 'POST',
 		headers,
 		body: body === undefined ? undefined : typeof body === 'string' ? body : new Uint8Array(body),
+		signal: AbortSignal.timeout(answerTimeoutMs),
 	});
 	const text = await response.text();
 	let json: Record<string, unknown> | undefined;
