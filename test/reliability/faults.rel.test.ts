@@ -256,7 +256,7 @@ const cases: FaultCase[] = [
 	{
 		dependency: 'Twilio',
 		fault: 'no answer (client timeout), SMS is the only channel',
-		ehr: 'fhir',
+		ehr: 'athenahealth',
 		shape: 'smsOnly',
 		inject: ({ sandbox, visit }) => sandbox.twilio.injectFaults(['hang'], { to: visit.patient.mobile }),
 		expected: ['task'],
@@ -276,7 +276,7 @@ const cases: FaultCase[] = [
 	{
 		dependency: 'Twilio',
 		fault: '21614 (a landline), no other channel',
-		ehr: 'fhir',
+		ehr: 'drchrono',
 		shape: 'smsOnly',
 		inject: ({ sandbox, visit }) => sandbox.twilio.setNumberBehaviour(visit.patient.mobile!, 'notMobile'),
 		restore: ({ sandbox, visit }) => sandbox.twilio.setNumberBehaviour(visit.patient.mobile!, undefined),
@@ -475,7 +475,7 @@ const defectNotes = [
 	'Defect found and fixed: an EHR\'s error answer reached the practice manager as "fhir answered 503" — no reason, nothing to do. The node error now names the EHR\'s reason and what to do: check the credential (401), ask for access (403), check EHR, practice and record (404), retry the execution once the EHR answers (429/5xx) (nodes/shared/n8n/errors.ts).',
 	'Defect found and fixed: an EHR that did not answer within the 20 s timeout failed the execution at once with n8n\'s "The connection was aborted, perhaps the server is offline" — no retry, no advice. Reads are now retried like a 503 (4 tries, capped backoff) and then fail with "<ehr> did not answer in time (4 attempts): … retry the execution …"; a write that may have arrived is not repeated and says to check the EHR first (nodes/shared/ehr/http.ts).',
 	'Defect found and fixed: a mail server that refuses STARTTLS (the credential requires it, the server does not offer it) was read as a refusal of that one message, so every patient silently fell back to SMS or a staff task; it is now a set-up error that stops the execution and says to match the security setting to the server (nodes/shared/messaging/email.ts).',
-	'Sandbox limit: the sandbox practice profile names one staff user for all three EHRs (a FHIR Practitioner), which DrChrono refuses for a task (400, now reported with its reason); a practice sets its own EHR\'s user id. The fault cases that end in a staff task therefore run on FHIR journeys.',
+	'Sandbox limit found by the first full run, fixed: the sandbox practice profile named one staff user for all three EHRs (a FHIR Practitioner), which DrChrono refuses for a task. Staff members may now carry an id per EHR (`ehrUserIds`), the sandbox gives the coordinator hers in each, and the staff-task cases run on all three EHRs (a landline-only DrChrono patient, an athenahealth patient whose only SMS times out).',
 ];
 
 function smtpCredential(sandbox: Sandbox, security: 'none' | 'starttls') {
