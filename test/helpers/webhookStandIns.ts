@@ -35,7 +35,8 @@ export function webhookRequestOf(delivery: WebhookDelivery, options: { lazyBody?
 	return request;
 }
 
-export function capturingResponse(captured: CapturedResponse) {
+/** `onSend` runs when the node answers with send() (e.g. to note what else had happened by then). */
+export function capturingResponse(captured: CapturedResponse, hooks: { onSend?: () => void } = {}) {
 	const response = {
 		status(code: number) {
 			captured.statusCode = code;
@@ -47,6 +48,7 @@ export function capturingResponse(captured: CapturedResponse) {
 		},
 		send(body: unknown) {
 			captured.body = body;
+			hooks.onSend?.();
 			return response;
 		},
 		setHeader(name: string, value: string) {

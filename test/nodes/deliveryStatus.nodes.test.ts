@@ -27,6 +27,8 @@ import { post, useEhrSandboxes } from '../helpers/ehrSandboxes';
 import { createEngine, runWorkflow } from '../helpers/engine';
 import type { WorkflowFixture } from '../helpers/engine';
 import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, zoneWhereNowIsBetween } from '../helpers/fixtures';
+import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
+import type { CapturedResponse } from '../helpers/webhookStandIns';
 
 const secret = 'whsec-delivery-status-0123456789';
 const accountSid = 'AC' + '7'.repeat(32);
@@ -333,29 +335,16 @@ describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
 			{ nodeTypes: { deliveryStatusTrigger: trigger }, credentials: { postVisitTwilioApi: { authType: 'authToken', accountSid, authToken } }, credentialTypes: packCredentialTypes() },
 		);
 		const raw = Buffer.from(new URLSearchParams(params).toString());
-		const captured: { status?: number; body?: unknown; warnings: string[] } = { warnings: [] };
+		const captured: CapturedResponse & { warnings: string[] } = { warnings: [] };
 		const request = {
-			method: 'POST',
+			...webhookRequestOf({
+				method: 'POST',
+				headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(raw.length), ...(signature ? { 'x-twilio-signature': signature } : {}) },
+				rawBody: raw,
+			}),
 			url: `/webhook/${path}`,
-			headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(raw.length), ...(signature ? { 'x-twilio-signature': signature } : {}) },
-			query: {},
-			params: {},
-			body: {},
-			rawBody: raw,
 		};
-		const response = {
-			status(code: number) {
-				captured.status = code;
-				return response;
-			},
-			json(body: unknown) {
-				captured.body = body;
-				return response;
-			},
-			send: () => response,
-			setHeader: () => response,
-			end: () => response,
-		};
+		const response = capturingResponse(captured);
 		const node = engine.node('Delivery Status Trigger');
 		const webhookData = { httpMethod: 'POST', node: node.name, path, webhookDescription: trigger.description.webhooks![0], workflowId: engine.workflow.id, webhookId: node.webhookId } as unknown as IWebhookData;
 		const context = new WebhookContext(engine.workflow, node, { ...engine.additionalData, httpRequest: request, httpResponse: response } as never, 'webhook', webhookData, [], null);
@@ -368,7 +357,7 @@ describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
 
 	it('starts an execution for a final status, with the report the Record Delivery node reads', async () => {
 		const { result, captured } = await deliver(undelivered, sign(undelivered));
-		expect(captured.status).toBeUndefined();
+		expect(captured.statusCode).toBeUndefined();
 		expect(result.webhookResponse).toEqual({ received: true });
 		expect(result.workflowData?.[0][0].json.deliveryStatus).toMatchObject({
 			provider: 'twilio',
@@ -386,7 +375,7 @@ describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
 		delete (params as Record<string, string>).ErrorCode;
 		const { result, captured } = await deliver(params, sign(params));
 		expect(result).toEqual({ noWebhookResponse: true });
-		expect(captured.status).toBe(200);
+		expect(captured.statusCode).toBe(200);
 	});
 
 	it.each([
@@ -395,7 +384,7 @@ describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
 	])('refuses %s with 403 and starts nothing', async (_label, signature) => {
 		const { result, captured } = await deliver(undelivered, signature);
 		expect(result).toEqual({ noWebhookResponse: true });
-		expect(captured.status).toBe(403);
+		expect(captured.statusCode).toBe(403);
 		expect(captured.warnings.join(' ')).not.toContain('+15125550101');
 	});
 
@@ -403,7 +392,7 @@ describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
 		const params = { AccountSid: accountSid, Body: 'hello', From: '+15125550101' };
 		const { result, captured } = await deliver(params, sign(params));
 		expect(result).toEqual({ noWebhookResponse: true });
-		expect(captured.status).toBe(400);
+		expect(captured.statusCode).toBe(400);
 		expect(captured.warnings[0]).toMatch(/MessageSid/);
 	});
 });

@@ -22,6 +22,7 @@ import type { SmtpSink } from '../../sandbox/smtp-sink';
 import { createEngine } from '../helpers/engine';
 import type { RunResult } from '../helpers/engine';
 import { fhirCredential, packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
+import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
 
 /*
  * The Patient Reply Trigger in n8n-core's own WebhookContext (URL, parameters and credentials as n8n computes
@@ -133,38 +134,20 @@ async function textIn(input: TextIn) {
 	});
 	const answer: Answer = { headers: {}, warnings: [], errors: [] };
 	const request = {
-		method: 'POST',
+		...webhookRequestOf({
+			method: 'POST',
+			headers: {
+				'content-type': 'application/x-www-form-urlencoded',
+				'content-length': String(raw.length),
+				'x-twilio-signature': input.signature ?? twilio.getExpectedTwilioSignature(authToken, webhookUrl, params),
+			},
+			rawBody: raw,
+		}),
 		url: `/webhook/${webhookPath}`,
-		headers: {
-			'content-type': 'application/x-www-form-urlencoded',
-			'content-length': String(raw.length),
-			'x-twilio-signature': input.signature ?? twilio.getExpectedTwilioSignature(authToken, webhookUrl, params),
-		},
-		query: {},
-		params: {},
-		body: {},
-		rawBody: raw,
 	};
-	const response = {
-		status(code: number) {
-			answer.statusCode = code;
-			return response;
-		},
-		json(body: unknown) {
-			answer.body = body;
-			return response;
-		},
-		send(body: unknown) {
-			answer.body = body;
-			answer.fhirRequestsAtAnswer = fhir.requests.map((r) => `${r.method} ${r.path}`);
-			return response;
-		},
-		setHeader(name: string, value: string) {
-			answer.headers[name.toLowerCase()] = value;
-			return response;
-		},
-		end: () => response,
-	};
+	const response = capturingResponse(answer, {
+		onSend: () => (answer.fhirRequestsAtAnswer = fhir.requests.map((r) => `${r.method} ${r.path}`)),
+	});
 	const node = engine.node('Patient Reply Trigger');
 	const webhookData = {
 		httpMethod: 'POST',

@@ -151,6 +151,14 @@ const notification = (ehr: EhrKind, resourceType: 'Encounter' | 'Appointment', r
 	practiceId: ehr === 'athenahealth' ? '195900' : undefined,
 });
 
+/** Visit Details reading one notification with these EHR credentials, a fresh journey store and the practice profile. */
+const readVisit = (ehr: EhrKind, resourceType: 'Encounter' | 'Appointment', resourceId: string, ehrCredentials: Record<string, ICredentialDataDecryptedObject>) =>
+	runWorkflow(visitDetails(ehr, [notification(ehr, resourceType, resourceId)]), {
+		nodeTypes,
+		credentialTypes,
+		credentials: { ...ehrCredentials, journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() }, practiceProfileApi: practiceProfileCredential() },
+	});
+
 interface Scenario {
 	name: string;
 	/** What must have happened, so the scan looks at a real failure (or success). */
@@ -226,51 +234,33 @@ const scenarios: Scenario[] = [
 		name: 'the FHIR server refuses the bearer token (401)',
 		expect: fails('Visit Details', /401|unauthori[sz]ed|credential|token/i),
 		run: async () =>
-			await runWorkflow(visitDetails('fhir', [notification('fhir', 'Encounter', 'enc-secret-1')]), {
-				nodeTypes,
-				credentialTypes,
-				credentials: {
-					fhirR4Api: { baseUrl: servers.fhirBearer.url, authentication: 'bearer', bearerToken: s('FHIR bearer token (wrong)'), accessToken: '' },
-					journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() },
-					practiceProfileApi: practiceProfileCredential(),
-				},
+			await readVisit('fhir', 'Encounter', 'enc-secret-1', {
+				fhirR4Api: { baseUrl: servers.fhirBearer.url, authentication: 'bearer', bearerToken: s('FHIR bearer token (wrong)'), accessToken: '' },
 			}),
 	},
 	{
 		name: 'the FHIR server refuses the basic-auth password (401)',
 		expect: fails('Visit Details', /401|unauthori[sz]ed|credential|password/i),
 		run: async () =>
-			await runWorkflow(visitDetails('fhir', [notification('fhir', 'Encounter', 'enc-secret-2')]), {
-				nodeTypes,
-				credentialTypes,
-				credentials: {
-					fhirR4Api: { baseUrl: servers.fhirBasic.url, authentication: 'basic', username: 'fhir-user', password: s('FHIR basic password'), accessToken: '' },
-					journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() },
-					practiceProfileApi: practiceProfileCredential(),
-				},
+			await readVisit('fhir', 'Encounter', 'enc-secret-2', {
+				fhirR4Api: { baseUrl: servers.fhirBasic.url, authentication: 'basic', username: 'fhir-user', password: s('FHIR basic password'), accessToken: '' },
 			}),
 	},
 	{
 		name: 'the FHIR token endpoint refuses a SMART client it does not know',
 		expect: fails('Visit Details', /.+/),
 		run: async () =>
-			await runWorkflow(visitDetails('fhir', [notification('fhir', 'Encounter', 'enc-secret-3')]), {
-				nodeTypes,
-				credentialTypes,
-				credentials: {
-					fhirR4Api: {
-						baseUrl: servers.fhirBearer.url,
-						authentication: 'smartBackend',
-						clientId: 'unknown-smart-client',
-						tokenUrl: servers.fhirBearer.tokenUrl,
-						privateKey: smartKey,
-						keyId: 'k1',
-						algorithm: 'RS384',
-						scope: 'system/*.read',
-						accessToken: '',
-					},
-					journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() },
-					practiceProfileApi: practiceProfileCredential(),
+			await readVisit('fhir', 'Encounter', 'enc-secret-3', {
+				fhirR4Api: {
+					baseUrl: servers.fhirBearer.url,
+					authentication: 'smartBackend',
+					clientId: 'unknown-smart-client',
+					tokenUrl: servers.fhirBearer.tokenUrl,
+					privateKey: smartKey,
+					keyId: 'k1',
+					algorithm: 'RS384',
+					scope: 'system/*.read',
+					accessToken: '',
 				},
 			}),
 	},
@@ -278,21 +268,15 @@ const scenarios: Scenario[] = [
 		name: 'athenahealth refuses the client secret (token 401)',
 		expect: fails('Visit Details', /.+/),
 		run: async () =>
-			await runWorkflow(visitDetails('athenahealth', [notification('athenahealth', 'Appointment', '5001')]), {
-				nodeTypes,
-				credentialTypes,
-				credentials: {
-					athenahealthApi: {
-						environment: 'custom',
-						baseUrl: servers.athena.url,
-						clientId: 'athena-client',
-						clientSecret: s('athenahealth client secret (wrong)'),
-						practiceId: '195900',
-						scope: 'athena/service/Athenanet.MDP.*',
-						accessToken: '',
-					},
-					journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() },
-					practiceProfileApi: practiceProfileCredential(),
+			await readVisit('athenahealth', 'Appointment', '5001', {
+				athenahealthApi: {
+					environment: 'custom',
+					baseUrl: servers.athena.url,
+					clientId: 'athena-client',
+					clientSecret: s('athenahealth client secret (wrong)'),
+					practiceId: '195900',
+					scope: 'athena/service/Athenanet.MDP.*',
+					accessToken: '',
 				},
 			}),
 	},
@@ -300,23 +284,17 @@ const scenarios: Scenario[] = [
 		name: 'DrChrono refuses the access token and the refresh token',
 		expect: fails('Visit Details', /.+/),
 		run: async () =>
-			await runWorkflow(visitDetails('drchrono', [notification('drchrono', 'Appointment', '80001')]), {
-				nodeTypes,
-				credentialTypes,
-				credentials: {
-					drChronoOAuth2Api: {
-						baseUrl: servers.drchrono.url,
-						grantType: 'authorizationCode',
-						authUrl: `${servers.drchrono.url}/o/authorize/`,
-						accessTokenUrl: `${servers.drchrono.url}/o/token/`,
-						clientId: 'drchrono-client',
-						clientSecret: s('DrChrono client secret'),
-						scope: 'user:read',
-						authentication: 'body',
-						oauthTokenData: { access_token: s('DrChrono access token'), refresh_token: s('DrChrono refresh token'), token_type: 'Bearer', expires_in: 172800 },
-					},
-					journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() },
-					practiceProfileApi: practiceProfileCredential(),
+			await readVisit('drchrono', 'Appointment', '80001', {
+				drChronoOAuth2Api: {
+					baseUrl: servers.drchrono.url,
+					grantType: 'authorizationCode',
+					authUrl: `${servers.drchrono.url}/o/authorize/`,
+					accessTokenUrl: `${servers.drchrono.url}/o/token/`,
+					clientId: 'drchrono-client',
+					clientSecret: s('DrChrono client secret'),
+					scope: 'user:read',
+					authentication: 'body',
+					oauthTokenData: { access_token: s('DrChrono access token'), refresh_token: s('DrChrono refresh token'), token_type: 'Bearer', expires_in: 172800 },
 				},
 			}),
 	},
@@ -345,15 +323,9 @@ const scenarios: Scenario[] = [
 			expect(result.output('Visit Details', 0).length + result.output('Visit Details', 1).length).toBe(1);
 		},
 		run: async () =>
-			await runWorkflow(visitDetails('athenahealth', [notification('athenahealth', 'Appointment', '5001')]), {
-				nodeTypes,
-				credentialTypes,
-				credentials: {
-					athenahealthApi: { environment: 'custom', baseUrl: servers.athena.url, clientId: 'athena-client', clientSecret: athenaRight, practiceId: '195900', scope: 'athena/service/Athenanet.MDP.*', accessToken: '' },
-					fhirR4Api: { baseUrl: servers.fhirBearer.url, authentication: 'bearer', bearerToken: fhirBearerRight, accessToken: '' },
-					journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() },
-					practiceProfileApi: practiceProfileCredential(),
-				},
+			await readVisit('athenahealth', 'Appointment', '5001', {
+				athenahealthApi: { environment: 'custom', baseUrl: servers.athena.url, clientId: 'athena-client', clientSecret: athenaRight, practiceId: '195900', scope: 'athena/service/Athenanet.MDP.*', accessToken: '' },
+				fhirR4Api: { baseUrl: servers.fhirBearer.url, authentication: 'bearer', bearerToken: fhirBearerRight, accessToken: '' },
 			}),
 	},
 ];
