@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
 
 import type { PracticeProfile } from '../core/practice';
 import { reportStaleClaims } from '../flows/reportStaleClaims';
@@ -6,7 +6,7 @@ import { DEFAULT_RETENTION_DAYS, pruneCutoff } from '../store';
 import type { JourneyStore } from '../store/types';
 import { nowIso } from './clock';
 import { practiceProfileFromCredential } from './profile';
-import { openStoreFrom } from './store';
+import { journeyStoreConfigFrom, openStoreFrom } from './store';
 
 type CredentialContext = IExecuteFunctions | IPollFunctions;
 
@@ -15,9 +15,30 @@ export async function practiceProfileFor(context: CredentialContext): Promise<Pr
 }
 
 /**
+ * The stale-claim report and the retention prune scan the store; a claim is stale only after ten minutes and
+ * retention is counted in days, so once per store, process and interval is enough (not on every visit).
+ */
+export const housekeepingIntervalMs = 5 * 60_000;
+const lastHousekeeping = new Map<string, number>();
+
+/** True (and noted) when this process has not done the store's housekeeping within the interval. */
+export function housekeepingDue(storeKey: string, nowMs: number): boolean {
+	const last = lastHousekeeping.get(storeKey);
+	if (last !== undefined && nowMs - last < housekeepingIntervalMs && nowMs >= last) return false;
+	lastHousekeeping.set(storeKey, nowMs);
+	return true;
+}
+
+function storeKeyOf(credential: ICredentialDataDecryptedObject): string {
+	const config = journeyStoreConfigFrom(credential);
+	return config.backend === 'sqlite' ? `sqlite:${config.path}` : `postgres:${config.host}:${config.port}/${config.database}`;
+}
+
+/**
  * Runs `work` with the practice's journey store open, and closes it after (Postgres pools stay cached).
- * With `prune` (Visit Details asks for it, so this runs as journeys start): claims left open by a crash are
- * reported in the journal as unknown, and rows older than the credential's retention are deleted.
+ * With `prune` (Visit Details asks for it, so this runs as journeys start; at most once per store and process
+ * every `housekeepingIntervalMs`): claims left open by a crash are reported in the journal as unknown, and
+ * rows older than the credential's retention are deleted.
  */
 export async function withJourneyStore<T>(
 	context: CredentialContext,
@@ -28,9 +49,10 @@ export async function withJourneyStore<T>(
 	const store = await openStoreFrom(credential);
 	try {
 		const result = await work(store);
-		if (options.prune) {
-			await reportStaleClaims(store, nowIso());
-			await store.prune(pruneCutoff(nowIso(), Number(credential.retentionDays ?? DEFAULT_RETENTION_DAYS)));
+		const now = nowIso();
+		if (options.prune && housekeepingDue(storeKeyOf(credential), Date.parse(now))) {
+			await reportStaleClaims(store, now);
+			await store.prune(pruneCutoff(now, Number(credential.retentionDays ?? DEFAULT_RETENTION_DAYS)));
 		}
 		return result;
 	} finally {
