@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { projectRoot } from '../sandbox/n8n';
+import { cpuCategories } from './lib/cpuProfile';
 import type { BenchResults, Stamp } from './run';
+import type { CpuBreakdown, CpuOfOneWorkflow } from './scenarios/stageOne';
 
 interface Row {
 	benchmark: string;
@@ -86,6 +88,23 @@ function dist(d: { p50: number; p95: number; p99: number; max: number; count: nu
 	return [ms(d.p50), ms(d.p95), ms(d.p99), ms(d.max), String(d.count)];
 }
 
+function cpuBreakdownText(cpu: CpuBreakdown): string {
+	const { ours, stock } = cpu.variants;
+	const processes = [...new Set([...Object.keys(ours.processCpuMsPerVisit), ...Object.keys(stock.processCpuMsPerVisit)])];
+	const both = (value: (variant: CpuOfOneWorkflow) => number | string, unit = ' ms') => [`${value(ours)}${unit}`, `${value(stock)}${unit}`];
+	return (
+		`The same two workflows, each alone: ${cpu.mode}. The main thread's time comes from V8's sampling profiler (through n8n's inspector, started with \`--inspect\` on a local port for this scenario), attributed by the whole stack: time under n8n's expression engine (isolated-vm isolates: creation, set-up, evaluation) or its database layer (TypeORM, saving executions) counts there even when a node asked for it; the rest under a node's code counts to the workflow's nodes (the pack with its libraries, or n8n's stock nodes); the remainder is n8n's execution engine, webhook handling and Node.js. The process rows are /proc CPU of the n8n process (all its threads) and of the JS task runner that runs Code nodes.\n\n` +
+		mdTable(['per visit', 'pack (template)', 'stock nodes'], [
+			['visits/s (alone)', ...both((v) => fmt(v.visitsPerSecond), '')],
+			['**n8n main thread, busy**', ...both((v) => `**${v.mainThreadBusyMsPerVisit}**`)],
+			...cpuCategories.map((category) => [`– ${category}`, ...both((v) => v.mainThreadMsPerVisit[category])]),
+			...processes.map((name) => [`CPU of ${name} (/proc)`, ...both((v) => v.processCpuMsPerVisit[name] ?? 0)]),
+			['executions saved', ...both((v) => v.executionsPerVisit, '')],
+			['execution data saved', ...both((v) => v.savedDataKiBPerVisit, ' KiB')],
+		])
+	);
+}
+
 /** BENCHMARKS.md: every table with its stamp, how to reproduce, and bench/notes.md. */
 export function renderMarkdown(results: BenchResults): string {
 	const parts: string[] = [];
@@ -130,6 +149,8 @@ export function renderMarkdown(results: BenchResults): string {
 				['**ratio ours ÷ stock**', `**${c.throughputRatio}×**`, '', `**${c.p99Ratio}**`, '', '', ''],
 			]) +
 			'\n\nThe stock workflow does less than the pack: no exactly-once claims, no journal, no daily or per-journey caps, no opt-out list, no fallback across channels, no retry with backoff (see the notes).');
+		const cpu = stage.result.cpu;
+		if (cpu) parts.push(`## Where n8n's CPU goes per visit\n\n${stampLine(stage.stamp)}\n\n${cpuBreakdownText(cpu)}`);
 	}
 	const waiting = results.waiting;
 	if (waiting) {

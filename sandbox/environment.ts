@@ -45,6 +45,11 @@ export interface SandboxOptions {
 	n8nProcess?: Pick<N8nOptions, 'extraEnv' | 'launcher' | 'encryptionKey' | 'ownProcessGroup'>;
 	/** Puts the pack into n8n's user folder before n8n starts; default `installPack(userFolder, tarball)`. */
 	installPack?: (userFolder: string) => void;
+	/**
+	 * false: the Twilio credential asks for no status callbacks, so an SMS costs no Delivery Status execution
+	 * (the stage-one benchmark's like-for-like comparison with a stock workflow that tracks no delivery).
+	 */
+	deliveryStatusCallbacks?: boolean;
 	/** Replaces the data of these sandbox credentials, by type (e.g. a Postgres journey store). */
 	credentialOverrides?: Record<string, Record<string, unknown>>;
 	/** Where EHR deliveries go (e.g. a queue-mode webhook processor); default: the n8n process itself. */
@@ -301,7 +306,9 @@ async function setUpN8n(
 			...twilioAccount,
 			from: practiceNumber,
 			apiBaseUrl: twilio.url,
-			statusCallbackUrl: `${options.webhookBaseUrl ?? `http://127.0.0.1:${options.n8nPort}`}/webhook/${deliveryStatusPath}`,
+			...(options.deliveryStatusCallbacks === false
+				? {}
+				: { statusCallbackUrl: `${options.webhookBaseUrl ?? `http://127.0.0.1:${options.n8nPort}`}/webhook/${deliveryStatusPath}` }),
 		},
 		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.example', fromName: demoPractice.name },
 		smtp: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '' },

@@ -15,6 +15,8 @@ export interface BenchProfile {
 		latencySeconds: number;
 		latencyRatePerSecond: number;
 	};
+	/** Each workflow alone with n8n's CPU profiled (stage-one scenario). */
+	cpuProfile: { concurrency: number; warmupMs: number; measureMs: number };
 	waiting: { journeys: number[]; spreadMs: number; loadConcurrency: number };
 }
 
@@ -26,6 +28,7 @@ export const profiles: Record<BenchProfile['name'], BenchProfile> = {
 		firstTouch: { visits: 1_000, ratePerSecond: 10 },
 		throughput: { concurrency: 16, warmupMs: 10_000, measureMs: 60_000 },
 		comparison: { rounds: 2, concurrency: 16, warmupMs: 5_000, measureMs: 25_000, latencySeconds: 40, latencyRatePerSecond: 5 },
+		cpuProfile: { concurrency: 16, warmupMs: 5_000, measureMs: 20_000 },
 		waiting: { journeys: [10_000], spreadMs: 10 * 60_000, loadConcurrency: 16 },
 	},
 	quick: {
@@ -35,6 +38,7 @@ export const profiles: Record<BenchProfile['name'], BenchProfile> = {
 		firstTouch: { visits: 100, ratePerSecond: 5 },
 		throughput: { concurrency: 16, warmupMs: 5_000, measureMs: 15_000 },
 		comparison: { rounds: 1, concurrency: 16, warmupMs: 3_000, measureMs: 10_000, latencySeconds: 10, latencyRatePerSecond: 5 },
+		cpuProfile: { concurrency: 16, warmupMs: 3_000, measureMs: 8_000 },
 		waiting: { journeys: [200], spreadMs: 60_000, loadConcurrency: 16 },
 	},
 };

@@ -5,7 +5,11 @@ import type { Sandbox } from '../../sandbox/environment';
 import { projectRoot } from '../../sandbox/n8n';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
 import { whileRunning } from '../lib/cleanup';
+import { cpuCategories, summarizeCpuProfile } from '../lib/cpuProfile';
+import type { CpuCategory } from '../lib/cpuProfile';
+import { InspectorSession } from '../lib/inspector';
 import { closedLoop, openLoop, within } from '../lib/load';
+import { executionsAfter, lastExecutionId } from '../lib/n8nDatabase';
 import { mib, ownCpuSeconds, TreeSampler } from '../lib/procstat';
 import type { TreeUsage } from '../lib/procstat';
 import type { BenchProfile } from '../lib/profile';
@@ -15,7 +19,7 @@ import { firstTouchOf, VisitSource } from '../lib/visits';
 import type { BenchVisit } from '../lib/visits';
 import { importStockStageOne } from '../lib/workflows';
 
-export const stageOnePorts = { n8n: 5780, broker: 5781 };
+export const stageOnePorts = { n8n: 5780, broker: 5781, inspector: 5784 };
 const visitTimeoutMs = 60_000;
 
 export interface LatencyResult {
@@ -66,11 +70,31 @@ export interface ComparisonResult {
 	stockWorkflow: string;
 }
 
+/** Where n8n's CPU goes per visit, each workflow profiled alone under the same closed-loop load. */
+export interface CpuBreakdown {
+	mode: string;
+	variants: Record<'ours' | 'stock', CpuOfOneWorkflow>;
+}
+
+export interface CpuOfOneWorkflow {
+	visitsPerSecond: number;
+	/** n8n's main thread, busy milliseconds per visit by category (V8 sampling profiler, 1 ms interval). */
+	mainThreadMsPerVisit: Record<CpuCategory, number>;
+	mainThreadBusyMsPerVisit: number;
+	/** From /proc: all of n8n's process tree per visit (main thread, its helper threads, the JS task runner). */
+	processCpuMsPerVisit: Record<string, number>;
+	/** Executions n8n ran and saved per visit (a stage-1 run, plus any other workflow the visit set off). */
+	executionsPerVisit: number;
+	/** Size of the execution data n8n saved per visit (all executions of the visit), in KiB. */
+	savedDataKiBPerVisit: number;
+}
+
 export interface StageOneResult {
 	zone: string;
 	latency: LatencyResult;
 	throughput: ThroughputResult;
 	comparison: ComparisonResult;
+	cpu: CpuBreakdown;
 }
 
 function resources(usage: TreeUsage): ResourceUse {
@@ -144,7 +168,13 @@ async function openLoopRun(run: Run, webhookPath: string, count: number, rate: n
 	return { visits, completed, acks, usage, benchCpu };
 }
 
-async function closedLoopRun(run: Run, webhookPath: string, concurrency: number, warmupMs: number, measureMs: number) {
+/** Called as the measured window opens (after the warm-up) and as the load stops. */
+interface WindowHooks {
+	opened: () => Promise<void>;
+	closing: () => Promise<void>;
+}
+
+async function closedLoopRun(run: Run, webhookPath: string, concurrency: number, warmupMs: number, measureMs: number, hooks?: WindowHooks) {
 	const n8nPid = run.sandbox.n8n.pid as number;
 	const visits: BenchVisit[] = [];
 	const startedAt = Date.now();
@@ -152,9 +182,11 @@ async function closedLoopRun(run: Run, webhookPath: string, concurrency: number,
 	const windowEnd = windowStart + measureMs;
 	const sampler = new TreeSampler(n8nPid);
 	let cpuAtWindow = 0;
+	let windowOpened: Promise<void> = Promise.resolve();
 	const samplerTimer = setTimeout(() => {
 		sampler.start();
 		cpuAtWindow = ownCpuSeconds();
+		if (hooks) windowOpened = hooks.opened();
 	}, warmupMs);
 	await closedLoop({
 		concurrency,
@@ -164,6 +196,8 @@ async function closedLoopRun(run: Run, webhookPath: string, concurrency: number,
 		},
 	});
 	clearTimeout(samplerTimer);
+	await windowOpened;
+	await hooks?.closing();
 	const usage = sampler.stop();
 	const benchCpu = (ownCpuSeconds() - cpuAtWindow) / ((Date.now() - windowStart) / 1000);
 	await drain(run);
@@ -190,11 +224,13 @@ export async function runStageOne(profile: BenchProfile, tarball: string, log: (
 		n8nPort: stageOnePorts.n8n,
 		brokerPort: stageOnePorts.broker,
 		fresh: true,
-		// BENCH_N8N_NODE_OPTIONS: Node options for n8n only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a V8
-		// CPU profile written when the run stops n8n, or "--require <hook.js>" to count calls into n8n.
+		// Like for like with the stock workflow, which tracks no delivery: no Delivery Status execution per SMS.
+		deliveryStatusCallbacks: false,
+		// The inspector (local port) lets the CPU breakdown profile each workflow alone in this n8n. More Node
+		// options for n8n in BENCH_N8N_NODE_OPTIONS, e.g. "--require <hook.js>" to count calls into n8n.
 		n8nProcess: {
 			ownProcessGroup: true,
-			...(process.env.BENCH_N8N_NODE_OPTIONS ? { extraEnv: { NODE_OPTIONS: process.env.BENCH_N8N_NODE_OPTIONS } } : {}),
+			extraEnv: { NODE_OPTIONS: [`--inspect=127.0.0.1:${stageOnePorts.inspector}`, process.env.BENCH_N8N_NODE_OPTIONS].filter(Boolean).join(' ') },
 		},
 		onN8nProcess: (n8n) => void whileRunning(n8n),
 		log: (line) => log(`  ${line}`),
@@ -247,7 +283,8 @@ export async function runStageOne(profile: BenchProfile, tarball: string, log: (
 			log(`    p50 ${latency.firstTouchMs.p50} ms, p99 ${latency.firstTouchMs.p99} ms, failed ${latency.failed}`);
 
 			const comparison = await compare(run, profile, ours.webhookPath, stock.webhookPath, openLoopRate(profile.comparison.latencyRatePerSecond, throughput.visitsPerSecond));
-			return { zone, latency, throughput, comparison };
+			const cpu = await cpuBreakdown(run, profile, { ours, stock });
+			return { zone, latency, throughput, comparison, cpu };
 		} finally {
 			source.close();
 		}
@@ -328,4 +365,52 @@ async function compare(run: Run, profile: BenchProfile, oursPath: string, stockP
 		latencyMode: `open loop at ${latencyRate} visits/s (half the pack's measured throughput, at most ${c.latencyRatePerSecond}/s), ${latencyVisits} visits per segment`,
 		stockWorkflow: 'bench/workflows/stock-stage-one.json',
 	};
+}
+
+/**
+ * Each workflow alone under the same closed-loop load, with V8's sampling profiler on n8n's main thread for
+ * the measured window (through the inspector, so both are profiled in the same warmed-up n8n), plus the
+ * executions and execution data n8n saved for them.
+ */
+async function cpuBreakdown(run: Run, profile: BenchProfile, workflows: Record<'ours' | 'stock', { webhookPath: string }>): Promise<CpuBreakdown> {
+	const c = profile.cpuProfile;
+	const inspector = await InspectorSession.connect(stageOnePorts.inspector);
+	try {
+		const variants = {} as Record<'ours' | 'stock', CpuOfOneWorkflow>;
+		for (const variant of ['ours', 'stock'] as const) {
+			run.log(`  CPU profile: ${variant} alone, closed loop ${c.concurrency} in flight for ${(c.warmupMs + c.measureMs) / 1000} s`);
+			let cpuProfile: ReturnType<typeof summarizeCpuProfile> | undefined;
+			let profiledSeconds = 0;
+			const firstExecution = lastExecutionId(run.sandbox);
+			const closed = await closedLoopRun(run, workflows[variant].webhookPath, c.concurrency, c.warmupMs, c.measureMs, {
+				opened: () => inspector.startProfiling(),
+				closing: async () => {
+					const raw = await inspector.stopProfiling();
+					profiledSeconds = (raw.endTime - raw.startTime) / 1e6;
+					cpuProfile = summarizeCpuProfile(raw);
+				},
+			});
+			const visits = closed.visits.length;
+			const saved = executionsAfter(run.sandbox, firstExecution);
+			const perVisit = (cores: number) => round((cores * 1000) / closed.visitsPerSecond, 1);
+			const summary = cpuProfile!;
+			variants[variant] = {
+				visitsPerSecond: round(closed.visitsPerSecond, 1),
+				mainThreadMsPerVisit: Object.fromEntries(
+					cpuCategories.map((category) => [category, perVisit(summary.byCategory[category] / 1000 / profiledSeconds)]),
+				) as Record<CpuCategory, number>,
+				mainThreadBusyMsPerVisit: perVisit(summary.busyMs / 1000 / profiledSeconds),
+				processCpuMsPerVisit: Object.fromEntries(Object.entries(closed.usage.cpuCoresByProcess).map(([name, cores]) => [name, perVisit(cores)])),
+				executionsPerVisit: round(saved.reduce((sum, entry) => sum + entry.executions, 0) / visits, 2),
+				savedDataKiBPerVisit: round(saved.reduce((sum, entry) => sum + entry.executions * entry.averageDataBytes, 0) / 1024 / visits, 1),
+			};
+			run.log(`    ${variants[variant].visitsPerSecond} visits/s; n8n main thread ${variants[variant].mainThreadBusyMsPerVisit} ms per visit`);
+		}
+		return {
+			mode: `each workflow alone, closed loop ${c.concurrency} in flight, profiled for ${c.measureMs / 1000} s after ${c.warmupMs / 1000} s warm-up; per visit = CPU ÷ visits completed per second`,
+			variants,
+		};
+	} finally {
+		inspector.close();
+	}
 }

@@ -15,6 +15,7 @@ import type { BenchProfile } from '../lib/profile';
 import { distribution, round, sleep } from '../lib/stats';
 import type { Distribution } from '../lib/stats';
 import type { VisitEvent } from '../../nodes/shared/core/schemas';
+import { n8nDatabasePath, waitingExecutions } from '../lib/n8nDatabase';
 import { importCadenceWaitProbe } from '../lib/workflows';
 
 export const waitingPorts = { n8n: 5782, broker: 5783 };
@@ -118,16 +119,6 @@ class JournalWatcher {
 	}
 }
 
-function waitingCount(databasePath: string): number {
-	const db = new DatabaseSync(databasePath, { readOnly: true });
-	try {
-		const row = db.prepare("SELECT COUNT(*) AS n FROM execution_entity WHERE status = 'waiting'").get() as { n: number };
-		return Number(row.n);
-	} finally {
-		db.close();
-	}
-}
-
 /** A journey item as it leaves stage 1 of the template (Send Care Summary → Wait 48 Hours). */
 function journeyItem(scale: number, n: number, zone: string, completedAt: string): Record<string, unknown> {
 	const visitId = `wait-${scale}-${n}`;
@@ -171,7 +162,7 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 	const probe = await startProbe();
 	const workflow = await importCadenceWaitProbe(sandbox, probe.url);
 	const n8nPid = sandbox.n8n.pid as number;
-	const database = join(sandbox.options.workDir, 'n8n-user', '.n8n', 'database.sqlite');
+	const database = n8nDatabasePath(sandbox);
 	const zone = zoneWhereNowIsBetween(9, 20);
 	const journal = new JournalWatcher(sandbox.journeyStorePath);
 	const pending = new Map<string, () => void>();
@@ -252,7 +243,7 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 			// Just before the first is due, everything waits and the load's garbage had time to go: the "all waiting"
 			// figures. The rate-probe journeys (due in an hour) wait too: they are not counted.
 			if (waitingAtFirstDue < 0 && Date.now() >= firstDue - 3_000) {
-				waitingAtFirstDue = waitingCount(database) - probed;
+				waitingAtFirstDue = waitingExecutions(sandbox) - probed;
 				allWaitingRss = mib(treeRss(n8nPid).total);
 				allWaitingDb = fileMiB(database);
 				log(`  just before the first due time: ${waitingAtFirstDue} waiting, n8n RSS ${allWaitingRss} MiB, database ${allWaitingDb} MiB`);
