@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { projectRoot } from '../sandbox/n8n';
 import { cpuCategories } from './lib/cpuProfile';
 import type { BenchResults, Stamp } from './run';
-import type { CpuBreakdown, CpuOfOneWorkflow } from './scenarios/stageOne';
+import { profiledVariants } from './scenarios/stageOne';
+import type { CpuBreakdown, CpuOfOneWorkflow, ProfiledVariant } from './scenarios/stageOne';
 
 interface Row {
 	benchmark: string;
@@ -89,18 +90,23 @@ function dist(d: { p50: number; p95: number; p99: number; max: number; count: nu
 }
 
 function cpuBreakdownText(cpu: CpuBreakdown): string {
-	const { ours, stock } = cpu.variants;
-	const processes = [...new Set([...Object.keys(ours.processCpuMsPerVisit), ...Object.keys(stock.processCpuMsPerVisit)])];
-	const both = (value: (variant: CpuOfOneWorkflow) => number | string, unit = ' ms') => [`${value(ours)}${unit}`, `${value(stock)}${unit}`];
+	const shown = profiledVariants.filter((variant) => cpu.variants[variant]);
+	const processes = [...new Set(shown.flatMap((variant) => Object.keys(cpu.variants[variant].processCpuMsPerVisit)))];
+	const row = (label: string, value: (variant: CpuOfOneWorkflow) => number | string, unit = ' ms') => [label, ...shown.map((variant) => `${value(cpu.variants[variant])}${unit}`)];
+	const titles: Record<ProfiledVariant, string> = {
+		ours: 'pack (template)',
+		stock: 'stock nodes',
+		oursWithDeliveryStatus: 'pack, with Twilio status callbacks to the Delivery Status workflow',
+	};
 	return (
-		`The same two workflows, each alone: ${cpu.mode}. The main thread's time comes from V8's sampling profiler (through n8n's inspector, started with \`--inspect\` on a local port for this scenario), attributed by the whole stack: time under n8n's expression engine (isolated-vm isolates: creation, set-up, evaluation) or its database layer (TypeORM, saving executions) counts there even when a node asked for it; the rest under a node's code counts to the workflow's nodes (the pack with its libraries, or n8n's stock nodes); the remainder is n8n's execution engine, webhook handling and Node.js. The process rows are /proc CPU of the n8n process (all its threads) and of the JS task runner that runs Code nodes.\n\n` +
-		mdTable(['per visit', 'pack (template)', 'stock nodes'], [
-			['visits/s (alone)', ...both((v) => fmt(v.visitsPerSecond), '')],
-			['**n8n main thread, busy**', ...both((v) => `**${v.mainThreadBusyMsPerVisit}**`)],
-			...cpuCategories.map((category) => [`– ${category}`, ...both((v) => v.mainThreadMsPerVisit[category])]),
-			...processes.map((name) => [`CPU of ${name} (/proc)`, ...both((v) => v.processCpuMsPerVisit[name] ?? 0)]),
-			['executions saved', ...both((v) => v.executionsPerVisit, '')],
-			['execution data saved', ...both((v) => v.savedDataKiBPerVisit, ' KiB')],
+		`The same workflows, each alone: ${cpu.mode}. The main thread's time comes from V8's sampling profiler (through n8n's inspector, started with \`--inspect\` on a local port for this scenario), attributed by the whole stack: time under n8n's expression engine (isolated-vm isolates: creation, set-up, evaluation) or its database layer (TypeORM, saving executions) counts there even when a node asked for it; the rest under a node's code counts to the workflow's nodes (the pack with its libraries, or n8n's stock nodes); the remainder is n8n's execution engine, webhook handling and Node.js. The process rows are /proc CPU of the n8n process (all its threads) and of the JS task runner that runs Code nodes. Every other table runs the template without delivery tracking, as the stock workflow has none; the last column turns the Twilio status callbacks on, as a practice running the Delivery Status workflow has them.\n\n` +
+		mdTable(['per visit', ...shown.map((variant) => titles[variant])], [
+			row('visits/s (alone)', (v) => fmt(v.visitsPerSecond), ''),
+			row('**n8n main thread, busy**', (v) => `**${v.mainThreadBusyMsPerVisit}**`),
+			...cpuCategories.map((category) => row(`– ${category}`, (v) => v.mainThreadMsPerVisit[category])),
+			...processes.map((name) => row(`CPU of ${name} (/proc)`, (v) => v.processCpuMsPerVisit[name] ?? 0)),
+			row('executions saved', (v) => v.executionsPerVisit, ''),
+			row('execution data saved', (v) => v.savedDataKiBPerVisit, ' KiB'),
 		])
 	);
 }
@@ -156,11 +162,13 @@ export function renderMarkdown(results: BenchResults): string {
 	if (waiting) {
 		parts.push(`## Waiting at scale\n\n${stampLine(waiting.stamp)}\n\n` +
 			`Journeys parked at once in the template's Cadence Wait ("Wait 48 Hours": visit close + 48 h) in n8n's default SQLite database, their visit-close times chosen so the due times spread evenly over a window that opens after the whole load is in. Each journey enters as the item stage 1 hands to that node (visit event and journey record; \`${waiting.result.workflow}\`: Webhook → Code → Cadence Wait → an HTTP request telling the benchmark it resumed), which keeps the load phase short: admission and sending are what the stage-1 benchmarks measure. Lateness = the resume's arrival minus the due time Cadence Wait planned (journal \`wait.scheduled\`). ${waiting.result.pollNote}.\n\n` +
-			mdTable(['journeys', 'waiting at first due', 'load', 'due window', 'lateness p50 / p99 / max', 'never resumed', 'n8n RSS idle → after load → all waiting → peak resuming → after', 'n8n database idle → all waiting → after', 'journey store', 'verdict'],
+			mdTable(['journeys', 'waiting at first due', 'load', 'due window', 'lateness p50 / p99 / max', 'never resumed', 'n8n RSS idle → after load → all waiting → peak resuming → after', 'n8n V8 heap after a full GC idle → all waiting → after', 'n8n database idle → all waiting → after', 'journey store', 'verdict'],
 				waiting.result.scales.map((w) => [
 					fmt(w.journeys), fmt(w.waitingAtFirstDue), `${w.loadSeconds} s (${w.loadPerSecond}/s)`, `${w.spreadSeconds} s`,
 					`${w.latenessSeconds.p50} / ${w.latenessSeconds.p99} / ${w.latenessSeconds.max} s`, String(w.neverResumed),
-					`${w.rssMiB.idle} → ${w.rssMiB.afterLoad ?? '?'} → ${w.rssMiB.allWaiting} → ${w.rssMiB.peakWhileResuming} → ${w.rssMiB.afterAllResumed} MiB`,
+					`${w.rssMiB.idle} → ${w.rssMiB.afterLoad ?? '?'} → ${w.rssMiB.allWaiting} → ${w.rssMiB.peakWhileResuming} → ${w.rssMiB.afterAllResumed} MiB` +
+						(w.atPeakMiB ? ` (at the peak: V8 heap ${w.atPeakMiB.heapTotal}, external ${w.atPeakMiB.external}, outside V8 ${w.atPeakMiB.outsideV8} MiB; ${w.atPeakMiB.runningExecutions} executions running)` : ''),
+					w.heapAfterGcMiB ? `${w.heapAfterGcMiB.idle} → ${w.heapAfterGcMiB.allWaiting} → ${w.heapAfterGcMiB.afterAllResumed} MiB` : 'not read',
 					`${w.databaseMiB.idle} → ${w.databaseMiB.allWaiting} → ${w.databaseMiB.afterAllResumed} MiB`, `${w.journeyStoreMiB} MiB`, w.verdict,
 				])));
 	}

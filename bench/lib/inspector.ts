@@ -1,7 +1,7 @@
 /**
  * A minimal Chrome DevTools Protocol client for n8n's inspector (n8n started with --inspect on a local port):
  * starts and stops V8's sampling profiler around one measured segment, so each workflow is profiled alone in
- * the same n8n without restarting it.
+ * the same n8n without restarting it, and reads n8n's heap after a full garbage collection.
  */
 import type { CpuProfile } from './cpuProfile';
 
@@ -59,6 +59,21 @@ export class InspectorSession {
 		const { profile } = await this.send<{ profile: CpuProfile }>('Profiler.stop');
 		await this.send('Profiler.disable');
 		return profile;
+	}
+
+	/** process.memoryUsage() of the inspected process, in bytes. */
+	async memoryUsage(): Promise<NodeJS.MemoryUsage> {
+		const { result } = await this.send<{ result: { value: string } }>('Runtime.evaluate', {
+			expression: 'JSON.stringify(process.memoryUsage())',
+			returnByValue: true,
+		});
+		return JSON.parse(result.value) as NodeJS.MemoryUsage;
+	}
+
+	/** The same right after a full garbage collection: what the process really retains. */
+	async memoryAfterGarbageCollection(): Promise<NodeJS.MemoryUsage> {
+		await this.send('HeapProfiler.collectGarbage');
+		return await this.memoryUsage();
 	}
 
 	close(): void {

@@ -17,9 +17,12 @@ function query<T>(sandbox: Sandbox, sql: string, ...params: Array<string | numbe
 	}
 }
 
-export function waitingExecutions(sandbox: Sandbox): number {
-	return Number(query<{ n: number }>(sandbox, "SELECT COUNT(*) AS n FROM execution_entity WHERE status = 'waiting'")[0].n);
+function executionsWithStatus(sandbox: Sandbox, status: 'waiting' | 'running'): number {
+	return Number(query<{ n: number }>(sandbox, 'SELECT COUNT(*) AS n FROM execution_entity WHERE status = ?', status)[0].n);
 }
+
+export const waitingExecutions = (sandbox: Sandbox) => executionsWithStatus(sandbox, 'waiting');
+export const executionsRunning = (sandbox: Sandbox) => executionsWithStatus(sandbox, 'running');
 
 export function lastExecutionId(sandbox: Sandbox): number {
 	return Number(query<{ id: number | null }>(sandbox, 'SELECT MAX(id) AS id FROM execution_entity')[0].id ?? 0);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { startSandbox } from '../../sandbox/environment';
+import { practiceNumber, startSandbox, twilioAccount } from '../../sandbox/environment';
 import type { Sandbox } from '../../sandbox/environment';
 import { projectRoot } from '../../sandbox/n8n';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
@@ -70,10 +70,18 @@ export interface ComparisonResult {
 	stockWorkflow: string;
 }
 
+/**
+ * The template as measured everywhere else (no delivery tracking, like the stock workflow), the stock
+ * workflow, and the template with Twilio status callbacks on, as a practice running the Delivery Status
+ * workflow has it: each SMS then costs n8n a second execution.
+ */
+export const profiledVariants = ['ours', 'stock', 'oursWithDeliveryStatus'] as const;
+export type ProfiledVariant = (typeof profiledVariants)[number];
+
 /** Where n8n's CPU goes per visit, each workflow profiled alone under the same closed-loop load. */
 export interface CpuBreakdown {
 	mode: string;
-	variants: Record<'ours' | 'stock', CpuOfOneWorkflow>;
+	variants: Record<ProfiledVariant, CpuOfOneWorkflow>;
 }
 
 export interface CpuOfOneWorkflow {
@@ -283,7 +291,7 @@ export async function runStageOne(profile: BenchProfile, tarball: string, log: (
 			log(`    p50 ${latency.firstTouchMs.p50} ms, p99 ${latency.firstTouchMs.p99} ms, failed ${latency.failed}`);
 
 			const comparison = await compare(run, profile, ours.webhookPath, stock.webhookPath, openLoopRate(profile.comparison.latencyRatePerSecond, throughput.visitsPerSecond));
-			const cpu = await cpuBreakdown(run, profile, { ours, stock });
+			const cpu = await cpuBreakdown(run, profile, { ours: ours.webhookPath, stock: stock.webhookPath });
 			return { zone, latency, throughput, comparison, cpu };
 		} finally {
 			source.close();
@@ -372,17 +380,19 @@ async function compare(run: Run, profile: BenchProfile, oursPath: string, stockP
  * the measured window (through the inspector, so both are profiled in the same warmed-up n8n), plus the
  * executions and execution data n8n saved for them.
  */
-async function cpuBreakdown(run: Run, profile: BenchProfile, workflows: Record<'ours' | 'stock', { webhookPath: string }>): Promise<CpuBreakdown> {
+async function cpuBreakdown(run: Run, profile: BenchProfile, paths: Record<'ours' | 'stock', string>): Promise<CpuBreakdown> {
 	const c = profile.cpuProfile;
 	const inspector = await InspectorSession.connect(stageOnePorts.inspector);
 	try {
-		const variants = {} as Record<'ours' | 'stock', CpuOfOneWorkflow>;
-		for (const variant of ['ours', 'stock'] as const) {
+		const variants = {} as Record<ProfiledVariant, CpuOfOneWorkflow>;
+		for (const variant of profiledVariants) {
+			const withCallbacks = variant === 'oursWithDeliveryStatus';
+			if (withCallbacks) await setDeliveryStatusCallbacks(run.sandbox, true);
 			run.log(`  CPU profile: ${variant} alone, closed loop ${c.concurrency} in flight for ${(c.warmupMs + c.measureMs) / 1000} s`);
 			let cpuProfile: ReturnType<typeof summarizeCpuProfile> | undefined;
 			let profiledSeconds = 0;
 			const firstExecution = lastExecutionId(run.sandbox);
-			const closed = await closedLoopRun(run, workflows[variant].webhookPath, c.concurrency, c.warmupMs, c.measureMs, {
+			const closed = await closedLoopRun(run, variant === 'stock' ? paths.stock : paths.ours, c.concurrency, c.warmupMs, c.measureMs, {
 				opened: () => inspector.startProfiling(),
 				closing: async () => {
 					const raw = await inspector.stopProfiling();
@@ -405,6 +415,7 @@ async function cpuBreakdown(run: Run, profile: BenchProfile, workflows: Record<'
 				savedDataKiBPerVisit: round(saved.reduce((sum, entry) => sum + entry.executions * entry.averageDataBytes, 0) / 1024 / visits, 1),
 			};
 			run.log(`    ${variants[variant].visitsPerSecond} visits/s; n8n main thread ${variants[variant].mainThreadBusyMsPerVisit} ms per visit`);
+			if (withCallbacks) await setDeliveryStatusCallbacks(run.sandbox, false);
 		}
 		return {
 			mode: `each workflow alone, closed loop ${c.concurrency} in flight, profiled for ${c.measureMs / 1000} s after ${c.warmupMs / 1000} s warm-up; per visit = CPU ÷ visits completed per second`,
@@ -413,4 +424,16 @@ async function cpuBreakdown(run: Run, profile: BenchProfile, workflows: Record<'
 	} finally {
 		inspector.close();
 	}
+}
+
+/** Points the sandbox's Twilio credential's status callbacks at the Delivery Status workflow, or turns them off. */
+async function setDeliveryStatusCallbacks(sandbox: Sandbox, on: boolean): Promise<void> {
+	const data = {
+		authType: 'authToken',
+		...twilioAccount,
+		from: practiceNumber,
+		apiBaseUrl: sandbox.twilio.url,
+		...(on ? { statusCallbackUrl: `${sandbox.n8n.baseUrl}/webhook/${sandbox.workflows.deliveryStatus.webhookPath}` } : {}),
+	};
+	await sandbox.client.rest('PATCH', `/credentials/${sandbox.credentialIds.postVisitTwilioApi}`, { name: 'Sandbox postVisitTwilioApi', type: 'postVisitTwilioApi', data });
 }

@@ -9,16 +9,17 @@ import type { Sandbox } from '../../sandbox/environment';
 import { projectRoot } from '../../sandbox/n8n';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
 import { whileRunning } from '../lib/cleanup';
+import { InspectorSession } from '../lib/inspector';
 import { closedLoop, within } from '../lib/load';
 import { mib, treeRss } from '../lib/procstat';
 import type { BenchProfile } from '../lib/profile';
 import { distribution, round, sleep } from '../lib/stats';
 import type { Distribution } from '../lib/stats';
 import type { VisitEvent } from '../../nodes/shared/core/schemas';
-import { n8nDatabasePath, waitingExecutions } from '../lib/n8nDatabase';
+import { executionsRunning, n8nDatabasePath, waitingExecutions } from '../lib/n8nDatabase';
 import { importCadenceWaitProbe } from '../lib/workflows';
 
-export const waitingPorts = { n8n: 5782, broker: 5783 };
+export const waitingPorts = { n8n: 5782, broker: 5783, inspector: 5785 };
 const hour = 3_600_000;
 
 export interface WaitingScale {
@@ -35,6 +36,14 @@ export interface WaitingScale {
 	/** Resume (the probe's HTTP request arriving) minus the due time Cadence Wait planned, in seconds. */
 	latenessSeconds: Distribution;
 	rssMiB: { idle: number; afterLoad: number; allWaiting: number; peakWhileResuming: number; afterAllResumed: number; growthWhileWaiting: number };
+	/**
+	 * n8n's V8 heap in use right after a forced full garbage collection (read after the RSS figures, through
+	 * the inspector): what the process really retains, against RSS, which also holds freed-but-kept heap and
+	 * native memory (isolates, buffers, malloc arenas).
+	 */
+	heapAfterGcMiB: { idle: number; allWaiting: number; afterAllResumed: number; externalAllWaiting: number };
+	/** At the highest RSS while resuming: n8n's V8 heap (allocated) and what lies outside it (RSS − heap − external). */
+	atPeakMiB: { rss: number; heapTotal: number; external: number; outsideV8: number; runningExecutions: number };
 	databaseMiB: { idle: number; allWaiting: number; afterAllResumed: number };
 	journeyStoreMiB: number;
 	verdict: string;
@@ -160,6 +169,11 @@ function journeyItem(scale: number, n: number, zone: string, completedAt: string
 
 async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfile, log: (line: string) => void): Promise<WaitingScale> {
 	const probe = await startProbe();
+	const inspector = await InspectorSession.connect(waitingPorts.inspector);
+	const heapMiB = async () => {
+		const memory = await inspector.memoryAfterGarbageCollection();
+		return { heap: mib(memory.heapUsed), external: mib(memory.external) };
+	};
 	const workflow = await importCadenceWaitProbe(sandbox, probe.url);
 	const n8nPid = sandbox.n8n.pid as number;
 	const database = n8nDatabasePath(sandbox);
@@ -178,6 +192,7 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 		await sleep(20_000);
 		const idleRss = mib(treeRss(n8nPid).total);
 		const idleDb = fileMiB(database);
+		const idleHeap = await heapMiB();
 
 		// Measure the load rate first (journeys due in an hour, outside the measurement), to place the due window
 		// after the whole load: all journeys wait at once before the first falls due.
@@ -232,10 +247,12 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 		const afterLoadRss = mib(treeRss(n8nPid).total);
 		let allWaitingRss = afterLoadRss;
 		let allWaitingDb = fileMiB(database);
+		let allWaitingHeap = { heap: -1, external: -1 };
 		log(`  loaded in ${round(loadSeconds, 1)} s; ${scheduled} waiting; n8n RSS ${idleRss} → ${afterLoadRss} MiB right after the load`);
 
 		let waitingAtFirstDue = -1;
 		let peakRss = afterLoadRss;
+		let atPeak: WaitingScale['atPeakMiB'] = { rss: 0, heapTotal: 0, external: 0, outsideV8: 0, runningExecutions: 0 };
 		const lastDue = Math.max(...loaded.map((id) => journal.sendAt.get(id) ?? 0));
 		const deadline = lastDue + 180_000;
 		const ids = loaded.filter((id) => journal.sendAt.has(id));
@@ -246,9 +263,16 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 				waitingAtFirstDue = waitingExecutions(sandbox) - probed;
 				allWaitingRss = mib(treeRss(n8nPid).total);
 				allWaitingDb = fileMiB(database);
-				log(`  just before the first due time: ${waitingAtFirstDue} waiting, n8n RSS ${allWaitingRss} MiB, database ${allWaitingDb} MiB`);
+				allWaitingHeap = await heapMiB();
+				log(`  just before the first due time: ${waitingAtFirstDue} waiting, n8n RSS ${allWaitingRss} MiB (heap after GC ${allWaitingHeap.heap} MiB), database ${allWaitingDb} MiB`);
 			}
-			peakRss = Math.max(peakRss, mib(treeRss(n8nPid).total));
+			const rssNow = mib(treeRss(n8nPid).total);
+			if (rssNow > peakRss) {
+				peakRss = rssNow;
+				const memory = await inspector.memoryUsage();
+				const [heapTotal, external] = [mib(memory.heapTotal), mib(memory.external)];
+				atPeak = { rss: mib(memory.rss), heapTotal, external, outsideV8: round(mib(memory.rss) - heapTotal - external, 1), runningExecutions: executionsRunning(sandbox) };
+			}
 			const resumed = ids.filter((id) => probe.arrivals.has(id)).length;
 			if (resumed === ids.length && Date.now() > lastDue) break;
 			await sleep(2_000);
@@ -257,6 +281,7 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 		const lateness = ids.filter((id) => probe.arrivals.has(id)).map((id) => (probe.arrivals.get(id)! - journal.sendAt.get(id)!) / 1000);
 		const latenessSeconds = distribution(lateness);
 		const rssAfter = mib(treeRss(n8nPid).total);
+		const afterHeap = await heapMiB();
 		const resumed = lateness.length;
 		const neverResumed = ids.length - resumed;
 		const growth = round(allWaitingRss - idleRss, 1);
@@ -284,6 +309,8 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 				mean: round(latenessSeconds.mean, 2),
 			},
 			rssMiB: { idle: idleRss, afterLoad: afterLoadRss, allWaiting: allWaitingRss, peakWhileResuming: peakRss, afterAllResumed: rssAfter, growthWhileWaiting: growth },
+			atPeakMiB: atPeak,
+			heapAfterGcMiB: { idle: idleHeap.heap, allWaiting: allWaitingHeap.heap, afterAllResumed: afterHeap.heap, externalAllWaiting: allWaitingHeap.external },
 			databaseMiB: { idle: idleDb, allWaiting: allWaitingDb, afterAllResumed: fileMiB(database) },
 			journeyStoreMiB: fileMiB(sandbox.journeyStorePath),
 			verdict: problems.length ? `breaks: ${problems.join('; ')}` : 'holds',
@@ -291,6 +318,7 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 	} finally {
 		clearInterval(watcher);
 		journal.close();
+		inspector.close();
 		await probe.close();
 	}
 }
@@ -310,7 +338,8 @@ export async function runWaiting(profile: BenchProfile, tarball: string, log: (l
 			n8nPort: waitingPorts.n8n,
 			brokerPort: waitingPorts.broker,
 			fresh: true,
-			n8nProcess: { ownProcessGroup: true },
+			// The inspector (local port) reads n8n's heap after a forced garbage collection.
+			n8nProcess: { ownProcessGroup: true, extraEnv: { NODE_OPTIONS: `--inspect=127.0.0.1:${waitingPorts.inspector}` } },
 			onN8nProcess: (n8n) => void whileRunning(n8n),
 			log: (line) => log(`  ${line}`),
 		});
