@@ -198,6 +198,8 @@ export interface Engine {
  * WebhookContext) run with: the pack's node classes under `n8n-nodes-post-visit.<name>`, every test credential set
  * on every node, and the credential classes' own authenticate/preAuthentication.
  */
+let engineRuns = 0;
+
 export function createEngine(fixture: WorkflowFixture, options: EngineOptions): Engine {
 	const types: Record<string, INodeType | IVersionedNodeType> = { 'test.fixture': new FixtureTrigger() };
 	for (const [name, type] of Object.entries(options.nodeTypes)) types[`n8n-nodes-post-visit.${name}`] = type;
@@ -224,11 +226,13 @@ export function createEngine(fixture: WorkflowFixture, options: EngineOptions): 
 		staticData: options.staticData ?? {},
 	};
 	const workflow = new Workflow({ ...workflowData, nodeTypes });
-	const hooks = new ExecutionLifecycleHooks('manual', 'exec-test', { ...workflowData, isArchived: false, createdAt: new Date(), updatedAt: new Date() } as never);
+	// Each run its own execution id, as n8n gives each execution (the pack shares some credentials within one).
+	const executionId = `exec-test-${++engineRuns}`;
+	const hooks = new ExecutionLifecycleHooks('manual', executionId, { ...workflowData, isArchived: false, createdAt: new Date(), updatedAt: new Date() } as never);
 	const credentialsHelper = new TestCredentialsHelper({ ...options.credentials }, options.credentialTypes ?? {});
 	const additionalData = {
 		hooks,
-		executionId: 'exec-test',
+		executionId,
 		credentialsHelper,
 		restApiUrl: 'http://127.0.0.1/rest',
 		instanceBaseUrl: 'http://127.0.0.1/',

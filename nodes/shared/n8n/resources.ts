@@ -5,13 +5,14 @@ import { reportStaleClaims } from '../flows/reportStaleClaims';
 import { DEFAULT_RETENTION_DAYS, pruneCutoff } from '../store';
 import type { JourneyStore } from '../store/types';
 import { nowIso } from './clock';
+import { executionCredential } from './credentials';
 import { practiceProfileFromCredential } from './profile';
 import { journeyStoreConfigFrom, openStoreFrom } from './store';
 
 type CredentialContext = IExecuteFunctions | IPollFunctions;
 
 export async function practiceProfileFor(context: CredentialContext): Promise<PracticeProfile> {
-	return practiceProfileFromCredential(await context.getCredentials('practiceProfileApi'));
+	return practiceProfileFromCredential(await executionCredential(context, 'practiceProfileApi'));
 }
 
 /**
@@ -45,7 +46,7 @@ export async function withJourneyStore<T>(
 	work: (store: JourneyStore) => Promise<T>,
 	options: { prune?: boolean } = {},
 ): Promise<T> {
-	const credential = await context.getCredentials('journeyStoreApi');
+	const credential = await executionCredential(context, 'journeyStoreApi');
 	const store = await openStoreFrom(credential);
 	try {
 		const result = await work(store);
