@@ -36,10 +36,7 @@ export async function executionCredential(context: IExecuteFunctions | IPollFunc
 	forget(nowMs);
 	const data = context.getCredentials(type);
 	reused.set(key, { until: nowMs + credentialReuseMs, data });
-	try {
-		return { ...(await data) };
-	} catch (error) {
-		reused.delete(key);
-		throw error;
-	}
+	// A failed read is not kept: the node gets the error, and the next read asks n8n again.
+	data.catch(() => reused.delete(key));
+	return { ...(await data) };
 }
