@@ -99,7 +99,7 @@ function cpuBreakdownText(cpu: CpuBreakdown): string {
 		oursWithDeliveryStatus: 'pack, with Twilio status callbacks to the Delivery Status workflow',
 	};
 	return (
-		`The same workflows, each alone: ${cpu.mode}. The main thread's time comes from V8's sampling profiler (through n8n's inspector, started with \`--inspect\` on a local port for this scenario), attributed by the whole stack: time under n8n's expression engine (isolated-vm isolates: creation, set-up, evaluation) or its database layer (TypeORM, saving executions) counts there even when a node asked for it; the rest under a node's code counts to the workflow's nodes (the pack with its libraries, or n8n's stock nodes); the remainder is n8n's execution engine, webhook handling and Node.js. The process rows are /proc CPU of the n8n process (all its threads) and of the JS task runner that runs Code nodes. Every other table runs the template without delivery tracking, as the stock workflow has none; the last column turns the Twilio status callbacks on, as a practice running the Delivery Status workflow has them.\n\n` +
+		`${cpu.mode[0].toUpperCase()}${cpu.mode.slice(1)}. The main thread's time comes from V8's sampling profiler (through n8n's inspector, started with \`--inspect\` on a local port for this scenario), attributed by the whole stack: time under n8n's expression engine (isolated-vm isolates: creation, set-up, evaluation) or its database layer (TypeORM, saving executions) counts there even when a node asked for it; the rest under a node's code counts to the workflow's nodes (the pack with its libraries, or n8n's stock nodes); the remainder is n8n's execution engine, webhook handling and Node.js. The process rows are /proc CPU of the n8n process (all its threads) and of the JS task runner that runs Code nodes. Every other table runs the template without delivery tracking, as the stock workflow has none; the last column turns the Twilio status callbacks on, as a practice running the Delivery Status workflow has them.\n\n` +
 		mdTable(['per visit', ...shown.map((variant) => titles[variant])], [
 			row('visits/s (alone)', (v) => fmt(v.visitsPerSecond), ''),
 			row('**n8n main thread, busy**', (v) => `**${v.mainThreadBusyMsPerVisit}**`),
@@ -167,7 +167,7 @@ export function renderMarkdown(results: BenchResults): string {
 					fmt(w.journeys), fmt(w.waitingAtFirstDue), `${w.loadSeconds} s (${w.loadPerSecond}/s)`, `${w.spreadSeconds} s`,
 					`${w.latenessSeconds.p50} / ${w.latenessSeconds.p99} / ${w.latenessSeconds.max} s`, String(w.neverResumed),
 					`${w.rssMiB.idle} → ${w.rssMiB.afterLoad ?? '?'} → ${w.rssMiB.allWaiting} → ${w.rssMiB.peakWhileResuming} → ${w.rssMiB.afterAllResumed} MiB` +
-						(w.atPeakMiB ? ` (at the peak: V8 heap ${w.atPeakMiB.heapTotal}, external ${w.atPeakMiB.external}, outside V8 ${w.atPeakMiB.outsideV8} MiB; ${w.atPeakMiB.runningExecutions} executions running)` : ''),
+						(w.atPeakMiB?.rss ? ` (at the peak: V8 heap ${w.atPeakMiB.heapTotal}, external ${w.atPeakMiB.external}, outside V8 ${w.atPeakMiB.outsideV8} MiB; ${w.atPeakMiB.runningExecutions} executions running)` : ''),
 					w.heapAfterGcMiB ? `${w.heapAfterGcMiB.idle} → ${w.heapAfterGcMiB.allWaiting} → ${w.heapAfterGcMiB.afterAllResumed} MiB` : 'not read',
 					`${w.databaseMiB.idle} → ${w.databaseMiB.allWaiting} → ${w.databaseMiB.afterAllResumed} MiB`, `${w.journeyStoreMiB} MiB`, w.verdict,
 				])));
