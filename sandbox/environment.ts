@@ -129,6 +129,20 @@ const drchronoToken = 'sandbox-drchrono-access-token';
 /** Where the sandbox's Twilio credential tells Twilio to post status callbacks (the Delivery Status Trigger's path). */
 export const deliveryStatusPath = 'post-visit/twilio-status';
 
+/**
+ * The sandbox's Twilio credential: the local Twilio-shaped API, and status callbacks to the Delivery Status
+ * workflow at `webhookBaseUrl` (none without it).
+ */
+export function sandboxTwilioCredential(twilioApiUrl: string, webhookBaseUrl?: string): Record<string, unknown> {
+	return {
+		authType: 'authToken',
+		...twilioAccount,
+		from: practiceNumber,
+		apiBaseUrl: twilioApiUrl,
+		...(webhookBaseUrl ? { statusCallbackUrl: `${webhookBaseUrl}/webhook/${deliveryStatusPath}` } : {}),
+	};
+}
+
 export function webhookPathOf(ehr: SandboxEhr): string {
 	return `post-visit/${ehr}/visit-completed`;
 }
@@ -301,15 +315,10 @@ async function setUpN8n(
 		ehrWebhookApi: { secret: webhookSecret, previousSecret: '', headerName: 'X-Webhook-Secret' },
 		journeyStoreApi: { backend: 'sqlite', sqlitePath: journeyStorePath, retentionDays: 400 },
 		practiceProfileApi: practiceProfileData(options.profile),
-		postVisitTwilioApi: {
-			authType: 'authToken',
-			...twilioAccount,
-			from: practiceNumber,
-			apiBaseUrl: twilio.url,
-			...(options.deliveryStatusCallbacks === false
-				? {}
-				: { statusCallbackUrl: `${options.webhookBaseUrl ?? `http://127.0.0.1:${options.n8nPort}`}/webhook/${deliveryStatusPath}` }),
-		},
+		postVisitTwilioApi: sandboxTwilioCredential(
+			twilio.url,
+			options.deliveryStatusCallbacks === false ? undefined : options.webhookBaseUrl ?? `http://127.0.0.1:${options.n8nPort}`,
+		),
 		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.example', fromName: demoPractice.name },
 		smtp: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '' },
 		...options.credentialOverrides,

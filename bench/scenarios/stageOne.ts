@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { practiceNumber, startSandbox, twilioAccount } from '../../sandbox/environment';
+import { sandboxTwilioCredential, startSandbox } from '../../sandbox/environment';
 import type { Sandbox } from '../../sandbox/environment';
 import { projectRoot } from '../../sandbox/n8n';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
@@ -428,12 +428,6 @@ async function cpuBreakdown(run: Run, profile: BenchProfile, paths: Record<'ours
 
 /** Points the sandbox's Twilio credential's status callbacks at the Delivery Status workflow, or turns them off. */
 async function setDeliveryStatusCallbacks(sandbox: Sandbox, on: boolean): Promise<void> {
-	const data = {
-		authType: 'authToken',
-		...twilioAccount,
-		from: practiceNumber,
-		apiBaseUrl: sandbox.twilio.url,
-		...(on ? { statusCallbackUrl: `${sandbox.n8n.baseUrl}/webhook/${sandbox.workflows.deliveryStatus.webhookPath}` } : {}),
-	};
+	const data = sandboxTwilioCredential(sandbox.twilio.url, on ? sandbox.n8n.baseUrl : undefined);
 	await sandbox.client.rest('PATCH', `/credentials/${sandbox.credentialIds.postVisitTwilioApi}`, { name: 'Sandbox postVisitTwilioApi', type: 'postVisitTwilioApi', data });
 }
