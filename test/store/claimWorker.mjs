@@ -4,8 +4,8 @@
 // the .ts extension, as tsc wants them to).
 //
 //   node --experimental-transform-types test/store/claimWorker.mjs '<store config JSON>'
-// stdin, one command a line:  claim <key> <at> | crash <key> <at> | exit
-// stdout, one JSON a line:    {"ready":true} | {"key":…,"claimed":true|false}
+// stdin, one command a line:  claim <key> <at> | crash <key> <at> | steps <workflowId> <now> <limit> <token> | exit
+// stdout, one JSON a line:    {"ready":true} | {"key":…,"claimed":true|false} | {"steps":[journeyId…]}
 import { registerHooks } from 'node:module';
 import { createInterface } from 'node:readline';
 
@@ -36,6 +36,18 @@ for await (const line of createInterface({ input: process.stdin })) {
 			process.kill(process.pid, 'SIGKILL');
 		}
 		reply({ key, claimed });
+	} else if (command === 'steps') {
+		const [, workflowId, now, limit, leaseToken] = line.trim().split(' ');
+		const claimed = await store.claimDueSteps({
+			workflowId,
+			steps: ['Reminder'],
+			now,
+			limit: Number(limit),
+			leaseMs: 60_000,
+			leaseToken,
+			includeHeldUntilResume: true,
+		});
+		reply({ steps: claimed.map((step) => step.journeyId) });
 	} else if (command === 'exit') {
 		break;
 	}

@@ -1,5 +1,5 @@
 import { DomainError } from '../../nodes/shared/core/errors';
-import type { ClaimInfo, JournalEntry, JourneyRecord, JourneyStore } from '../../nodes/shared/store/types';
+import type { ClaimInfo, JournalEntry, JourneyRecord, JourneyStore, StepClaimQuery, StepSchedule } from '../../nodes/shared/store/types';
 
 /** Fixed instants: nothing here reads the clock. */
 const t = (minutes: number) => new Date(Date.UTC(2025, 2, 10, 14, 0) + minutes * 60_000).toISOString();
@@ -483,6 +483,148 @@ export function describeStoreContract(name: string, open: () => Promise<JourneyS
 				// A pruned key can be claimed again: that is why retention must outlast every journey.
 				expect(await store.claim('sent-old', info, t(2))).toBe(true);
 				expect(await store.prune(t(-60 * 24 * 400))).toBe(0);
+			});
+		});
+
+		describe('scheduled steps', () => {
+			const wf = 'wf-three-stage';
+			const schedule = (journey: string, step: string, dueMinutes: number, extra: Partial<StepSchedule> = {}): StepSchedule => ({
+				journeyId: `visit:fhir:${journey}`,
+				patientKey: `fhir:${journey}`,
+				workflowId: wf,
+				step,
+				dueAt: t(dueMinutes),
+				at: t(0),
+				...extra,
+			});
+			const claim = (now: number, extra: Partial<StepClaimQuery> = {}) =>
+				store.claimDueSteps({
+					workflowId: wf,
+					steps: ['Reminder', 'Escalation'],
+					now: t(now),
+					limit: 100,
+					leaseMs: 60_000,
+					leaseToken: `lease-${now}`,
+					includeHeldUntilResume: true,
+					...extra,
+				});
+
+			it('hands out only due steps of the workflow and names asked for, earliest first, with one attempt', async () => {
+				await store.scheduleStep(schedule('b', 'Reminder', 20));
+				await store.scheduleStep(schedule('a', 'Escalation', 10));
+				await store.scheduleStep(schedule('c', 'Reminder', 60));
+				await store.scheduleStep(schedule('d', 'Recall', 5));
+				await store.scheduleStep({ ...schedule('e', 'Reminder', 5), workflowId: 'wf-other' });
+				const claimed = await claim(30);
+				expect(claimed.map((step) => [step.journeyId, step.step, step.state, step.attempt])).toEqual([
+					['visit:fhir:a', 'Escalation', 'claimed', 1],
+					['visit:fhir:b', 'Reminder', 'claimed', 1],
+				]);
+				expect(claimed[0]).toMatchObject({ leaseToken: 'lease-30', leaseUntil: t(31), dueAt: t(10), patientKey: 'fhir:a' });
+				expect(await claim(30.5)).toEqual([]);
+				expect(await store.stepsInFlight(wf, t(30))).toBe(2);
+			});
+
+			it('respects the limit and the due range (on time versus backlog)', async () => {
+				for (let minute = 1; minute <= 5; minute++) await store.scheduleStep(schedule(`j${minute}`, 'Reminder', minute));
+				expect((await claim(10, { dueAfter: t(3) })).map((step) => step.dueAt)).toEqual([t(4), t(5)]);
+				expect((await claim(10, { limit: 2 })).map((step) => step.dueAt)).toEqual([t(1), t(2)]);
+				expect((await claim(10, { dueBefore: t(2) })).map((step) => step.dueAt)).toEqual([]);
+				expect((await claim(10)).map((step) => step.dueAt)).toEqual([t(3)]);
+			});
+
+			it('completes only with the lease that holds the step, and a new step replaces the old one', async () => {
+				await store.scheduleStep(schedule('a', 'Reminder', 1));
+				const [first] = await claim(5);
+				expect(await store.completeStep(first.journeyId, wf, 'someone-else')).toBe(false);
+				await store.scheduleStep(schedule('a', 'Escalation', 100));
+				expect(await store.completeStep(first.journeyId, wf, first.leaseToken)).toBe(false);
+				const [next] = await store.steps({ journeyId: first.journeyId });
+				expect(next).toMatchObject({ step: 'Escalation', state: 'scheduled', attempt: 0, dueAt: t(100) });
+				expect(next.leaseUntil).toBeUndefined();
+				const [again] = await claim(100);
+				expect(await store.completeStep(again.journeyId, wf, again.leaseToken)).toBe(true);
+				expect(await store.steps({})).toEqual([]);
+			});
+
+			it('hands a step out again when its lease ran out, one attempt more, and never to two holders at once', async () => {
+				await store.scheduleStep(schedule('a', 'Reminder', 1));
+				const [first] = await claim(5);
+				expect(await claim(5.5)).toEqual([]);
+				const [second] = await claim(6);
+				expect(second).toMatchObject({ attempt: 2, leaseToken: 'lease-6' });
+				expect(await store.completeStep(first.journeyId, wf, first.leaseToken)).toBe(false);
+				expect(await store.completeStep(second.journeyId, wf, second.leaseToken)).toBe(true);
+			});
+
+			it('gives a step back for later (attempts kept) and sets one aside for a person', async () => {
+				await store.scheduleStep(schedule('a', 'Reminder', 1));
+				await store.scheduleStep(schedule('b', 'Reminder', 1));
+				const [a, b] = await claim(5);
+				expect(await store.retryStep(a.journeyId, wf, a.leaseToken, t(20), 'ehrUnreachable')).toBe(true);
+				expect(await store.setStepAside(b.journeyId, wf, b.leaseToken, 'attemptsUsedUp', t(5))).toBe(true);
+				expect(await store.setStepAside(b.journeyId, wf, b.leaseToken, 'attemptsUsedUp', t(5))).toBe(false);
+				expect(await claim(10)).toEqual([]);
+				const [retried] = await claim(20);
+				expect(retried).toMatchObject({ journeyId: a.journeyId, attempt: 2, code: 'ehrUnreachable' });
+				expect(await store.steps({ states: ['failed'] })).toEqual([
+					expect.objectContaining({ journeyId: b.journeyId, state: 'failed', code: 'attemptsUsedUp' }),
+				]);
+			});
+
+			it('keeps steps held until resume while outreach is paused', async () => {
+				await store.scheduleStep(schedule('a', 'Reminder', 1, { untilResume: true }));
+				await store.scheduleStep(schedule('b', 'Reminder', 1));
+				expect((await claim(5, { includeHeldUntilResume: false })).map((step) => step.journeyId)).toEqual(['visit:fhir:b']);
+				expect(await claim(5.5, { includeHeldUntilResume: true })).toEqual([
+					expect.objectContaining({ journeyId: 'visit:fhir:a', untilResume: true }),
+				]);
+			});
+
+			it('marks due steps with no trigger output as orphaned once, and claims them when the name comes back', async () => {
+				await store.scheduleStep(schedule('a', 'Old Name', 1));
+				await store.scheduleStep(schedule('b', 'Old Name', 50));
+				await store.scheduleStep(schedule('c', 'Reminder', 1));
+				const orphans = await store.markOrphanedSteps(wf, ['Reminder'], t(5), 100);
+				expect(orphans.map((step) => [step.journeyId, step.state, step.code])).toEqual([['visit:fhir:a', 'orphaned', 'noTriggerOutput']]);
+				expect(await store.markOrphanedSteps(wf, ['Reminder'], t(5), 100)).toEqual([]);
+				expect((await claim(5, { steps: ['Old Name'] })).map((step) => step.journeyId)).toEqual(['visit:fhir:a']);
+			});
+
+			it('lists what each journey waits for by workflow, patient, state and due time', async () => {
+				await store.scheduleStep(schedule('a', 'Reminder', 30));
+				await store.scheduleStep({ ...schedule('a', 'Care Summary', 10), workflowId: 'wf-delivery' });
+				await store.scheduleStep(schedule('b', 'Escalation', 20));
+				expect((await store.steps({ journeyId: 'visit:fhir:a' })).map((step) => [step.workflowId, step.step])).toEqual([
+					['wf-delivery', 'Care Summary'],
+					[wf, 'Reminder'],
+				]);
+				expect((await store.steps({ dueBefore: t(25), states: ['scheduled'] })).map((step) => step.journeyId)).toEqual([
+					'visit:fhir:a',
+					'visit:fhir:b',
+				]);
+				expect((await store.steps({ patientKey: 'fhir:b' })).map((step) => step.step)).toEqual(['Escalation']);
+				expect(await store.steps({ states: [] })).toEqual([]);
+				expect((await store.steps({ limit: 1 })).map((step) => step.dueAt)).toEqual([t(10)]);
+			});
+
+			it('gives each of 20 concurrent claimers disjoint steps', async () => {
+				for (let index = 0; index < 60; index++) await store.scheduleStep(schedule(`j${index}`, 'Reminder', 1));
+				const batches = await Promise.all(
+					Array.from({ length: 20 }, (_, index) => claim(5, { limit: 5, leaseToken: `lease-${index}` })),
+				);
+				const ids = batches.flat().map((step) => step.journeyId);
+				expect(new Set(ids).size).toBe(ids.length);
+				expect(ids.length).toBe(60);
+			});
+
+			it.each([
+				['an unknown state', () => store.steps({ states: ['waiting' as never] }), 'states'],
+				['a due time without offset', () => store.scheduleStep(schedule('a', 'Reminder', 1, { dueAt: '2025-03-10T14:00:00' })), 'dueAt'],
+				['an empty step name', () => store.scheduleStep(schedule('a', '', 1)), 'step'],
+				['a lease under a second', () => claim(5, { leaseMs: 10 }), 'leaseMs'],
+			])('refuses %s, naming the field', async (_what, call, field) => {
+				await expectDomainError(call(), 'invalid_input', field);
 			});
 		});
 

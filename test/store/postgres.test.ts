@@ -31,7 +31,7 @@ describeStoreContract('postgres', async () => {
 		cleaner = new Pool({ ...(postgres() as object), options: '-c search_path=contract', max: 1 });
 		cleaner.on('error', () => undefined);
 	}
-	await cleaner.query('TRUNCATE pv_claims, pv_journal, pv_opt_outs, pv_touches, pv_journeys, pv_contacts');
+	await cleaner.query('TRUNCATE pv_claims, pv_journal, pv_opt_outs, pv_touches, pv_journeys, pv_contacts, pv_steps');
 	return store;
 });
 
@@ -56,6 +56,7 @@ describe('Postgres backend', () => {
 		expect(await rows(schema, 'SELECT version, name FROM pv_schema_migrations')).toEqual([
 			{ version: 1, name: 'claims, journal, opt-outs, touches' },
 			{ version: 2, name: 'journeys, contacts, journal by provider id' },
+		{ version: 3, name: 'scheduled steps' },
 		]);
 		const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 5].claim('k', info, at)));
 		expect(results.filter(Boolean)).toHaveLength(1);

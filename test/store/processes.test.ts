@@ -23,6 +23,7 @@ interface Reply {
 	ready?: boolean;
 	key?: string;
 	claimed?: boolean;
+	steps?: string[];
 }
 
 class Worker {
@@ -127,6 +128,35 @@ describe.each(['sqlite', 'postgres'] as const)('claims across processes: %s', (b
 		for (const worker of group) worker.end();
 		const exits = await Promise.all(group.map((worker) => worker.exited));
 		expect(exits.every((exit) => exit.code === 0)).toBe(true);
+	}, 120_000);
+
+	it(`hands each due step to exactly one of ${WORKERS} processes claiming batches at once`, async () => {
+		const config = freshConfig[backend]();
+		const store = await openJourneyStore(config, { reusePool: false });
+		try {
+			for (let index = 0; index < 300; index++) {
+				await store.scheduleStep({
+					journeyId: `visit:fhir:enc-${index}`,
+					patientKey: `fhir:pat-${index}`,
+					workflowId: 'wf-1',
+					step: 'Reminder',
+					dueAt: '2025-03-10T14:00:00Z',
+					at: '2025-03-10T13:00:00Z',
+				});
+			}
+		} finally {
+			await store.close();
+		}
+		const group = await startWorkers(config, WORKERS);
+		const claimed: string[] = [];
+		for (let round = 0; round < 3; round++) {
+			group.forEach((worker, index) => worker.send(`steps wf-1 2025-03-10T14:01:00Z 7 lease-${round}-${index}`));
+			for (const reply of await Promise.all(group.map((worker) => worker.next()))) claimed.push(...(reply.steps ?? []));
+		}
+		expect(new Set(claimed).size).toBe(claimed.length);
+		expect(claimed).toHaveLength(300);
+		for (const worker of group) worker.end();
+		await Promise.all(group.map((worker) => worker.exited));
 	}, 120_000);
 
 	it('shows a process that died between claim and send as a stale claim, and never re-grants the key', async () => {

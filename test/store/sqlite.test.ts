@@ -47,6 +47,7 @@ describe('SQLite backend', () => {
 		expect(raw.prepare('SELECT version, name FROM pv_schema_migrations').all()).toEqual([
 			{ version: 1, name: 'claims, journal, opt-outs, touches' },
 			{ version: 2, name: 'journeys, contacts, journal by provider id' },
+		{ version: 3, name: 'scheduled steps' },
 		]);
 		raw.close();
 	});

@@ -109,6 +109,33 @@ export const migrations: Migration[] = [
 			'CREATE INDEX pv_journal_provider ON pv_journal (provider_id)',
 		],
 	},
+	{
+		version: 3,
+		name: 'scheduled steps',
+		statements: [
+			`CREATE TABLE pv_steps (
+				journey_id TEXT NOT NULL,
+				workflow_id TEXT NOT NULL,
+				patient_key TEXT NOT NULL,
+				step TEXT NOT NULL,
+				state TEXT NOT NULL CHECK (state IN ('scheduled', 'claimed', 'failed', 'orphaned')),
+				due_at TEXT NOT NULL,
+				due_at_ms BIGINT NOT NULL,
+				until_resume INTEGER NOT NULL,
+				attempt INTEGER NOT NULL,
+				lease_token TEXT,
+				lease_until_ms BIGINT,
+				code TEXT,
+				scheduled_at TEXT NOT NULL,
+				updated_at_ms BIGINT NOT NULL,
+				PRIMARY KEY (journey_id, workflow_id)
+			)`,
+			'CREATE INDEX pv_steps_due ON pv_steps (workflow_id, state, due_at_ms)',
+			'CREATE INDEX pv_steps_lease ON pv_steps (workflow_id, state, lease_until_ms)',
+			'CREATE INDEX pv_steps_state_due ON pv_steps (state, due_at_ms)',
+			'CREATE INDEX pv_steps_patient ON pv_steps (patient_key)',
+		],
+	},
 ];
 
 const journalColumns = `at TEXT NOT NULL,

@@ -2,10 +2,14 @@ import { DomainError } from '../core/errors';
 import { channels, type Channel } from '../core/schemas';
 import { addressHash } from './addresses';
 import type { Dialect } from './migrations';
+import { oneOf, selectSql } from './sql';
+import type { SqlDriver, SqlRow, SqlValue } from './sql';
+import { SqlStepSchedule } from './steps';
 import type {
 	Claim,
 	ClaimInfo,
 	ClaimState,
+	ClaimedStep,
 	ContactMatch,
 	ContactRecord,
 	JournalEntry,
@@ -14,6 +18,10 @@ import type {
 	JourneyRecord,
 	JourneyStore,
 	OptOut,
+	ScheduledStep,
+	StepClaimQuery,
+	StepQuery,
+	StepSchedule,
 	TouchRecord,
 } from './types';
 import {
@@ -26,21 +34,7 @@ import {
 	stage,
 } from './validation';
 
-export type SqlValue = string | number | null;
-export type SqlRow = Record<string, unknown>;
-
-/**
- * What a backend provides: parameterised SQL in Postgres style ($1, $2 …; the SQLite driver rewrites them)
- * and a migration run under that backend's lock. Everything else is shared, so both backends run the same SQL.
- */
-export interface SqlDriver {
-	readonly dialect: Dialect;
-	all(sql: string, params: SqlValue[]): Promise<SqlRow[]>;
-	/** Runs a statement; resolves to the number of rows it changed. */
-	run(sql: string, params: SqlValue[]): Promise<number>;
-	migrate(): Promise<void>;
-	close(): Promise<void>;
-}
+export type { SqlDriver, SqlRow, SqlValue } from './sql';
 
 const claimChannels: ReadonlyArray<string> = [...channels, 'task', 'event'];
 
@@ -95,11 +89,13 @@ const JOURNAL_COLUMNS =
 export class SqlJourneyStore implements JourneyStore {
 	readonly backend: Dialect;
 	private readonly driver: SqlDriver;
+	private readonly schedule: SqlStepSchedule;
 	private closed = false;
 
 	constructor(driver: SqlDriver) {
 		this.driver = driver;
 		this.backend = driver.dialect;
+		this.schedule = new SqlStepSchedule(driver);
 	}
 
 	async migrate(): Promise<void> {
@@ -375,6 +371,46 @@ export class SqlJourneyStore implements JourneyStore {
 		}));
 	}
 
+	async scheduleStep(schedule: StepSchedule): Promise<void> {
+		this.assertOpen();
+		await this.schedule.schedule(schedule);
+	}
+
+	async claimDueSteps(query: StepClaimQuery): Promise<ClaimedStep[]> {
+		this.assertOpen();
+		return await this.schedule.claim(query);
+	}
+
+	async completeStep(journeyId: string, workflowId: string, leaseToken: string): Promise<boolean> {
+		this.assertOpen();
+		return await this.schedule.complete(journeyId, workflowId, leaseToken);
+	}
+
+	async retryStep(journeyId: string, workflowId: string, leaseToken: string, dueAt: string, code: string): Promise<boolean> {
+		this.assertOpen();
+		return await this.schedule.retry(journeyId, workflowId, leaseToken, dueAt, code);
+	}
+
+	async setStepAside(journeyId: string, workflowId: string, leaseToken: string, code: string, at: string): Promise<boolean> {
+		this.assertOpen();
+		return await this.schedule.setAside(journeyId, workflowId, leaseToken, code, at);
+	}
+
+	async markOrphanedSteps(workflowId: string, steps: string[], now: string, limit: number): Promise<ScheduledStep[]> {
+		this.assertOpen();
+		return await this.schedule.markOrphaned(workflowId, steps, now, limit);
+	}
+
+	async stepsInFlight(workflowId: string, now: string): Promise<number> {
+		this.assertOpen();
+		return await this.schedule.inFlight(workflowId, now);
+	}
+
+	async steps(query: StepQuery): Promise<ScheduledStep[]> {
+		this.assertOpen();
+		return await this.schedule.list(query);
+	}
+
 	/**
 	 * Deletes journal rows, touches, journeys, contacts and finished (sent or released) claims older than `olderThan`. Claims still
 	 * 'claimed' stay, whatever their age: each is an unresolved "unknown — check" that a person must settle,
@@ -446,44 +482,6 @@ function optOutChannel(value: unknown): Channel {
 		);
 	}
 	return value as Channel;
-}
-
-/** A SELECT with the given filters (those with a value), its order and an optional limit, numbered $1, $2 … */
-function selectSql(
-	select: string,
-	filters: Array<[clause: string, value: SqlValue | undefined]>,
-	orderBy: string,
-	limit: number | undefined,
-): { sql: string; params: SqlValue[] } {
-	const params: SqlValue[] = [];
-	const where: string[] = [];
-	for (const [clause, value] of filters) {
-		if (value === undefined) continue;
-		params.push(value);
-		where.push(clause.replace('?', `$${params.length}`));
-	}
-	let sql = select;
-	if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
-	sql += ` ORDER BY ${orderBy}`;
-	if (limit !== undefined) {
-		params.push(positiveLimit(limit));
-		sql += ` LIMIT $${params.length}`;
-	}
-	return { sql, params };
-}
-
-function oneOf(value: unknown, allowed: ReadonlyArray<string>, field: string): string {
-	if (typeof value !== 'string' || !allowed.includes(value)) {
-		throw new DomainError(`Journey store: "${field}" must be one of ${allowed.join(', ')}`, 'invalid_input', field);
-	}
-	return value;
-}
-
-function positiveLimit(limit: unknown): number {
-	if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-		throw new DomainError('Journey store: "limit" must be a positive whole number', 'invalid_input', 'limit');
-	}
-	return limit;
 }
 
 function journeyRecordOf(row: SqlRow): JourneyRecord {

@@ -114,6 +114,79 @@ export interface TouchRecord {
 }
 
 /**
+ * The next step of a journey in one workflow, by ids only (never contact details or clinical text): a Cadence
+ * Wait wrote it, and the workflow's Journey Due Trigger resumes it when it falls due. One row per journey and
+ * workflow: scheduling the next step replaces the one the execution was resumed from.
+ */
+export interface StepSchedule {
+	journeyId: string;
+	patientKey: string;
+	workflowId: string;
+	/** The step's name (the Cadence Wait's "Step"), which is also the trigger output that resumes it. */
+	step: string;
+	dueAt: string;
+	/** Held while the practice's outreach was paused: it falls due when outreach resumes, not before. */
+	untilResume?: boolean;
+	/** When it was scheduled. */
+	at: string;
+}
+
+/**
+ * scheduled: waiting for its due time; claimed: handed to an execution under a lease; failed: set aside for a
+ * person (attempts used up, journey gone); orphaned: due, but the workflow's trigger has no output of its name.
+ */
+export type StepState = 'scheduled' | 'claimed' | 'failed' | 'orphaned';
+
+export interface ScheduledStep {
+	journeyId: string;
+	patientKey: string;
+	workflowId: string;
+	step: string;
+	dueAt: string;
+	untilResume: boolean;
+	state: StepState;
+	/** How many times it was handed to an execution. */
+	attempt: number;
+	/** Until when the execution it was handed to holds it (claimed only). */
+	leaseUntil?: string;
+	/** Why it was retried or set aside, e.g. ehrUnreachable, attemptsUsedUp, unknownJourney. */
+	code?: string;
+	scheduledAt: string;
+}
+
+/** A step handed to one execution; only that execution's token completes it. */
+export interface ClaimedStep extends ScheduledStep {
+	leaseToken: string;
+	leaseUntil: string;
+}
+
+export interface StepClaimQuery {
+	workflowId: string;
+	/** Only steps of these names: the trigger's outputs. */
+	steps: string[];
+	now: string;
+	/** Only steps due after this instant (exclusive) and at or before `now`; absent: any due time up to now. */
+	dueAfter?: string;
+	/** Only steps due at or before this instant (default `now`). */
+	dueBefore?: string;
+	limit: number;
+	leaseMs: number;
+	leaseToken: string;
+	/** False while outreach is paused: steps held until resume stay where they are. */
+	includeHeldUntilResume: boolean;
+}
+
+export interface StepQuery {
+	workflowId?: string;
+	journeyId?: string;
+	patientKey?: string;
+	states?: StepState[];
+	/** Due strictly before this instant. */
+	dueBefore?: string;
+	limit?: number;
+}
+
+/**
  * The journey store, shared by every workflow of a practice. Every method is safe under concurrency
  * across processes (SQLite file locking, Postgres transactions).
  */
@@ -150,6 +223,25 @@ export interface JourneyStore {
 	recordContact(contact: ContactRecord): Promise<void>;
 	/** Journeys that reached this address, the most recent first. */
 	journeysContactedAt(channel: Channel, address: string): Promise<ContactMatch[]>;
+	/** Records the journey's next step in a workflow, replacing the step that workflow had for it (if any). */
+	scheduleStep(schedule: StepSchedule): Promise<void>;
+	/**
+	 * Hands due steps of one workflow to the caller under a lease, each to exactly one caller however many claim
+	 * at once: scheduled or orphaned steps that are due, and claimed steps whose lease ran out. Adds one attempt.
+	 */
+	claimDueSteps(query: StepClaimQuery): Promise<ClaimedStep[]>;
+	/** The step this lease holds is done (a node acted on it); false when the lease is no longer the holder. */
+	completeStep(journeyId: string, workflowId: string, leaseToken: string): Promise<boolean>;
+	/** Gives a claimed step back to fall due again at `dueAt` (attempts kept); false when the lease is no longer the holder. */
+	retryStep(journeyId: string, workflowId: string, leaseToken: string, dueAt: string, code: string): Promise<boolean>;
+	/** Sets a claimed step aside for a person ('failed'); never claimed again until rescheduled. */
+	setStepAside(journeyId: string, workflowId: string, leaseToken: string, code: string, at: string): Promise<boolean>;
+	/** Marks due steps of a workflow whose names are not in `steps` as orphaned, and returns those newly marked. */
+	markOrphanedSteps(workflowId: string, steps: string[], now: string, limit: number): Promise<ScheduledStep[]>;
+	/** Steps of a workflow handed to executions whose lease still runs: the batches in flight. */
+	stepsInFlight(workflowId: string, now: string): Promise<number>;
+	/** Steps matching every given filter, by due time (earliest first): what each journey is waiting for, and when. */
+	steps(query: StepQuery): Promise<ScheduledStep[]>;
 	/** Deletes journal rows, touches, journeys, contacts and finished claims older than the retention; returns rows removed. */
 	prune(olderThan: string): Promise<number>;
 	close(): Promise<void>;
