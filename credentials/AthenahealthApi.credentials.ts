@@ -23,7 +23,7 @@ export class AthenahealthApi implements ICredentialType {
 
 	icon = { light: 'file:athenahealth.svg', dark: 'file:athenahealth.dark.svg' } as const;
 
-	documentationUrl = 'https://docs.athenahealth.com/api/guides/authentication-and-url-locations';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit#athenahealth-athenaone-api';
 
 	properties: INodeProperties[] = [
 		{

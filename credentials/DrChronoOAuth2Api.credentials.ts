@@ -24,7 +24,7 @@ export class DrChronoOAuth2Api implements ICredentialType {
 
 	icon = { light: 'file:drchrono.svg', dark: 'file:drchrono.dark.svg' } as const;
 
-	documentationUrl = 'https://app.drchrono.com/api-docs/';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit#drchrono-oauth2-api';
 
 	properties: INodeProperties[] = [
 		{

@@ -14,7 +14,7 @@ export class EhrWebhookApi implements ICredentialType {
 
 	icon = { light: 'file:ehrWebhook.svg', dark: 'file:ehrWebhook.dark.svg' } as const;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit#ehr-webhook-secret';
 
 	properties: INodeProperties[] = [
 		{

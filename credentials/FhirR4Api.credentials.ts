@@ -25,7 +25,7 @@ export class FhirR4Api implements ICredentialType {
 
 	icon = { light: 'file:fhir.svg', dark: 'file:fhir.dark.svg' } as const;
 
-	documentationUrl = 'https://hl7.org/fhir/smart-app-launch/backend-services.html';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit#fhir-r4-api-epic-and-other-fhir-ehrs';
 
 	properties: INodeProperties[] = [
 		{

@@ -12,7 +12,7 @@ export class PostVisitSmtpApi implements ICredentialType {
 
 	icon = { light: 'file:smtp.svg', dark: 'file:smtp.dark.svg' } as const;
 
-	documentationUrl = 'https://nodemailer.com/smtp/';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit#post-visit-smtp';
 
 	properties: INodeProperties[] = [
 		{

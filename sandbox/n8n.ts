@@ -52,7 +52,7 @@ export const owner = {
 	password: 'PostVisit-Sandbox-1',
 };
 
-/** The env of an offline, loopback-only n8n (research/n8n-platform.md). */
+/** The env of an offline, loopback-only n8n: nothing calls out, nothing listens beyond 127.0.0.1. */
 export function n8nEnv(options: N8nOptions): Record<string, string> {
 	const base = `http://127.0.0.1:${options.port}/`;
 	return {

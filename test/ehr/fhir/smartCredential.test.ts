@@ -224,7 +224,7 @@ describe('the credential for other authentication modes', () => {
 		expect(credential.name).toBe('fhirR4Api');
 		expect(credential.displayName).toBe('FHIR R4 API');
 		expect(credential.icon).toEqual({ light: 'file:fhir.svg', dark: 'file:fhir.dark.svg' });
-		expect(credential.documentationUrl).toBe('https://hl7.org/fhir/smart-app-launch/backend-services.html');
+		expect(credential.documentationUrl).toBe('https://www.npmjs.com/package/n8n-nodes-post-visit#fhir-r4-api-epic-and-other-fhir-ehrs');
 		expect(credential.properties.find((property) => property.name === 'accessToken')).toMatchObject({
 			type: 'hidden',
 			typeOptions: { expirable: true },
