@@ -16,6 +16,40 @@ export class PracticeProfileApi implements ICredentialType {
 
 	properties: INodeProperties[] = [
 		{
+			displayName: 'Outreach Paused',
+			name: 'outreachPaused',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to hold every patient message (SMS, email, voice) of every workflow of the practice. Journeys keep their place and go on when this is switched off again, following the catch-up rule below. Replies to STOP, START and HELP, staff notifications and EHR tasks continue.',
+		},
+		{
+			displayName: 'Catch-Up Rule',
+			name: 'catchUpRule',
+			type: 'options',
+			options: [
+				{
+					name: 'Send at the Next Allowed Time',
+					value: 'nextAllowed',
+					description: 'A step that fell due during a pause (or while its workflow was off) goes on when it can; the EHR is asked again first',
+				},
+				{
+					name: 'Hand to Staff When Too Late',
+					value: 'handToStaff',
+					description: 'A step more late than the limit below goes to a person (EHR task) instead of a message',
+				},
+			],
+			default: 'nextAllowed',
+		},
+		{
+			displayName: 'Too Late After (Hours)',
+			name: 'catchUpMaxLateHours',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 24,
+			displayOptions: { show: { catchUpRule: ['handToStaff'] } },
+		},
+		{
 			displayName: 'Practice Name',
 			name: 'practiceName',
 			type: 'string',

@@ -7,7 +7,7 @@ import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } f
 import { stageOption } from '../shared/n8n/descriptions';
 import { routeEachItem } from '../shared/n8n/items';
 import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
-import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
+import { isManualRun, practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 import { messageSendersFor } from '../shared/n8n/senders';
 import { routeFromItem, textOverridesFrom, textOverridesProperty } from './parameters';
 
@@ -66,6 +66,8 @@ export class PatientMessage implements INodeType {
 		const profile = await practiceProfileFor(this);
 		const senders = await messageSendersFor(this);
 		const nodeName = this.getNode().name;
+		// A manual run ("Execute workflow", "Execute step") writes the messages and sends none.
+		const manual = isManualRun(this);
 		const outputIndex = { sent: 0, held: 1, notSent: 2 } as const;
 		return await withJourneyStore(this, async (store) =>
 			await routeEachItem(this, 3, async (item, itemIndex) => {
@@ -82,7 +84,7 @@ export class PatientMessage implements INodeType {
 					nodeName,
 					overrides: textOverridesFrom(this, itemIndex),
 					maxHolds: this.getNodeParameter('maxHolds', itemIndex, 6) as number,
-					preview: this.getNodeParameter('preview', itemIndex, false) as boolean,
+					preview: manual || (this.getNodeParameter('preview', itemIndex, false) as boolean),
 				});
 				const delivery =
 					outcome.output === 'held'

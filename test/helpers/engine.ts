@@ -1,4 +1,4 @@
-import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { ExecutionLifecycleHooks, TriggerContext, WorkflowExecute } from 'n8n-core';
 import { ICredentialsHelper, NodeConnectionTypes, Workflow } from 'n8n-workflow';
 import type {
 	ICredentialDataDecryptedObject,
@@ -19,6 +19,7 @@ import type {
 	IRun,
 	IVersionedNodeType,
 	IWorkflowExecuteAdditionalData,
+	WorkflowExecuteMode,
 } from 'n8n-workflow';
 
 process.env.N8N_USER_FOLDER ??= require('node:path').join(require('node:os').tmpdir(), 'post-visit-engine');
@@ -178,7 +179,12 @@ export interface RunResult {
 }
 
 export interface EngineOptions {
-	nodeTypes: Record<string, INodeType>;
+	nodeTypes: Record<string, INodeType | IVersionedNodeType>;
+	/**
+	 * How n8n started the run: 'trigger' (default: a published workflow's run, which acts) or 'manual' (the
+	 * editor's "Execute workflow", which only shows: pack nodes send, claim and schedule nothing).
+	 */
+	mode?: WorkflowExecuteMode;
 	credentials?: Record<string, ICredentialDataDecryptedObject>;
 	credentialTypes?: Record<string, ICredentialType>;
 	staticData?: IDataObject;
@@ -205,7 +211,10 @@ export function createEngine(fixture: WorkflowFixture, options: EngineOptions): 
 	for (const [name, type] of Object.entries(options.nodeTypes)) types[`n8n-nodes-post-visit.${name}`] = type;
 	const nodeTypes: INodeTypes = {
 		getByName: (type) => types[type],
-		getByNameAndVersion: (type) => types[type] as INodeType,
+		getByNameAndVersion: (type, version) => {
+			const nodeType = types[type];
+			return nodeType && 'nodeVersions' in nodeType ? nodeType.getNodeType(version) : (nodeType as INodeType);
+		},
 		getKnownTypes: () => ({}),
 	};
 	const credentialNames = Object.keys(options.credentials ?? {});
@@ -228,7 +237,7 @@ export function createEngine(fixture: WorkflowFixture, options: EngineOptions): 
 	const workflow = new Workflow({ ...workflowData, nodeTypes });
 	// Each run its own execution id, as n8n gives each execution (the pack shares some credentials within one).
 	const executionId = `exec-test-${++engineRuns}`;
-	const hooks = new ExecutionLifecycleHooks('manual', executionId, { ...workflowData, isArchived: false, createdAt: new Date(), updatedAt: new Date() } as never);
+	const hooks = new ExecutionLifecycleHooks(options.mode ?? 'trigger', executionId, { ...workflowData, isArchived: false, createdAt: new Date(), updatedAt: new Date() } as never);
 	const credentialsHelper = new TestCredentialsHelper({ ...options.credentials }, options.credentialTypes ?? {});
 	const additionalData = {
 		hooks,
@@ -271,11 +280,11 @@ export function createEngine(fixture: WorkflowFixture, options: EngineOptions): 
 /**
  * Runs a workflow in-process through n8n-core's WorkflowExecute, the engine n8n itself runs, with the pack's
  * node classes and the test's credentials. Starts at the node named `Fixture`: a FixtureTrigger, or a pack trigger
- * run the way the editor runs it (a poll trigger polls once in manual mode).
+ * run the way the editor runs it (a poll trigger polls once, in mode 'manual').
  */
 export async function runWorkflow(fixture: WorkflowFixture, options: EngineOptions): Promise<RunResult> {
 	const { workflow, additionalData } = createEngine(fixture, options);
-	const run = await new WorkflowExecute(additionalData, 'manual').run({ workflow, startNode: workflow.getNode('Fixture')! });
+	const run = await new WorkflowExecute(additionalData, options.mode ?? 'trigger').run({ workflow, startNode: workflow.getNode('Fixture')! });
 	const runData = run.data.resultData.runData;
 	const items = (nodeName: string, outputIndex = 0) => runData[nodeName]?.at(-1)?.data?.main?.[outputIndex] ?? [];
 	return {
@@ -289,5 +298,58 @@ export async function runWorkflow(fixture: WorkflowFixture, options: EngineOptio
 			return error ? { message: error.message, description: error.description } : undefined;
 		},
 		nodeError: (nodeName) => runData[nodeName]?.at(-1)?.error,
+	};
+}
+
+/** A pack trigger started as n8n starts it on activation (or on "Execute workflow", mode 'manual'). */
+export interface RunningTrigger {
+	/** Each emit's output data, in order: one INodeExecutionData list per output. */
+	readonly emitted: INodeExecutionData[][][];
+	/** Errors the trigger reported (n8n would save a failed execution for each). */
+	readonly failures: Error[];
+	/** Resolves once at least `count` emits happened (or fails after `timeoutMs`). */
+	emits(count: number, timeoutMs?: number): Promise<INodeExecutionData[][][]>;
+	/** A manual run's single emit (the trigger's manualTriggerFunction). */
+	manual(): Promise<INodeExecutionData[][]>;
+	close(): Promise<void>;
+}
+
+export async function startTrigger(fixture: WorkflowFixture, options: EngineOptions, nodeName: string): Promise<RunningTrigger> {
+	const engine = createEngine(fixture, options);
+	const node = engine.node(nodeName);
+	const nodeType = engine.workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
+	const emitted: INodeExecutionData[][][] = [];
+	const failures: Error[] = [];
+	const mode = options.mode ?? 'trigger';
+	const context = new TriggerContext(
+		engine.workflow,
+		node,
+		engine.additionalData,
+		mode,
+		'activate',
+		(data) => void emitted.push(data as INodeExecutionData[][]),
+		(error) => void failures.push(error),
+		(error) => void failures.push(error),
+	);
+	const response = await nodeType.trigger!.call(context);
+	return {
+		emitted,
+		failures,
+		async emits(count, timeoutMs = 20_000) {
+			const deadline = Date.now() + timeoutMs;
+			while (emitted.length < count) {
+				if (Date.now() > deadline) throw new Error(`expected ${count} emits, got ${emitted.length}; failures: ${failures.map((f) => f.message).join('; ')}`);
+				await new Promise((resolve) => setTimeout(resolve, 25));
+			}
+			return emitted.slice(0, count);
+		},
+		async manual() {
+			if (!response?.manualTriggerFunction) throw new Error(`${nodeName} has no manual run`);
+			await response.manualTriggerFunction();
+			return emitted.at(-1)!;
+		},
+		async close() {
+			await response?.closeFunction?.();
+		},
 	};
 }

@@ -29,7 +29,7 @@ describe('journey-store housekeeping (stale-claim report and retention prune)', 
 		expect(await store.claim('touch:visit:fhir:enc-h1:1:sms', info, new Date(Date.now() - 60 * 60_000).toISOString())).toBe(true);
 		await store.close();
 
-		const context = { getNode: () => ({ name: 'Visit Details' }), getCredentials: async () => ({ backend: 'sqlite', sqlitePath }) } as unknown as IExecuteFunctions;
+		const context = { getNode: () => ({ name: 'Visit Details' }), getCredentials: async () => ({ backend: 'sqlite', sqlitePath }), getMode: () => 'trigger' } as unknown as IExecuteFunctions;
 		const answer = await withJourneyStore(context, async () => 'worked', { prune: true });
 		expect(answer).toBe('worked');
 

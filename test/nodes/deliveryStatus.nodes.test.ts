@@ -145,10 +145,13 @@ function statusItem(params: Record<string, string>) {
 	return { deliveryStatus: { ...parseTwilioStatusCallback(params), receivedAt: new Date().toISOString() } };
 }
 
-const messageStatus = (sid: string, status: string, to: string, extra: Record<string, string> = {}) =>
-	statusItem({ AccountSid: accountSid, MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, To: to, From: '+15125550199', ...extra });
-const callStatus = (sid: string, status: string, to: string) =>
-	statusItem({ AccountSid: accountSid, CallSid: sid, CallStatus: status, To: to, Called: to, From: '+15125550199', Direction: 'outbound-api' });
+/** The fields Twilio posts to the status callback URL for a message or a call. */
+const messageFields = (sid: string, status: string, to: string, extra: Record<string, string> = {}) =>
+	({ AccountSid: accountSid, MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, To: to, From: '+15125550199', ...extra });
+const callFields = (sid: string, status: string, to: string, extra: Record<string, string> = {}) =>
+	({ AccountSid: accountSid, CallSid: sid, CallStatus: status, To: to, Called: to, From: '+15125550199', Direction: 'outbound-api', ...extra });
+const messageStatus = (sid: string, status: string, to: string, extra: Record<string, string> = {}) => statusItem(messageFields(sid, status, to, extra));
+const callStatus = (sid: string, status: string, to: string) => statusItem(callFields(sid, status, to));
 
 async function journalOf(storePath: string, journeyId: string) {
 	const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
@@ -186,7 +189,7 @@ describe('Record Delivery (Twilio status) in n8n\'s engine, against the FHIR, Tw
 		const journal = await journalOf(touch.storePath, touch.journeyId);
 		const undeliveredEntries = journal.filter((entry) => entry.type === 'touch.undelivered');
 		expect(undeliveredEntries).toEqual([
-			expect.objectContaining({ stage: 2, channel: 'sms', code: '30003', providerId: sid, detail: { status: 'undelivered', next: 'fallback' } }),
+			expect.objectContaining({ stage: 2, channel: 'sms', code: '30003', providerId: sid, detail: { status: 'undelivered', next: 'fallback', reason: 'undelivered', addressHash: expect.stringMatching(/^[0-9a-f]{64}$/) } }),
 		]);
 		expect(journal.filter((entry) => entry.type === 'touch.sent').map((entry) => entry.channel)).toEqual(['sms', 'email']);
 	});
@@ -301,7 +304,7 @@ describe('Record Delivery (email bounce)', () => {
 		expect(twilioApi.messages).toHaveLength(1);
 		const journal = await journalOf(touch.storePath, touch.journeyId);
 		expect(journal.filter((entry) => entry.type === 'touch.undelivered')).toEqual([
-			expect.objectContaining({ channel: 'email', code: '5.1.1', providerId: sentEmail.messageId, detail: { status: 'failed', next: 'fallback' } }),
+			expect.objectContaining({ channel: 'email', code: '5.1.1', providerId: sentEmail.messageId, detail: { status: 'failed', next: 'fallback', reason: 'bounce', addressHash: expect.stringMatching(/^[0-9a-f]{64}$/) } }),
 		]);
 	});
 
@@ -327,32 +330,57 @@ describe('Record Delivery (email bounce)', () => {
 describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
 	const path = 'post-visit/twilio-status';
 	const webhookUrl = `http://127.0.0.1/webhook/${path}`;
+	const testWebhookUrl = `http://127.0.0.1/webhook-test/${path}`;
 
-	async function deliver(params: Record<string, string>, signature: string | undefined) {
+	interface DeliverOptions {
+		/** The journey store the trigger's credential names (default: an empty one of its own). */
+		storePath?: string;
+		/** 'manual': the editor listening for a test event, at the /webhook-test/ URL. */
+		mode?: 'webhook' | 'manual';
+	}
+
+	async function deliver(params: Record<string, string>, signature: string | undefined, options: DeliverOptions = {}) {
+		const mode = options.mode ?? 'webhook';
 		const trigger = new DeliveryStatusTrigger();
 		const engine = createEngine(
 			{ nodes: [{ name: 'Delivery Status Trigger', type: 'n8n-nodes-post-visit.deliveryStatusTrigger', webhookId: 'status-hook', parameters: {} }], connections: {} },
-			{ nodeTypes: { deliveryStatusTrigger: trigger }, credentials: { postVisitTwilioApi: { authType: 'authToken', accountSid, authToken } }, credentialTypes: packCredentialTypes() },
+			{
+				nodeTypes: { deliveryStatusTrigger: trigger },
+				credentials: {
+					postVisitTwilioApi: { authType: 'authToken', accountSid, authToken },
+					journeyStoreApi: journeyStoreCredential(options.storePath ?? join(tempDir(), 'journey.sqlite')),
+				},
+				credentialTypes: packCredentialTypes(),
+			},
 		);
 		const raw = Buffer.from(new URLSearchParams(params).toString());
-		const captured: CapturedResponse & { warnings: string[] } = { warnings: [] };
+		const captured: CapturedResponse & { warnings: string[]; errors: string[] } = { warnings: [], errors: [] };
 		const request = {
 			...webhookRequestOf({
 				method: 'POST',
 				headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(raw.length), ...(signature ? { 'x-twilio-signature': signature } : {}) },
 				rawBody: raw,
 			}),
-			url: `/webhook/${path}`,
+			url: `/${mode === 'manual' ? 'webhook-test' : 'webhook'}/${path}`,
 		};
 		const response = capturingResponse(captured);
 		const node = engine.node('Delivery Status Trigger');
-		const webhookData = { httpMethod: 'POST', node: node.name, path, webhookDescription: trigger.description.webhooks![0], workflowId: engine.workflow.id, webhookId: node.webhookId } as unknown as IWebhookData;
-		const context = new WebhookContext(engine.workflow, node, { ...engine.additionalData, httpRequest: request, httpResponse: response } as never, 'webhook', webhookData, [], null);
-		Object.defineProperty(context, 'logger', { value: { warn: (message: string) => captured.warnings.push(message), debug() {}, info() {}, error() {} } });
+		const webhookData = {
+			httpMethod: 'POST',
+			node: node.name,
+			path,
+			webhookDescription: trigger.description.webhooks![0],
+			workflowId: engine.workflow.id,
+			webhookId: node.webhookId,
+			isTest: mode === 'manual',
+		} as unknown as IWebhookData;
+		const context = new WebhookContext(engine.workflow, node, { ...engine.additionalData, httpRequest: request, httpResponse: response } as never, mode, webhookData, [], null);
+		const logger = { warn: (message: string) => captured.warnings.push(message), error: (message: string) => captured.errors.push(message), debug() {}, info() {} };
+		Object.defineProperty(context, 'logger', { value: logger });
 		return { result: await trigger.webhook.call(context), captured };
 	}
 
-	const sign = (params: Record<string, string>, token = authToken) => twilio.getExpectedTwilioSignature(token, webhookUrl, params);
+	const sign = (params: Record<string, string>, token = authToken, url = webhookUrl) => twilio.getExpectedTwilioSignature(token, url, params);
 	const undelivered = { AccountSid: accountSid, MessageSid: 'SM' + 'c'.repeat(32), MessageStatus: 'undelivered', ErrorCode: '30003', To: '+15125550101', From: '+15125550199' };
 
 	it('starts an execution for a final status, with the report the Record Delivery node reads', async () => {

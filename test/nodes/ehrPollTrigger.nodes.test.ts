@@ -235,6 +235,7 @@ describe.each(sources)('EHR Poll Trigger against the local $ehr server', (source
 				},
 				credentialTypes: packCredentialTypes(),
 				staticData,
+				mode: 'manual',
 			},
 		);
 		expect(result.error('Fixture')).toBeUndefined();

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import type { INodeProperties, INodeType } from 'n8n-workflow';
+import type { INodeProperties, INodeType, INodeTypeDescription, IVersionedNodeType } from 'n8n-workflow';
 
 import { BookingCheck } from '../../nodes/BookingCheck/BookingCheck.node';
 import { CadenceWait } from '../../nodes/CadenceWait/CadenceWait.node';
@@ -19,7 +19,7 @@ import { TimelinePreview } from '../../nodes/TimelinePreview/TimelinePreview.nod
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 
 const templatesDir = resolve(__dirname, '../../workflows-templates');
-const packNodes: Record<string, INodeType> = {
+const packNodes: Record<string, INodeType | IVersionedNodeType> = {
 	ehrTrigger: new EhrTrigger(),
 	ehrPollTrigger: new EhrPollTrigger(),
 	visitDetails: new VisitDetails(),
@@ -66,10 +66,18 @@ const templates = readdirSync(templatesDir)
 	.filter((file) => file.endsWith('.json'))
 	.map((file) => [file, JSON.parse(readFileSync(join(templatesDir, file), 'utf8')) as Template] as const);
 
+/** The description of the version a template node uses, as n8n resolves it. */
+function packDescription(node: TemplateNode): INodeTypeDescription {
+	const pack = packNodes[node.type.replace('n8n-nodes-post-visit.', '')];
+	return ('nodeVersions' in pack ? pack.getNodeType(node.typeVersion) : pack).description;
+}
+
 function outputCount(node: TemplateNode): number {
 	if (node.type in stockNodes) return stockNodes[node.type];
-	const pack = packNodes[node.type.replace('n8n-nodes-post-visit.', '')];
-	return pack.description.outputs.length;
+	const { outputs } = packDescription(node);
+	// A trigger whose outputs follow its Steps list: one per step, then Needs Staff.
+	if (typeof outputs === 'string') return (((node.parameters.steps as { step?: unknown[] })?.step ?? []).length) + 1;
+	return outputs.length;
 }
 
 /** Parameters n8n adds to every polling node. */
@@ -93,10 +101,11 @@ describe.each(templates)('template %s', (_file, template) => {
 			if (node.type.startsWith('n8n-nodes-post-visit.')) {
 				const pack = packNodes[node.type.slice('n8n-nodes-post-visit.'.length)];
 				expect(pack).toBeDefined();
-				expect(node.typeVersion).toBe(1);
+				const description = packDescription(node);
+				expect(node.typeVersion).toBe(description.version);
 				for (const [name, value] of Object.entries(node.parameters)) {
-					if (implicitParameters.has(name) && pack.description.polling) continue;
-					expect([node.name, name, parameterIsValid(pack.description.properties, name, value)]).toEqual([node.name, name, true]);
+					if (implicitParameters.has(name) && description.polling) continue;
+					expect([node.name, name, parameterIsValid(description.properties, name, value)]).toEqual([node.name, name, true]);
 				}
 			} else {
 				expect(Object.keys(stockNodes)).toContain(node.type);

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import type { Encounter, Patient } from '@medplum/fhirtypes';
-import type { ICredentialDataDecryptedObject, IDataObject, INodeExecutionData, INodeType } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject, INodeExecutionData, INodeType, IVersionedNodeType } from 'n8n-workflow';
 
 import { BookingCheck } from '../../nodes/BookingCheck/BookingCheck.node';
 import { CadenceWait } from '../../nodes/CadenceWait/CadenceWait.node';
@@ -52,7 +52,7 @@ export const staffPhone = '+15125550000';
 const accountSid = `AC${'2'.repeat(32)}`;
 const authToken = 'compliance-auth-token';
 
-const nodeTypes: Record<string, INodeType> = {
+const nodeTypes: Record<string, INodeType | IVersionedNodeType> = {
 	visitDetails: new VisitDetails(),
 	channelRouter: new ChannelRouter(),
 	patientMessage: new PatientMessage(),

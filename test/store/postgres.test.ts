@@ -84,6 +84,11 @@ describe('Postgres backend', () => {
 		await expect(openJourneyStore({ ...postgres(), ssl }, { reusePool: false })).rejects.toThrow(/SSL/i);
 	});
 
+	it('verifies the server over TLS when the config says nothing about ssl (the test server has none)', async () => {
+		const { ssl: _ssl, ...withoutSsl } = postgres() as unknown as Record<string, unknown>;
+		await expect(openJourneyStore(withoutSsl as never, { reusePool: false })).rejects.toThrow(/SSL/i);
+	});
+
 	it('names the bad field of a connection config', async () => {
 		const error = await openJourneyStore({ ...postgres(), port: 0 }).catch((caught) => caught);
 		expect(error).toBeInstanceOf(DomainError);

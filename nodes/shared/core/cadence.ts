@@ -182,6 +182,12 @@ export function isInsideWindow(instant: string, zone: string, policy: SendPolicy
 	return local.toMillis() >= window.start.toMillis() && local.toMillis() < window.end.toMillis();
 }
 
+/** An instant as a person in `zone` reads it, e.g. "Tue 2026-12-08 09:00 America/New_York". */
+export function localTimeLabel(instant: string, zone: string): string {
+	const local = parseInstant(instant, checkZone(zone, 'zone'), 'instant');
+	return `${local.toFormat('ccc yyyy-MM-dd HH:mm')} ${zone}`;
+}
+
 /** The patient's local calendar date ('YYYY-MM-DD') of an instant: the key of per-day caps. */
 export function localDateOf(instant: string, zone: string): string {
 	const local = parseInstant(instant, checkZone(zone, 'zone'), 'instant');

@@ -62,6 +62,17 @@ export function assigneeIdFor(member: StaffMember, ehr: EhrKind): string | undef
 }
 
 /**
+ * What happens to a step found late when it is resumed (after a pause, a deactivated workflow, or n8n down):
+ * `nextAllowed` goes on at the next allowed time (window, caps and the booking check still apply);
+ * `handToStaff` gives a step more than `maxLateHours` late to a person instead.
+ */
+export const catchUpSchema = z.object({
+	rule: z.enum(['nextAllowed', 'handToStaff']).default('nextAllowed'),
+	maxLateHours: z.number().min(1).max(24 * 60).default(24),
+});
+export type CatchUp = z.infer<typeof catchUpSchema>;
+
+/**
  * Everything a practice decides once and every node reads at run time
  * (stored in the "Practice Profile" credential).
  */
@@ -83,6 +94,12 @@ export const practiceProfileSchema = z.object({
 	staff: z.array(staffMemberSchema).default([]),
 	/** Channel order tried when the patient states no preference. */
 	channelOrder: z.array(z.enum(channels)).default(['sms', 'email']),
+	/**
+	 * Holds every patient message of every workflow; journeys keep their place and go on at resume. Replies to
+	 * STOP, START and HELP, staff notifications and EHR tasks continue.
+	 */
+	outreachPaused: z.boolean().default(false),
+	catchUp: catchUpSchema.default({}),
 });
 export type PracticeProfile = z.infer<typeof practiceProfileSchema>;
 

@@ -15,16 +15,32 @@ export interface TrailStep {
 }
 
 /**
+ * The scheduled step an execution was resumed from (Journey Due Trigger). A node that acts on the journey
+ * (ends it, schedules its next step, creates its task) completes it with the lease token; without a token
+ * (a manual run's preview) there is nothing to complete.
+ */
+export interface ResumedStep {
+	name: string;
+	workflowId: string;
+	dueAt: string;
+	attempt: number;
+	leaseToken?: string;
+}
+
+/**
  * The journey record that travels in `item.json.journey` through the whole execution.
- * `notBefore` is set by a hold: Cadence Wait never releases the item earlier.
+ * `notBefore` is set by a hold: Cadence Wait never releases the item earlier. `untilResume` is set by a hold
+ * while outreach is paused: the next step falls due when outreach resumes.
  */
 export interface JourneyTrail {
 	journeyId: string;
 	patientKey: string;
 	stage: number;
 	notBefore?: string;
+	untilResume?: boolean;
 	holds: number;
 	steps: TrailStep[];
+	resumedFrom?: ResumedStep;
 }
 
 export function startTrail(journeyId: string, patientKey: string): JourneyTrail {

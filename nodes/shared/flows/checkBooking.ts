@@ -3,6 +3,7 @@ import { withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
 import type { EhrAdapter, FollowUpStatus } from '../ehr/types';
 import type { JourneyStore } from '../store/types';
+import { completeResumedStep } from './steps';
 
 export interface CheckBookingInput {
 	event: JourneyEvent;
@@ -53,9 +54,7 @@ export async function checkBooking(input: CheckBookingInput): Promise<{ done: bo
 		type: `followup.${status.status}`,
 		detail: { appointmentId: 'appointmentId' in status ? status.appointmentId : null },
 	});
-	return {
-		done,
-		status,
-		trail: withStep(trail, { at: now, node: input.nodeName, stage: trail.stage, outcome: done ? status.status : 'stillOpen', reason: detail.slice(0, 200) }),
-	};
+	const checked = withStep(trail, { at: now, node: input.nodeName, stage: trail.stage, outcome: done ? status.status : 'stillOpen', reason: detail.slice(0, 200) });
+	// A booking (or a cancelled visit) ends the journey: the step it was resumed from is done.
+	return { done, status, trail: done ? await completeResumedStep(input.store, checked, now, `followup.${status.status}`) : checked };
 }

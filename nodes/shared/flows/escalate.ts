@@ -15,6 +15,7 @@ import { primaryAction } from './messageVars';
 import { unknownSender } from './patientReply';
 import type { PatientReplyItem } from './patientReply';
 import type { DeliveryOutcome, MessageSenders } from './sendTouch';
+import { completeResumedStep } from './steps';
 
 export interface EscalateInput {
 	event: JourneyEvent;
@@ -219,7 +220,8 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 		providerId: task.taskId,
 		reason: `${input.reason}; assignee notified by ${notified.channel}: ${notified.status}`,
 	});
-	return { task, notified, trail };
+	// A person has the journey now: the step it was resumed from is done.
+	return { task, notified, trail: await completeResumedStep(store, trail, now, 'task') };
 }
 
 export interface EscalateReplyInput extends Omit<EscalateInput, 'event' | 'trail' | 'reason'> {

@@ -1,8 +1,10 @@
-import { deliveryJournalTypes, isLandlineDeliveryCode } from '../core/deliveryStatus';
+import { deliveryJournalTypes, isLandlineDeliveryCode, needsFollowUp } from '../core/deliveryStatus';
 import type { DeliveryReport } from '../core/deliveryStatus';
+import { DomainError } from '../core/errors';
 import type { Channel, VisitEvent } from '../core/schemas';
 import { startTrail, withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
+import { addressHash } from '../store/addresses';
 import type { JournalEntry, JourneyStore } from '../store/types';
 import type { ReloadOutcome } from './reloadJourney';
 import { addressesOf } from './touchContext';
@@ -32,14 +34,26 @@ export type RecordDeliveryOutcome =
 			entry: JournalEntry;
 	  }
 	| { output: 'staffTask'; event: VisitEvent; trail: JourneyTrail; entry: JournalEntry }
-	| { output: 'recorded'; reason: RecordedReason; entry?: JournalEntry; touch?: JournalEntry; detail?: string };
+	| RecordedDelivery;
 
-export interface RecordDeliveryInput {
+/** A report that needed nothing beyond the journal, or could not be recorded again. */
+export interface RecordedDelivery {
+	output: 'recorded';
+	reason: RecordedReason;
+	entry?: JournalEntry;
+	touch?: JournalEntry;
+	detail?: string;
+}
+
+export interface RecordReportInput {
 	report: DeliveryReport;
 	store: JourneyStore;
+	now: string;
+}
+
+export interface RecordDeliveryInput extends RecordReportInput {
 	/** Fetches the visit again from the EHR (reloadJourney bound to the node's adapter and profile). */
 	reload: (journeyId: string) => Promise<ReloadOutcome>;
-	now: string;
 	nodeName: string;
 }
 
@@ -74,33 +88,52 @@ function failedSteps(report: DeliveryReport, event: VisitEvent, touch: JournalEn
 	}));
 }
 
+/** Why a message did not arrive and where it went (hashed), so a journey resumed later skips that address again. */
+function failureDetail(report: DeliveryReport, channel: Channel): NonNullable<JournalEntry['detail']> {
+	const reason = report.kind === 'email' ? 'bounce' : isLandlineDeliveryCode(report.code) ? 'landline' : 'undelivered';
+	if (!report.recipient) return { reason };
+	try {
+		return { reason, addressHash: addressHash(channel, report.recipient) };
+	} catch {
+		return { reason };
+	}
+}
+
 function sameAddress(channel: Channel, a: string, b: string): boolean {
 	if (channel === 'email') return a.trim().toLowerCase() === b.trim().toLowerCase();
 	return a.replace(/[^\d+]/g, '') === b.replace(/[^\d+]/g, '');
 }
 
+type JournalDetail = NonNullable<JournalEntry['detail']>;
+
+/** A final report matched to its touch, with the claim `delivery:<providerId>` held by this caller. */
+interface ClaimedReport {
+	touch: JournalEntry;
+	channel: Channel;
+	/** Journals the report (with `extra` in its detail) and marks the claim done. */
+	record: (extra?: JournalDetail) => Promise<JournalEntry>;
+	/** Gives the claim back when nothing was recorded, so a retry does the whole job. */
+	release: () => Promise<void>;
+}
+
 /**
- * Records a provider's report against the touch it is about, once: the touch.sent entry is found by provider
- * id, a claim `delivery:<providerId>` makes the final status count exactly once however often the provider
- * repeats it, and the journal gets touch.delivered / touch.undelivered / call.answered / call.unanswered with the
- * touch's journey, stage and channel. An undelivered stage-1 or stage-2 message comes back as the visit, fetched
- * again from the EHR, with a trail that marks the address as failed, so Channel Router and Patient Message fall
- * back exactly as after a synchronous rejection (their claims still forbid a second copy on a channel). An
- * unanswered call comes back the same way for EHR Task. If the EHR cannot be reached the claim is released and
- * the error thrown, so a retry of the execution does the work.
+ * Finds the touch.sent entry a final report is about and claims `delivery:<providerId>`, so the final status
+ * counts exactly once however often the provider repeats it (and whichever of the Delivery Status Trigger and
+ * Record Delivery gets it). Intermediate reports, unknown provider ids and repeats come back as recorded.
  */
-export async function recordDelivery(input: RecordDeliveryInput): Promise<RecordDeliveryOutcome> {
-	const { report, store, now } = input;
+async function claimReport({ report, store, now }: RecordReportInput): Promise<ClaimedReport | RecordedDelivery> {
 	if (!report.final || !report.outcome) return { output: 'recorded', reason: 'intermediate' };
 	const touch = await findTouch(store, report.providerIds);
-	if (!touch?.providerId) return { output: 'recorded', reason: 'unknownTouch' };
+	const providerId = touch?.providerId;
+	if (!touch || !providerId) return { output: 'recorded', reason: 'unknownTouch' };
 
 	const channel = (touch.channel as Channel | undefined) ?? channelOfKind[report.kind];
-	const key = `delivery:${touch.providerId}`;
+	const key = `delivery:${providerId}`;
 	const claimInfo = { journeyId: touch.journeyId, patientKey: touch.patientKey, stage: touch.stage, channel };
 	if (!(await store.claim(key, claimInfo, now))) return { output: 'recorded', reason: 'duplicate', touch };
 
-	const detail: NonNullable<JournalEntry['detail']> = { status: report.status };
+	const detail: JournalDetail = { status: report.status };
+	if (report.outcome === 'undelivered') Object.assign(detail, failureDetail(report, channel));
 	if (report.answeredBy) detail.answeredBy = report.answeredBy;
 	if (report.durationSeconds !== undefined) detail.durationSeconds = report.durationSeconds;
 	const entry: JournalEntry = {
@@ -111,19 +144,62 @@ export async function recordDelivery(input: RecordDeliveryInput): Promise<Record
 		stage: touch.stage,
 		channel,
 		code: report.code,
-		providerId: touch.providerId,
+		providerId,
 		templateId: touch.templateId,
 		detail,
 	};
-	const record = async (extra: NonNullable<JournalEntry['detail']> = {}) => {
+	const release = async () => await store.release(key, now);
+	const record = async (extra: JournalDetail = {}) => {
 		const written = { ...entry, detail: { ...detail, ...extra } };
-		await store.append(written);
-		await store.markSent(key, touch.providerId, now);
+		try {
+			await store.append(written);
+		} catch (error) {
+			// Nothing written: without the claim back, the provider's retry would be taken for a repeat and dropped.
+			await release().catch(() => undefined);
+			throw error;
+		}
+		await store.markSent(key, providerId, now);
 		return written;
 	};
+	return { touch, channel, record, release };
+}
 
-	const needsFollowUp = report.outcome === 'undelivered' || report.outcome === 'unanswered';
-	if (!needsFollowUp) return { output: 'recorded', reason: 'recorded', entry: await record(), touch };
+/**
+ * Records a report that needs nothing beyond its journal line (delivered, answered), with no EHR and no
+ * execution: the part of recordDelivery the Delivery Status Trigger runs in its webhook. Intermediate reports,
+ * unknown provider ids and repeats record nothing, as in recordDelivery. An undelivered or unanswered report is
+ * refused: its fallback or staff task needs recordDelivery in an execution.
+ */
+export async function recordSettledDelivery(input: RecordReportInput): Promise<RecordedDelivery> {
+	if (needsFollowUp(input.report)) {
+		throw new DomainError(
+			'An undelivered message or unanswered call needs Record Delivery (fallback or staff task)',
+			'needs_follow_up',
+			'outcome',
+		);
+	}
+	const claimed = await claimReport(input);
+	if ('output' in claimed) return claimed;
+	return { output: 'recorded', reason: 'recorded', entry: await claimed.record(), touch: claimed.touch };
+}
+
+/**
+ * Records a provider's report against the touch it is about, once: the touch.sent entry is found by provider
+ * id, a claim `delivery:<providerId>` makes the final status count exactly once however often the provider
+ * repeats it, and the journal gets touch.delivered / touch.undelivered / call.answered / call.unanswered with the
+ * touch's journey, stage and channel (delivered and answered: recordSettledDelivery). An undelivered stage-1 or
+ * stage-2 message comes back as the visit, fetched again from the EHR, with a trail that marks the address as
+ * failed, so Channel Router and Patient Message fall back exactly as after a synchronous rejection (their claims
+ * still forbid a second copy on a channel). An unanswered call comes back the same way for EHR Task. If the EHR
+ * cannot be reached the claim is released and the error thrown, so a retry of the execution does the work.
+ */
+export async function recordDelivery(input: RecordDeliveryInput): Promise<RecordDeliveryOutcome> {
+	const { report, now } = input;
+	if (!needsFollowUp(report)) return await recordSettledDelivery(input);
+	const claimed = await claimReport(input);
+	if ('output' in claimed) return claimed;
+	const { touch, channel, record } = claimed;
+
 	const fallbackStage = touch.stage === 1 || touch.stage === 2 ? touch.stage : undefined;
 	if (report.outcome === 'undelivered' && fallbackStage === undefined) {
 		return { output: 'recorded', reason: 'noFallback', entry: await record({ next: 'none' }), touch };
@@ -134,7 +210,7 @@ export async function recordDelivery(input: RecordDeliveryInput): Promise<Record
 		reloaded = await input.reload(touch.journeyId);
 	} catch (error) {
 		// Nothing recorded yet: a retry of this execution finds the claim released and does it all.
-		await store.release(key, now);
+		await claimed.release();
 		throw error;
 	}
 	if (reloaded.outcome !== 'reloaded') {

@@ -9,8 +9,10 @@ import type { Channel, JourneyEvent } from '../core/schemas';
 import { withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
 import type { SendOutcome } from '../messaging/outcome';
+import { addressHash } from '../store/addresses';
 import type { JourneyStore } from '../store/types';
 import { messageVarsFor, templateFor } from './messageVars';
+import { completeResumedStep } from './steps';
 import { loadTouchFacts, touchKindOf } from './touchContext';
 
 /** What a provider said about one message (never the body or the address). */
@@ -81,6 +83,20 @@ async function deliver(senders: MessageSenders, target: RoutedChannel, message: 
 }
 
 /**
+ * The practice paused outreach: nothing goes out and nothing counts as a hold of the journey's own; the Cadence
+ * Wait that follows makes it a step due when outreach resumes.
+ */
+async function holdForPause(input: SendTouchInput, journal: { journeyId: string; patientKey: string; stage: number }): Promise<SendTouchOutcome> {
+	const { now } = input;
+	await input.store.append({ ...journal, at: now, type: 'touch.held', code: 'outreachPaused' });
+	const trail = withStep(
+		{ ...input.trail, untilResume: true },
+		{ at: now, node: input.nodeName, stage: input.stage, outcome: 'held', reason: 'outreachPaused until outreach resumes' },
+	);
+	return { output: 'held', trail, reason: 'outreachPaused', retryAt: now };
+}
+
+/**
  * Sends one stage of a journey, exactly once per journey + stage + channel: a claim in the journey store
  * before each send, released when the send failed for sure (so the fallback or a retry may proceed). A
  * claim found still "claimed" is a send in flight elsewhere or a crash after claiming: it is reported as
@@ -91,6 +107,7 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 	const { event, stage, store, now, profile } = input;
 	let trail = input.trail;
 	const journal = { journeyId: trail.journeyId, patientKey: trail.patientKey, stage };
+	if (profile.outreachPaused && !input.preview) return await holdForPause(input, journal);
 	const facts = await loadTouchFacts(store, event, trail, now, stage);
 	// An opted-out target is dropped unless its claim exists (sent or in flight): a re-run then reports it as before.
 	const targets: RoutedChannel[] = [];
@@ -207,12 +224,22 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 		if (outcome.status === 'rejected' && outcome.fallback === 'optOut') {
 			await store.setOptOut({ channel: target.channel, address: target.address, at: now, source: `provider:${code}` });
 		}
-		await store.append({ ...journal, at: now, type: 'touch.failed', channel: target.channel, code, detail: { fallback: reason } });
+		await store.append({
+			...journal,
+			at: now,
+			type: 'touch.failed',
+			channel: target.channel,
+			code,
+			detail: { fallback: reason, addressHash: addressHash(target.channel, target.address) },
+		});
 		results.push({ ...base, status: outcome.status, code });
 		trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'failed', channel: target.channel, address: target.address, reason });
 	}
 	if (input.preview || results.some((r) => r.status === 'sent' || r.status === 'alreadySent')) {
-		return { output: 'sent', trail, results };
+		// Everything had gone out before: a step resumed again after its first execution sent and stopped
+		// (a crash, or nothing after this node) is done now; a fresh send leaves it to the next Cadence Wait.
+		const onlyRepeats = !input.preview && results.every((r) => r.status !== 'sent');
+		return { output: 'sent', trail: onlyRepeats ? await completeResumedStep(store, trail, now, 'alreadySent') : trail, results };
 	}
 	const reason = results.some((r) => r.status === 'unknown') ? 'unknownCheck' : 'allFailed';
 	await store.append({ ...journal, at: now, type: 'touch.notSent', code: reason });

@@ -1,4 +1,4 @@
-import type { ICredentialDataDecryptedObject, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 
 /**
  * n8n reads a credential from its database, decrypts it and resolves its fields on every getCredentials call,
@@ -22,7 +22,7 @@ function forget(nowMs: number): void {
 }
 
 /** context.getCredentials(type), shared by the nodes of one execution for the two static pack credentials. */
-export async function executionCredential(context: IExecuteFunctions | IPollFunctions, type: string): Promise<ICredentialDataDecryptedObject> {
+export async function executionCredential(context: IExecuteFunctions | IPollFunctions | ITriggerFunctions, type: string): Promise<ICredentialDataDecryptedObject> {
 	const credentialId = context.getNode().credentials?.[type]?.id;
 	const executionId = 'getExecutionId' in context ? context.getExecutionId() : undefined;
 	if (!sharedWithinExecution.has(type) || !credentialId || !executionId) return await context.getCredentials(type);

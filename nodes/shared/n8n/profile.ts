@@ -48,5 +48,7 @@ export function practiceProfileFromCredential(credential: ICredentialDataDecrypt
 		schedulingLinks: parseJsonField(credential.schedulingLinks, 'schedulingLinks') ?? {},
 		staff: parseJsonField(credential.staff, 'staff') ?? [],
 		channelOrder: listOf(credential.channelOrder ?? 'sms,email'),
+		outreachPaused: credential.outreachPaused === true,
+		catchUp: { rule: credential.catchUpRule ?? 'nextAllowed', maxLateHours: credential.catchUpMaxLateHours ?? 24 },
 	});
 }

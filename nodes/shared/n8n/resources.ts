@@ -1,15 +1,21 @@
-import type { ICredentialDataDecryptedObject, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 
 import type { PracticeProfile } from '../core/practice';
 import { reportStaleClaims } from '../flows/reportStaleClaims';
 import { DEFAULT_RETENTION_DAYS, pruneCutoff } from '../store';
+import { dryRunStore } from '../store/dryRun';
 import type { JourneyStore } from '../store/types';
 import { nowIso } from './clock';
 import { executionCredential } from './credentials';
 import { practiceProfileFromCredential } from './profile';
 import { journeyStoreConfigFrom, openStoreFrom } from './store';
 
-type CredentialContext = IExecuteFunctions | IPollFunctions;
+type CredentialContext = IExecuteFunctions | IPollFunctions | ITriggerFunctions;
+
+/** A run started from the editor ("Execute workflow", "Execute step", a test event): it shows, it never acts. */
+export function isManualRun(context: CredentialContext): boolean {
+	return context.getMode() === 'manual';
+}
 
 export async function practiceProfileFor(context: CredentialContext): Promise<PracticeProfile> {
 	return practiceProfileFromCredential(await executionCredential(context, 'practiceProfileApi'));
@@ -36,7 +42,8 @@ function storeKeyOf(credential: ICredentialDataDecryptedObject): string {
 }
 
 /**
- * Runs `work` with the practice's journey store open, and closes it after (Postgres pools stay cached).
+ * Runs `work` with the practice's journey store open, and closes it after (Postgres pools stay cached). In a
+ * manual run the store only reads: nothing is claimed, journaled or scheduled, and no housekeeping runs.
  * With `prune` (Visit Details asks for it, so this runs as journeys start; at most once per store and process
  * every `housekeepingIntervalMs`): claims left open by a crash are reported in the journal as unknown, and
  * rows older than the credential's retention are deleted.
@@ -48,10 +55,11 @@ export async function withJourneyStore<T>(
 ): Promise<T> {
 	const credential = await executionCredential(context, 'journeyStoreApi');
 	const store = await openStoreFrom(credential);
+	const manual = isManualRun(context);
 	try {
-		const result = await work(store);
+		const result = await work(manual ? dryRunStore(store) : store);
 		const now = nowIso();
-		if (options.prune && housekeepingDue(storeKeyOf(credential), Date.parse(now))) {
+		if (options.prune && !manual && housekeepingDue(storeKeyOf(credential), Date.parse(now))) {
 			await reportStaleClaims(store, now);
 			await store.prune(pruneCutoff(now, Number(credential.retentionDays ?? DEFAULT_RETENTION_DAYS)));
 		}

@@ -6,7 +6,7 @@ import { instantMs, optionalShortText, shortText } from './validation';
 
 const stepStates: ReadonlyArray<StepState> = ['scheduled', 'claimed', 'failed', 'orphaned'];
 const STEP_COLUMNS =
-	'journey_id, workflow_id, patient_key, step, state, due_at, until_resume, attempt, lease_token, lease_until_ms, code, scheduled_at';
+	'journey_id, workflow_id, patient_key, step, state, due_at, until_resume, attempt, lease_token, lease_until_ms, code, scheduled_at, updated_at_ms';
 /** How many step names one trigger may list: its outputs. */
 const MAX_STEP_NAMES = 50;
 
@@ -188,6 +188,10 @@ export class SqlStepSchedule {
 			params.push(instantMs(query.dueBefore, 'dueBefore'));
 			add((p) => `due_at_ms < ${p()}`);
 		}
+		if (query.updatedFrom !== undefined) {
+			params.push(instantMs(query.updatedFrom, 'updatedFrom'));
+			add((p) => `updated_at_ms >= ${p()}`);
+		}
 		if (query.states !== undefined) {
 			const states = query.states.map((state) => oneOf(state, stepStates, 'states'));
 			if (states.length === 0) return [];
@@ -224,6 +228,7 @@ function stepOf(row: SqlRow): ScheduledStep {
 		untilResume: Number(row.until_resume) === 1,
 		attempt: Number(row.attempt),
 		scheduledAt: String(row.scheduled_at),
+		updatedAt: new Date(Number(row.updated_at_ms)).toISOString(),
 	};
 	if (row.lease_until_ms !== null && row.lease_until_ms !== undefined) {
 		step.leaseUntil = new Date(Number(row.lease_until_ms)).toISOString();

@@ -152,6 +152,8 @@ export interface ScheduledStep {
 	/** Why it was retried or set aside, e.g. ehrUnreachable, attemptsUsedUp, unknownJourney. */
 	code?: string;
 	scheduledAt: string;
+	/** When the row last changed (scheduled, claimed, retried, set aside). */
+	updatedAt: string;
 }
 
 /** A step handed to one execution; only that execution's token completes it. */
@@ -183,6 +185,8 @@ export interface StepQuery {
 	states?: StepState[];
 	/** Due strictly before this instant. */
 	dueBefore?: string;
+	/** Changed at or after this instant (e.g. set aside since yesterday's check). */
+	updatedFrom?: string;
 	limit?: number;
 }
 

@@ -1,5 +1,10 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
@@ -8,19 +13,21 @@ import { readJourneyItem } from '../shared/n8n/journeyItem';
 import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 import { planJourneyWait } from '../shared/flows/planWait';
 import type { WaitAnchor } from '../shared/flows/planWait';
+import { cadenceWaitBase, waitAnchorProperties, waitSubtitle } from './parameters';
 
-export class CadenceWait implements INodeType {
+/**
+ * Version 1 holds the journey as an n8n waiting execution. Kept for workflows that use it: such a journey
+ * resumes with the copy of the workflow it started with, and resumes even when the workflow is deactivated.
+ */
+export class CadenceWaitV1 implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'Cadence Wait',
-		name: 'cadenceWait',
+		...cadenceWaitBase,
 		icon: { light: 'file:cadenceWait.svg', dark: 'file:cadenceWait.dark.svg' },
-		group: ['organization'],
 		version: 1,
-		subtitle: '={{$parameter["anchor"] === "recallDate" ? "Recall date − " + $parameter["amount"] + " " + $parameter["unit"] : $parameter["anchor"] === "visitClose" ? "Visit close + " + $parameter["amount"] + " " + $parameter["unit"] : "Until the next allowed time"}}',
-		description:
-			'Waits until a point of the journey in the patient\'s time zone, inside the send window (durable: survives restarts)',
+		subtitle: waitSubtitle,
 		defaults: { name: 'Cadence Wait' },
-		usableAsTool: true,
+		// It holds a journey until later: nothing an AI agent should call as a tool.
+		usableAsTool: false,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
@@ -30,47 +37,12 @@ export class CadenceWait implements INodeType {
 		properties: [
 			{
 				displayName:
-					'The wait is stored in n8n\'s database and resumes by itself (n8n checks every minute, so a resume may be up to a minute late). Changing this node does not move journeys that are already waiting.',
+					'Version 1 keeps the journey waiting inside n8n: an edit of this workflow does not reach journeys already waiting, and they resume even if the workflow is turned off. Add a new Cadence Wait (version 2) with a Journey Due Trigger instead.',
 				name: 'durabilityNotice',
 				type: 'notice',
 				default: '',
 			},
-			{
-				displayName: 'Wait Until',
-				name: 'anchor',
-				type: 'options',
-				noDataExpression: true,
-				options: [
-					{ name: 'Visit Close Plus', value: 'visitClose', description: 'e.g. 48 hours or 7 days after the visit was completed' },
-					{ name: 'Recall Date Minus', value: 'recallDate', description: 'e.g. 30 days before the recall is due' },
-					{
-						name: 'Next Allowed Time',
-						value: 'nextAllowed',
-						description: 'The next moment inside the send window, and not before a hold\'s time (for "Held" loops)',
-					},
-				],
-				default: 'visitClose',
-			},
-			{
-				displayName: 'Amount',
-				name: 'amount',
-				type: 'number',
-				typeOptions: { minValue: 0 },
-				default: 48,
-				displayOptions: { hide: { anchor: ['nextAllowed'] } },
-			},
-			{
-				displayName: 'Unit',
-				name: 'unit',
-				type: 'options',
-				options: [
-					{ name: 'Minutes', value: 'minutes' },
-					{ name: 'Hours', value: 'hours' },
-					{ name: 'Days (Calendar Days in the Patient\'s Zone)', value: 'days' },
-				],
-				default: 'hours',
-				displayOptions: { hide: { anchor: ['nextAllowed'] } },
-			},
+			...waitAnchorProperties,
 		],
 	};
 
