@@ -1,6 +1,5 @@
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 import type {
-	IDataObject,
 	IHookFunctions,
 	INodeType,
 	INodeTypeDescription,
@@ -8,16 +7,9 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
-import { parseTwilioStatusCallback } from '../shared/core/deliveryStatus';
-import { DomainError } from '../shared/core/errors';
-import { nowIso } from '../shared/n8n/clock';
-import { verifyTwilioWebhook } from '../shared/n8n/twilioWebhook';
+import { journeyStoreConnectionTest } from '../shared/n8n/credentialTests';
+import { receiveDeliveryStatus } from '../shared/n8n/deliveryStatusWebhook';
 import { pathFromParameter, unparsedBodyProperty } from '../shared/n8n/webhookPath';
-
-function answer(context: IWebhookFunctions, status: number, body: IDataObject): IWebhookResponseData {
-	context.getResponseObject().status(status).json(body);
-	return { noWebhookResponse: true };
-}
 
 export class DeliveryStatusTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -28,11 +20,14 @@ export class DeliveryStatusTrigger implements INodeType {
 		version: 1,
 		subtitle: '={{"Twilio status callbacks at /" + $parameter["path"]}}',
 		description:
-			'Starts when Twilio reports how a message or call ended: delivered or not, answered or not (signed status callbacks)',
+			'Records delivered messages and answered calls from Twilio\'s signed status callbacks; starts when a message is undelivered or a call unanswered',
 		defaults: { name: 'Delivery Status Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'postVisitTwilioApi', required: true }],
+		credentials: [
+			{ name: 'postVisitTwilioApi', required: true },
+			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
+		],
 		webhooks: [
 			{
 				name: 'default',
@@ -48,7 +43,7 @@ export class DeliveryStatusTrigger implements INodeType {
 			unparsedBodyProperty,
 			{
 				displayName:
-					'Copy the Production URL above into the "Status Callback URL" of the Post-Visit Twilio API credential. Twilio signs each callback with the account Auth Token: keep N8N_WEBHOOK_URL set to the public URL. Only final statuses start an execution; "queued" and "sent" are answered and dropped.',
+					'Copy the Production URL above into the "Status Callback URL" of the Post-Visit Twilio API credential. Twilio signs each callback with the account Auth Token: keep N8N_WEBHOOK_URL set to the public URL. Delivered messages and answered calls are recorded in the journey store here, without an execution; only undelivered messages and unanswered calls start one. "queued" and "sent" are answered and dropped. A test event records nothing and shows any final status.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -88,26 +83,9 @@ export class DeliveryStatusTrigger implements INodeType {
 		},
 	};
 
+	methods = { credentialTest: { journeyStoreConnectionTest } };
+
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const verified = await verifyTwilioWebhook(this, { label: 'Delivery Status Trigger' });
-		if (!verified.verified) return verified.response;
-		let report;
-		try {
-			report = parseTwilioStatusCallback(verified.params);
-		} catch (error) {
-			if (!(error instanceof DomainError)) throw new NodeOperationError(this.getNode(), error as Error);
-			this.logger.warn(`Delivery Status Trigger refused a signed Twilio request with 400: ${error.message}`);
-			return answer(this, 400, { error: error.message });
-		}
-		// Twilio retries a callback that is not answered 2xx in time, so the answer never waits for the journey.
-		if (!report.final) {
-			this.logger.debug(`Delivery Status Trigger acknowledged an intermediate ${report.kind} status (${report.status})`);
-			return answer(this, 200, { received: true, final: false });
-		}
-		const deliveryStatus = { ...report, receivedAt: nowIso() } as unknown as IDataObject;
-		return {
-			workflowData: [[{ json: { deliveryStatus } }]],
-			webhookResponse: { received: true },
-		};
+		return await receiveDeliveryStatus(this);
 	}
 }

@@ -1,4 +1,4 @@
-import { isLandlineDeliveryCode, parseTwilioStatusCallback } from '../../nodes/shared/core/deliveryStatus';
+import { isLandlineDeliveryCode, needsFollowUp, parseTwilioStatusCallback } from '../../nodes/shared/core/deliveryStatus';
 import { DomainError } from '../../nodes/shared/core/errors';
 
 const messageSid = 'SM' + 'a1'.repeat(16);
@@ -121,5 +121,24 @@ describe('isLandlineDeliveryCode', () => {
 		[undefined, false],
 	])('%s → %s', (code, expected) => {
 		expect(isLandlineDeliveryCode(code)).toBe(expected);
+	});
+});
+
+describe('needsFollowUp: which final statuses start the Delivery Status workflow', () => {
+	it.each([
+		['an SMS delivered', messageCallback('delivered'), false],
+		['an SMS read', messageCallback('read'), false],
+		['an SMS sent (intermediate)', messageCallback('sent'), false],
+		['an SMS undelivered', messageCallback('undelivered', { ErrorCode: '30003' }), true],
+		['an SMS failed', messageCallback('failed', { ErrorCode: '30008' }), true],
+		['an SMS canceled', messageCallback('canceled'), true],
+		['a call answered by a person', callCallback('completed'), false],
+		['a call ringing (intermediate)', callCallback('ringing'), false],
+		['a call taken by an answering machine', callCallback('completed', { AnsweredBy: 'machine_end_beep' }), true],
+		['a call busy', callCallback('busy'), true],
+		['a call not answered', callCallback('no-answer'), true],
+		['a call failed', callCallback('failed'), true],
+	])('%s → %s', (_label, params, expected) => {
+		expect(needsFollowUp(parseTwilioStatusCallback(params))).toBe(expected);
 	});
 });

@@ -10,6 +10,7 @@ import twilio from 'twilio';
 import { ChannelRouter } from '../../nodes/ChannelRouter/ChannelRouter.node';
 import { DeliveryStatusTrigger } from '../../nodes/DeliveryStatusTrigger/DeliveryStatusTrigger.node';
 import { EhrTask } from '../../nodes/EhrTask/EhrTask.node';
+import { FollowUpReport } from '../../nodes/FollowUpReport/FollowUpReport.node';
 import { PatientMessage } from '../../nodes/PatientMessage/PatientMessage.node';
 import { RecordDelivery } from '../../nodes/RecordDelivery/RecordDelivery.node';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
@@ -24,7 +25,7 @@ import type { SmtpSink } from '../../sandbox/smtp-sink';
 import { startTwilioApi } from '../../sandbox/twilio-api';
 import type { TwilioApiSandbox } from '../../sandbox/twilio-api';
 import { post, useEhrSandboxes } from '../helpers/ehrSandboxes';
-import { createEngine, runWorkflow } from '../helpers/engine';
+import { createEngine, runWorkflow, single } from '../helpers/engine';
 import type { WorkflowFixture } from '../helpers/engine';
 import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, zoneWhereNowIsBetween } from '../helpers/fixtures';
 import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
@@ -383,7 +384,7 @@ describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
 	const sign = (params: Record<string, string>, token = authToken, url = webhookUrl) => twilio.getExpectedTwilioSignature(token, url, params);
 	const undelivered = { AccountSid: accountSid, MessageSid: 'SM' + 'c'.repeat(32), MessageStatus: 'undelivered', ErrorCode: '30003', To: '+15125550101', From: '+15125550199' };
 
-	it('starts an execution for a final status, with the report the Record Delivery node reads', async () => {
+	it('starts an execution for an undelivered SMS, with the report the Record Delivery node reads', async () => {
 		const { result, captured } = await deliver(undelivered, sign(undelivered));
 		expect(captured.statusCode).toBeUndefined();
 		expect(result.webhookResponse).toEqual({ received: true });
@@ -422,6 +423,128 @@ describe('Delivery Status Trigger in n8n-core\'s WebhookContext', () => {
 		expect(result).toEqual({ noWebhookResponse: true });
 		expect(captured.statusCode).toBe(400);
 		expect(captured.warnings[0]).toMatch(/MessageSid/);
+	});
+
+	it.each([
+		['a failed SMS', messageFields('SM' + 'c'.repeat(32), 'failed', '+15125550101', { ErrorCode: '30008' }), 'undelivered'],
+		['a busy call', callFields('CA' + 'c'.repeat(32), 'busy', '+15125550101'), 'unanswered'],
+		['a call not answered', callFields('CA' + 'c'.repeat(32), 'no-answer', '+15125550101'), 'unanswered'],
+		['a failed call', callFields('CA' + 'c'.repeat(32), 'failed', '+15125550101'), 'unanswered'],
+		['a call taken by an answering machine', callFields('CA' + 'c'.repeat(32), 'completed', '+15125550101', { AnsweredBy: 'machine_end_beep' }), 'unanswered'],
+	])('starts an execution for %s, as before', async (_label, params, outcome) => {
+		const { result, captured } = await deliver(params, sign(params));
+		expect(captured.statusCode).toBeUndefined();
+		expect(result.workflowData?.[0][0].json.deliveryStatus).toMatchObject({ final: true, outcome });
+	});
+
+	it('leaves an undelivered SMS to the workflow: records nothing itself, and Record Delivery falls back', async () => {
+		const touch = await sentTouch({ mobile: '+15125550311', email: 'fallback@patients.test', preferredChannel: 'sms' }, 2);
+		const params = messageFields(touch.providerId('sms'), 'undelivered', '+15125550311', { ErrorCode: '30003' });
+		const { result } = await deliver(params, sign(params), { storePath: touch.storePath });
+		expect(await journalOf(touch.storePath, touch.journeyId)).not.toContainEqual(expect.objectContaining({ type: 'touch.undelivered' }));
+		const items = result.workflowData?.[0].map((item) => item.json) ?? [];
+		const execution = await run(recordWorkflow(items), touch.storePath);
+		expect(execution.output('Send 2', 0)).toHaveLength(1);
+		expect(smtp.messages.map((m) => m.to)).toEqual([['fallback@patients.test']]);
+	});
+
+	it('records a delivered SMS in the journey store itself, answers 200 and starts no execution', async () => {
+		const touch = await sentTouch({ mobile: '+15125550312' }, 1);
+		const sid = touch.providerId('sms');
+		const params = messageFields(sid, 'delivered', '+15125550312');
+		const { result, captured } = await deliver(params, sign(params), { storePath: touch.storePath });
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(captured).toMatchObject({ statusCode: 200, body: { received: true, recorded: 'recorded' } });
+		const journal = await journalOf(touch.storePath, touch.journeyId);
+		const [sent] = journal.filter((entry) => entry.type === 'touch.sent' && entry.channel === 'sms');
+		expect(journal.filter((entry) => entry.type === 'touch.delivered')).toEqual([
+			expect.objectContaining({ stage: 1, channel: 'sms', code: 'delivered', providerId: sid, templateId: sent.templateId, detail: { status: 'delivered' } }),
+		]);
+	});
+
+	it('records an answered call itself (call.answered) and starts no execution', async () => {
+		const touch = await sentTouch({ mobile: '+15125550313' }, 3);
+		const sid = touch.providerId('voice');
+		const params = callFields(sid, 'completed', '+15125550313', { CallDuration: '31' });
+		const { result, captured } = await deliver(params, sign(params), { storePath: touch.storePath });
+		expect(result.workflowData).toBeUndefined();
+		expect(captured.statusCode).toBe(200);
+		expect((await journalOf(touch.storePath, touch.journeyId)).filter((entry) => entry.type === 'call.answered')).toEqual([
+			expect.objectContaining({ stage: 3, channel: 'voice', code: 'completed', providerId: sid, detail: { status: 'completed', durationSeconds: 31 } }),
+		]);
+	});
+
+	it('records a repeated delivered callback once, and Record Delivery in a workflow built before finds it recorded', async () => {
+		const touch = await sentTouch({ mobile: '+15125550314' }, 1);
+		const sid = touch.providerId('sms');
+		const params = messageFields(sid, 'delivered', '+15125550314');
+		await deliver(params, sign(params), { storePath: touch.storePath });
+		const repeat = await deliver(params, sign(params), { storePath: touch.storePath });
+		expect(repeat.result.workflowData).toBeUndefined();
+		expect(repeat.captured).toMatchObject({ statusCode: 200, body: { received: true, recorded: 'duplicate' } });
+
+		const older = await run(recordWorkflow([messageStatus(sid, 'delivered', '+15125550314')]), touch.storePath);
+		expect(older.output('Record Delivery', 3).map((item) => (item.deliveryStatus as IDataObject).recorded)).toEqual(['duplicate']);
+		expect((await journalOf(touch.storePath, touch.journeyId)).filter((entry) => entry.type === 'touch.delivered')).toHaveLength(1);
+	});
+
+	it('answers 503 and records nothing when the journey store cannot be opened; Twilio\'s retry then records it once', async () => {
+		const touch = await sentTouch({ mobile: '+15125550315' }, 1);
+		const params = messageFields(touch.providerId('sms'), 'delivered', '+15125550315');
+		// A path below a file: the store cannot be opened.
+		const unreachable = join(touch.storePath, 'journey.sqlite');
+		const { result, captured } = await deliver(params, sign(params), { storePath: unreachable });
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(captured.statusCode).toBe(503);
+		expect(captured.errors).toEqual([expect.stringMatching(/could not record a message status \(delivered\) in the journey store/)]);
+		expect(captured.errors.join(' ')).not.toContain('+15125550315');
+		expect((await journalOf(touch.storePath, touch.journeyId)).filter((entry) => entry.type === 'touch.delivered')).toEqual([]);
+
+		const retried = await deliver(params, sign(params), { storePath: touch.storePath });
+		expect(retried.captured.statusCode).toBe(200);
+		expect((await journalOf(touch.storePath, touch.journeyId)).filter((entry) => entry.type === 'touch.delivered')).toHaveLength(1);
+	});
+
+	it('shows a delivered status as a test event while the editor listens, and records nothing', async () => {
+		const touch = await sentTouch({ mobile: '+15125550316' }, 1);
+		const sid = touch.providerId('sms');
+		const params = messageFields(sid, 'delivered', '+15125550316');
+		const { result, captured } = await deliver(params, sign(params, authToken, testWebhookUrl), { storePath: touch.storePath, mode: 'manual' });
+		expect(captured.statusCode).toBeUndefined();
+		expect(result.webhookResponse).toEqual({ received: true });
+		expect(result.workflowData?.[0][0].json.deliveryStatus).toMatchObject({ providerIds: [sid], final: true, outcome: 'delivered' });
+		// The test execution runs in mode 'manual' too: Record Delivery shows what it would do and writes nothing.
+		const shown = await runWorkflow(recordWorkflow(result.workflowData?.[0].map((item) => item.json) ?? []), {
+			nodeTypes,
+			credentials: credentials(touch.storePath),
+			credentialTypes: packCredentialTypes(),
+			mode: 'manual',
+		});
+		expect(shown.output('Record Delivery', 3)).toEqual([expect.objectContaining({ deliveryStatus: expect.objectContaining({ recorded: 'recorded', outcome: 'delivered' }) })]);
+		expect((await journalOf(touch.storePath, touch.journeyId)).filter((entry) => entry.type === 'touch.delivered')).toEqual([]);
+	});
+
+	it('leaves the Follow-Up Report\'s "delivered within 2 hours" figure as Record Delivery made it', async () => {
+		const byTrigger = await sentTouch({ mobile: '+15125550321' }, 1);
+		const byRecordDelivery = await sentTouch({ mobile: '+15125550322' }, 1);
+		const params = messageFields(byTrigger.providerId('sms'), 'delivered', '+15125550321');
+		expect((await deliver(params, sign(params), { storePath: byTrigger.storePath })).captured.body).toEqual({ received: true, recorded: 'recorded' });
+		const recorded = await run(recordWorkflow([messageStatus(byRecordDelivery.providerId('sms'), 'delivered', '+15125550322')]), byRecordDelivery.storePath);
+		expect(recorded.output('Record Delivery', 3).map((item) => (item.deliveryStatus as IDataObject).recorded)).toEqual(['recorded']);
+
+		const period = { period: 'custom', from: DateTime.utc().minus({ days: 1 }).toISO() as string, to: DateTime.utc().plus({ days: 1 }).toISO() as string };
+		const careSummaries = async (storePath: string) => {
+			const report = await runWorkflow(single('Follow-Up Report', 'followUpReport', { ...period, output: 'summary' }, [{}]), {
+				nodeTypes: { followUpReport: new FollowUpReport() },
+				credentials: { journeyStoreApi: journeyStoreCredential(storePath) },
+			});
+			const [summary] = report.output('Follow-Up Report');
+			return { rate: summary.careSummariesDeliveredRate, figures: summary.careSummaries as IDataObject };
+		};
+		const fromTrigger = await careSummaries(byTrigger.storePath);
+		expect(fromTrigger.rate).toBe('100.0%');
+		expect(fromTrigger.figures).toMatchObject({ byChannel: { sms: { sent: 1, sentWithin: 1, deliveredWithin: 1, undelivered: 0 } }, smsStatusSeen: true });
+		expect(await careSummaries(byRecordDelivery.storePath)).toEqual(fromTrigger);
 	});
 });
 

@@ -158,6 +158,14 @@ export function parseTwilioStatusCallback(params: Record<string, string | undefi
 }
 
 /**
+ * Whether a report asks for more than its journal line: an undelivered message (the fallback to the next
+ * channel) or an unanswered call (the staff task). Delivered and answered reports, and intermediate ones, do not.
+ */
+export function needsFollowUp(report: DeliveryReport): boolean {
+	return report.final && (report.outcome === 'undelivered' || report.outcome === 'unanswered');
+}
+
+/**
  * Twilio delivery error codes that say the number cannot take texts at all (30006: landline or unreachable
  * carrier), so the router treats the number as a landline rather than a one-off failure.
  */
