@@ -54,6 +54,17 @@ export interface SandboxOptions {
 	credentialOverrides?: Record<string, Record<string, unknown>>;
 	/** Where EHR deliveries go (e.g. a queue-mode webhook processor); default: the n8n process itself. */
 	webhookBaseUrl?: string;
+	/** Options of every Journey Due Trigger (tests check every second and take short leases). */
+	journeyDue?: JourneyDueOptions;
+}
+
+/** The Journey Due Trigger's options, as its Options collection names them. */
+export interface JourneyDueOptions {
+	checkEverySeconds?: number;
+	leaseMinutes?: number;
+	backlogPerMinute?: number;
+	batchSize?: number;
+	maxAttempts?: number;
 }
 
 export interface SandboxWorkflow {
@@ -111,11 +122,12 @@ const credentialsOfNode: Record<string, string[]> = {
 	ehrPollTrigger: ['ehr', 'practiceProfileApi'],
 	visitDetails: ['ehr', 'journeyStoreApi', 'practiceProfileApi'],
 	cadenceWait: ['journeyStoreApi', 'practiceProfileApi'],
+	journeyDueTrigger: ['ehr', 'journeyStoreApi', 'practiceProfileApi'],
 	bookingCheck: ['ehr', 'journeyStoreApi'],
 	channelRouter: ['journeyStoreApi', 'practiceProfileApi'],
 	patientMessage: ['journeyStoreApi', 'practiceProfileApi', 'postVisitTwilioApi', 'postVisitSmtpApi'],
 	ehrTask: ['ehr', 'journeyStoreApi', 'practiceProfileApi', 'postVisitTwilioApi', 'postVisitSmtpApi'],
-	deliveryStatusTrigger: ['postVisitTwilioApi'],
+	deliveryStatusTrigger: ['postVisitTwilioApi', 'journeyStoreApi'],
 	recordDelivery: ['ehr', 'journeyStoreApi', 'practiceProfileApi'],
 	journeyLog: ['journeyStoreApi'],
 	followUpReport: ['journeyStoreApi'],
@@ -155,7 +167,14 @@ export function patientRepliesPathOf(ehr: SandboxEhr): string {
 /** A template made ready for this sandbox: EHR picked, unique webhook path, credentials assigned. */
 export function prepareTemplate(
 	source: Template,
-	options: { name: string; ehr: SandboxEhr; webhookPath: string; credentialIds: Record<string, string>; errorWorkflowId?: string },
+	options: {
+		name: string;
+		ehr: SandboxEhr;
+		webhookPath: string;
+		credentialIds: Record<string, string>;
+		errorWorkflowId?: string;
+		journeyDue?: JourneyDueOptions;
+	},
 ): Template {
 	const nodes = source.nodes.map((node) => {
 		const type = String(node.type);
@@ -166,6 +185,9 @@ export function prepareTemplate(
 		const parameters = { ...(node.parameters as Record<string, unknown>) };
 		if ('ehr' in parameters) parameters.ehr = options.ehr;
 		if (short === 'ehrTrigger' || short === 'patientReplyTrigger') parameters.path = options.webhookPath;
+		if (short === 'journeyDueTrigger' && options.journeyDue) {
+			parameters.options = { ...(parameters.options as Record<string, unknown>), ...options.journeyDue };
+		}
 		const credentials: Record<string, { id: string; name: string }> = {};
 		for (const name of credentialsOfNode[short] ?? []) {
 			const credentialType = name === 'ehr' ? ehrCredential[options.ehr] : name;
@@ -362,17 +384,17 @@ async function setUpN8n(
 	for (const ehr of sandboxEhrs) {
 		const webhookPath = webhookPathOf(ehr);
 		const prepared = prepareTemplate(template('post-visit-three-stage.json'), {
-			name: `Post-Visit: Three-Stage Follow-Up (${ehr} sandbox)`, ehr, webhookPath, credentialIds, errorWorkflowId: errorAlert.id,
+			name: `Post-Visit: Three-Stage Follow-Up (${ehr} sandbox)`, ehr, webhookPath, credentialIds, errorWorkflowId: errorAlert.id, journeyDue: options.journeyDue,
 		});
 		const created = await ensureWorkflow(prepared);
 		threeStage[ehr] = { id: created.id, name: prepared.name, webhookPath };
 	}
 	const recallPrepared = prepareTemplate(template('recall-outreach.json'), {
-		name: 'Post-Visit: Recall Outreach (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
+		name: 'Post-Visit: Recall Outreach (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id, journeyDue: options.journeyDue,
 	});
 	const recall = await ensureWorkflow(recallPrepared);
 	const deliveryStatusPrepared = prepareTemplate(template('delivery-status.json'), {
-		name: 'Post-Visit: Delivery Status (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
+		name: 'Post-Visit: Delivery Status (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id, journeyDue: options.journeyDue,
 	});
 	const deliveryStatus = await ensureWorkflow(deliveryStatusPrepared);
 	const weeklyReportPrepared = prepareTemplate(template('weekly-report.json'), {

@@ -317,6 +317,37 @@ export class N8nClient {
 		throw new Error(`workflow ${workflowId} not published within ${timeoutMs} ms`);
 	}
 
+	async workflow(workflowId: string): Promise<{ id: string; name: string; nodes: Array<Record<string, any>>; connections: unknown; settings?: unknown }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+		return await this.api('GET', `/workflows/${workflowId}`);
+	}
+
+	/** Saves a new draft of the workflow (publish it with `activate` for it to go live). */
+	async updateWorkflow(workflowId: string, workflow: { name: string; nodes: unknown[]; connections: unknown; settings?: unknown }) {
+		return await this.api('PUT', `/workflows/${workflowId}`, {
+			name: workflow.name,
+			nodes: workflow.nodes,
+			connections: workflow.connections,
+			settings: workflow.settings ?? { executionOrder: 'v1' },
+		});
+	}
+
+	/** Unpublishes and waits until the triggers are down (asynchronous in 2.x). */
+	async deactivate(workflowId: string, timeoutMs = 30_000): Promise<void> {
+		await this.api('POST', `/workflows/${workflowId}/deactivate`, {});
+		const deadline = Date.now() + timeoutMs;
+		while (Date.now() < deadline) {
+			const status = (await this.rest('GET', `/workflows/${workflowId}/publication-status`)).data;
+			if (status?.status === 'not_published') return;
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		throw new Error(`workflow ${workflowId} not unpublished within ${timeoutMs} ms`);
+	}
+
+	/** Changes some fields of a credential, keeping the others (the ops person's edit in the credential dialog). */
+	async updateCredential(credentialId: string, data: Record<string, unknown>): Promise<void> {
+		await this.api('PATCH', `/credentials/${credentialId}`, { data, isPartialData: true });
+	}
+
 	async executions(workflowId: string, limit = 50): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
 		const page = await this.api('GET', `/executions?workflowId=${workflowId}&includeData=true&limit=${limit}`);
 		return page.data;

@@ -26,8 +26,8 @@ export class CadenceWaitV1 implements INodeType {
 		version: 1,
 		subtitle: waitSubtitle,
 		defaults: { name: 'Cadence Wait' },
-		// It holds a journey until later: nothing an AI agent should call as a tool.
-		usableAsTool: false,
+		// Not a tool: it holds a journey until later, nothing an AI agent should call (n8n has no `false`).
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [

@@ -28,8 +28,8 @@ export class CadenceWaitV2 implements INodeType {
 		version: 2,
 		subtitle: stepSubtitle,
 		defaults: { name: 'Cadence Wait' },
-		// It holds a journey until later: nothing an AI agent should call as a tool.
-		usableAsTool: false,
+		// Not a tool: it holds a journey until later, nothing an AI agent should call (n8n has no `false`).
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Due Now', 'Scheduled'],

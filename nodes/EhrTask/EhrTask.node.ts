@@ -11,9 +11,10 @@ import {
 	ehrOptions,
 } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
+import { escalationReasonOf } from '../shared/n8n/escalationReason';
 import { routeEachItem } from '../shared/n8n/items';
 import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
-import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
+import { isManualRun, practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 import { messageSendersFor } from '../shared/n8n/senders';
 
 export class EhrTask implements INodeType {
@@ -66,11 +67,21 @@ export class EhrTask implements INodeType {
 			{
 				displayName: 'Reason',
 				name: 'reason',
-				type: 'string',
-				default:
-					'={{ $json.staffCall ? "no reachable channel (" + $json.staffCall.reason + ")" : $json.delivery && $json.delivery.notSentReason ? "message not sent (" + $json.delivery.notSentReason + ")" : "follow-up still open after the reminders" }}',
+				type: 'options',
+				options: [
+					{
+						name: 'Automatic (From What Happened)',
+						value: 'automatic',
+						description: 'No reachable channel, a message not sent or not delivered, an unanswered call, a late step; else the follow-up still open',
+					},
+					{ name: 'Follow-Up Still Open After the Reminders', value: 'notBooked' },
+					{ name: 'Recall Still Not Booked After the Reminders', value: 'recallNotBooked' },
+					{ name: 'No Reachable Channel', value: 'noChannel' },
+					{ name: 'A Message Was Not Delivered', value: 'notDelivered' },
+				],
+				default: 'automatic',
 				description:
-					'Why a person must act; it opens the task note. Items from Patient Reply Trigger make a task with the patient\'s text instead.',
+					'Why a person must act; it opens the task note. An expression may give any other text. Items from Patient Reply Trigger make a task with the patient\'s text instead.',
 			},
 		],
 	};
@@ -83,6 +94,8 @@ export class EhrTask implements INodeType {
 		const adapter = await ehrAdapterFor(this, ehr);
 		const senders = await messageSendersFor(this);
 		const nodeName = this.getNode().name;
+		// A manual run shows the task it would create and creates none.
+		const preview = isManualRun(this);
 		return await withJourneyStore(this, async (store) =>
 			await routeEachItem(this, 1, async (item, itemIndex) => {
 				// A Patient Reply Trigger item: the patient's text goes to the worklist as its own task.
@@ -99,6 +112,7 @@ export class EhrTask implements INodeType {
 						priority: this.getNodeParameter('priority', itemIndex, 'routine') as 'routine' | 'urgent',
 						now: nowIso(),
 						nodeName,
+						preview,
 					});
 					const task = { ...outcome.task, staffNotified: outcome.notified } as unknown as IDataObject;
 					return [{ output: 0, json: { ...item.json, task } }];
@@ -113,9 +127,10 @@ export class EhrTask implements INodeType {
 					assigneeKey: this.getNodeParameter('assignee', itemIndex) as string,
 					dueInHours: this.getNodeParameter('dueInHours', itemIndex, 24) as number,
 					priority: this.getNodeParameter('priority', itemIndex, 'routine') as 'routine' | 'urgent',
-					reason: String(this.getNodeParameter('reason', itemIndex, 'follow-up still open')),
+					reason: escalationReasonOf(item.json, this.getNodeParameter('reason', itemIndex, 'automatic')),
 					now: nowIso(),
 					nodeName,
+					preview,
 				});
 				const task = { ...outcome.task, staffNotified: outcome.notified } as unknown as IDataObject;
 				return [{ output: 0, json: journeyJson(journey, outcome.trail, { task }) }];

@@ -11,6 +11,7 @@ import { EhrPollTrigger } from '../../nodes/EhrPollTrigger/EhrPollTrigger.node';
 import { EhrTask } from '../../nodes/EhrTask/EhrTask.node';
 import { EhrTrigger } from '../../nodes/EhrTrigger/EhrTrigger.node';
 import { FollowUpReport } from '../../nodes/FollowUpReport/FollowUpReport.node';
+import { JourneyDueTrigger } from '../../nodes/JourneyDueTrigger/JourneyDueTrigger.node';
 import { JourneyLog } from '../../nodes/JourneyLog/JourneyLog.node';
 import { PatientMessage } from '../../nodes/PatientMessage/PatientMessage.node';
 import { PatientReplyTrigger } from '../../nodes/PatientReplyTrigger/PatientReplyTrigger.node';
@@ -30,6 +31,7 @@ const packNodes: Record<string, INodeType | IVersionedNodeType> = {
 	ehrTask: new EhrTask(),
 	deliveryStatusTrigger: new DeliveryStatusTrigger(),
 	recordDelivery: new RecordDelivery(),
+	journeyDueTrigger: new JourneyDueTrigger(),
 	journeyLog: new JourneyLog(),
 	followUpReport: new FollowUpReport(),
 	timelinePreview: new TimelinePreview(),
@@ -123,6 +125,26 @@ describe.each(templates)('template %s', (_file, template) => {
 		}
 	});
 
+	it('keeps every journey in the journey store: each Cadence Wait is version 2, its Step has a trigger output that goes on where "Due Now" does', () => {
+		const waits = template.nodes.filter((node) => node.type === 'n8n-nodes-post-visit.cadenceWait');
+		if (waits.length === 0) return;
+		const triggers = template.nodes.filter((node) => node.type === 'n8n-nodes-post-visit.journeyDueTrigger');
+		expect(triggers).toHaveLength(1);
+		const [trigger] = triggers;
+		const steps = ((trigger.parameters.steps as { step: Array<{ name: string }> }).step ?? []).map((entry) => entry.name);
+		const targetsOf = (name: string, output: number) => (template.connections[name]?.main[output] ?? []).map((target) => target.node);
+		for (const wait of waits) {
+			expect([wait.name, wait.typeVersion]).toEqual([wait.name, 2]);
+			const step = String(wait.parameters.step);
+			expect(steps).toContain(step);
+			expect([wait.name, targetsOf(trigger.name, steps.indexOf(step))]).toEqual([wait.name, targetsOf(wait.name, 0)]);
+		}
+		expect(new Set(steps).size).toBe(steps.length);
+		expect(steps.every((step) => waits.some((wait) => wait.parameters.step === step))).toBe(true);
+		const needsStaff = targetsOf(trigger.name, steps.length);
+		expect(needsStaff.map((name) => template.nodes.find((node) => node.name === name)!.type)).toEqual(['n8n-nodes-post-visit.ehrTask']);
+	});
+
 	it('carries no credential ids, no pinned data and asks for credential set-up', () => {
 		for (const node of template.nodes) expect(node.credentials).toBeUndefined();
 		expect(template.pinData ?? {}).toEqual({});
@@ -186,13 +208,14 @@ describe('the delivery-status template', () => {
 		expect(targets('Email Trigger (IMAP)')).toEqual([['Record Email Bounce']]);
 	});
 
-	it('keeps each fallback on its stage: Held loops through a Cadence Wait, Staff Call and Not Sent reach the task', () => {
+	it('keeps each fallback on its stage: Held loops through a Cadence Wait back to the router of its stage, Staff Call and Not Sent reach the task', () => {
 		for (const [router, sender] of [['Route Care Summary Again', 'Send Care Summary Again'], ['Route Reminder Again', 'Send Reminder Again']]) {
 			expect(targets(router)).toEqual([[sender], ['Staff Task']]);
 			expect(node(sender).parameters.stage).toBe(node(router).parameters.stage);
 			const [, held, notSent] = targets(sender);
 			expect(node(held[0]).type).toBe('n8n-nodes-post-visit.cadenceWait');
-			expect(targets(held[0])).toEqual([[sender]]);
+			// A journey resumed from the store carries no route: it is routed again (skipping what failed).
+			expect(targets(held[0])).toEqual([[router]]);
 			expect(notSent).toEqual(['Staff Task']);
 		}
 	});

@@ -9,7 +9,7 @@ import type { JourneyEvent } from '../core/schemas';
 import { withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
 import { EhrUnreachableError } from '../ehr/http';
-import type { EhrAdapter, TaskResult } from '../ehr/types';
+import type { EhrAdapter, Escalation, TaskResult } from '../ehr/types';
 import type { JourneyStore } from '../store/types';
 import { primaryAction } from './messageVars';
 import { unknownSender } from './patientReply';
@@ -32,10 +32,13 @@ export interface EscalateInput {
 	reason: string;
 	now: string;
 	nodeName: string;
+	/** A manual run: show the task, create nothing, tell nobody. */
+	preview?: boolean;
 }
 
 export interface EscalateOutcome {
-	task: TaskResult & { existing: boolean };
+	/** `preview`: a manual run's task, not created. */
+	task: TaskResult & { existing: boolean; preview?: { title: string; note: string; dueAt: string; assignee: string } };
 	notified: { channel: 'email' | 'sms'; status: DeliveryOutcome['status'] | 'skipped'; providerId?: string };
 	trail: JourneyTrail;
 }
@@ -175,6 +178,8 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 	const { event, store, now } = input;
 	const member = assigneeFrom(input.profile, input.assigneeKey);
 	const journal = { journeyId: input.trail.journeyId, patientKey: input.trail.patientKey, stage: 3 };
+	const escalation = escalationFor(input, member);
+	if (input.preview) return previewOf(input, escalation, member);
 	const task = await createTaskOnce(
 		store,
 		input.adapter,
@@ -182,24 +187,7 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 		journal,
 		now,
 		'journey',
-		async () => {
-			const action = primaryAction(event);
-			return await input.adapter.createTask({
-				journeyId: input.trail.journeyId,
-				patientId: event.patientId,
-				practiceId: event.practiceId,
-				departmentId: event.departmentId,
-				visitId: event.kind === 'visit' ? event.visitId : undefined,
-				visitType: event.kind === 'visit' ? event.visitType : undefined,
-				orderIds: action?.orderId ? [action.orderId] : [],
-				title: event.kind === 'visit' ? 'Call patient: post-visit follow-up not done' : 'Call patient: recall due',
-				note: escalationNote(event, input.trail, input.reason),
-				dueAt: DateTime.fromISO(now).plus({ hours: input.dueInHours }).toUTC().toISO() as string,
-				priority: input.priority,
-				assigneeId: assigneeIdFor(member, event.ehr),
-				callbackNumber: event.patient.phones[0]?.number,
-			});
-		},
+		async () => await input.adapter.createTask(escalation),
 		async (created) => {
 			await store.recordTouch({ ...journal, localDate: localDateOf(now, event.zone), at: now });
 			await store.append({ ...journal, at: now, type: 'task.created', channel: 'task', providerId: created.taskId, code: created.kind });
@@ -222,6 +210,37 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 	});
 	// A person has the journey now: the step it was resumed from is done.
 	return { task, notified, trail: await completeResumedStep(store, trail, now, 'task') };
+}
+
+/** The task as the EHR will get it: who, what is open, what was tried, by when. */
+function escalationFor(input: EscalateInput, member: StaffMember): Escalation {
+	const { event, now } = input;
+	const action = primaryAction(event);
+	return {
+		journeyId: input.trail.journeyId,
+		patientId: event.patientId,
+		practiceId: event.practiceId,
+		departmentId: event.departmentId,
+		visitId: event.kind === 'visit' ? event.visitId : undefined,
+		visitType: event.kind === 'visit' ? event.visitType : undefined,
+		orderIds: action?.orderId ? [action.orderId] : [],
+		title: event.kind === 'visit' ? 'Call patient: post-visit follow-up not done' : 'Call patient: recall due',
+		note: escalationNote(event, input.trail, input.reason),
+		dueAt: DateTime.fromISO(now).plus({ hours: input.dueInHours }).toUTC().toISO() as string,
+		priority: input.priority,
+		assigneeId: assigneeIdFor(member, event.ehr),
+		callbackNumber: event.patient.phones[0]?.number,
+	};
+}
+
+/** A manual run: the task that would be created and who would be told, with nothing created or sent. */
+function previewOf(input: EscalateInput, escalation: Escalation, member: StaffMember): EscalateOutcome {
+	const trail = withStep(input.trail, { at: input.now, node: input.nodeName, stage: 3, outcome: 'preview', channel: 'task', reason: input.reason });
+	return {
+		task: { taskId: '', kind: 'task', created: false, existing: false, preview: { title: escalation.title, note: escalation.note, dueAt: escalation.dueAt, assignee: member.name } },
+		notified: { channel: member.notifyBy, status: 'skipped' },
+		trail,
+	};
 }
 
 export interface EscalateReplyInput extends Omit<EscalateInput, 'event' | 'trail' | 'reason'> {
@@ -261,6 +280,11 @@ export async function escalateReply(input: EscalateReplyInput): Promise<Escalate
 	const member = assigneeFrom(input.profile, input.assigneeKey);
 	const journey = reply.journey;
 	const journal = { journeyId: journey?.journeyId ?? unknownSender, patientKey: journey?.patientKey ?? unknownSender };
+	const escalation = replyEscalationFor(input, member, journal.journeyId);
+	if (input.preview) {
+		const preview = { title: escalation.title, note: escalation.note, dueAt: escalation.dueAt, assignee: member.name };
+		return { task: { taskId: '', kind: 'task', created: false, existing: false, preview }, notified: { channel: member.notifyBy, status: 'skipped' } };
+	}
 	const task = await createTaskOnce(
 		store,
 		input.adapter,
@@ -268,25 +292,7 @@ export async function escalateReply(input: EscalateReplyInput): Promise<Escalate
 		journal,
 		now,
 		'reply',
-		async () => {
-			const isVisit = journey !== undefined && journey.kind === 'visit';
-			return await input.adapter.createTask({
-				journeyId: journal.journeyId,
-				taskKey: `reply:${reply.messageSid}`,
-				patientId: journey?.patientId,
-				practiceId: journey?.practiceId,
-				departmentId: journey?.departmentId,
-				visitId: isVisit ? journey.sourceId : undefined,
-				visitType: isVisit && journey.sourceType !== 'recall' ? journey.sourceType : undefined,
-				orderIds: [],
-				title: journey ? 'Patient replied by text: read and answer' : 'Text from an unknown number: read and answer',
-				note: replyTaskNote(reply),
-				dueAt: DateTime.fromISO(now).plus({ hours: input.dueInHours }).toUTC().toISO() as string,
-				priority: input.priority,
-				assigneeId: assigneeIdFor(member, input.adapter.kind),
-				callbackNumber: reply.from,
-			});
-		},
+		async () => await input.adapter.createTask(escalation),
 		async (created) => {
 			await store.append({
 				...journal,
@@ -301,4 +307,27 @@ export async function escalateReply(input: EscalateReplyInput): Promise<Escalate
 	);
 	const notified = await notifyOrThrow(member, input, journal, task, {});
 	return { task, notified };
+}
+
+/** The worklist task of a patient's text. */
+function replyEscalationFor(input: EscalateReplyInput, member: StaffMember, journeyId: string): Escalation {
+	const { reply, now } = input;
+	const journey = reply.journey;
+	const isVisit = journey !== undefined && journey.kind === 'visit';
+	return {
+		journeyId,
+		taskKey: `reply:${reply.messageSid}`,
+		patientId: journey?.patientId,
+		practiceId: journey?.practiceId,
+		departmentId: journey?.departmentId,
+		visitId: isVisit ? journey.sourceId : undefined,
+		visitType: isVisit && journey.sourceType !== 'recall' ? journey.sourceType : undefined,
+		orderIds: [],
+		title: journey ? 'Patient replied by text: read and answer' : 'Text from an unknown number: read and answer',
+		note: replyTaskNote(reply),
+		dueAt: DateTime.fromISO(now).plus({ hours: input.dueInHours }).toUTC().toISO() as string,
+		priority: input.priority,
+		assigneeId: assigneeIdFor(member, input.adapter.kind),
+		callbackNumber: reply.from,
+	};
 }
