@@ -1,8 +1,9 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import { DomainError } from '../shared/core/errors';
 import { parseTypeFilter } from '../shared/core/journalView';
+import { instantInZone } from '../shared/core/report';
 import { patientKeyOf } from '../shared/core/schemas';
 import type { EhrKind } from '../shared/core/schemas';
 import { readJourneyLog } from '../shared/flows/journeyLog';
@@ -11,8 +12,18 @@ import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest } from '../shared/n8n/credentialTests';
 import { ehrOptions } from '../shared/n8n/descriptions';
 import { routeEachItem } from '../shared/n8n/items';
-import { periodOf, periodProperties } from '../shared/n8n/reportPeriod';
+import { dateParameter, periodOf, periodProperties } from '../shared/n8n/reportPeriod';
 import { withJourneyStore } from '../shared/n8n/resources';
+import type { StepState } from '../shared/store/types';
+
+const stepStates: StepState[] = ['scheduled', 'claimed', 'failed', 'orphaned'];
+/** The journal's period and type filter do not apply to the steps in the store. */
+const notForSteps = { hide: { output: ['steps'] } };
+
+/** Adds "hide for steps" to a property, keeping the conditions it already has. */
+function journalOnly(property: INodeProperties): INodeProperties {
+	return { ...property, displayOptions: { ...property.displayOptions, hide: { ...property.displayOptions?.hide, ...notForSteps.hide } } };
+}
 
 function required(value: unknown, field: string, what: string): string {
 	const text = String(value ?? '').trim();
@@ -44,6 +55,21 @@ function filterOf(context: IExecuteFunctions, itemIndex: number): Pick<JourneyLo
 	return {};
 }
 
+function journalFilterOf(context: IExecuteFunctions, itemIndex: number, now: string): Pick<JourneyLogQuery, 'from' | 'to' | 'types'> {
+	const period = periodOf(context, itemIndex, now);
+	return { from: period.from, to: period.to, types: parseTypeFilter(context.getNodeParameter('types', itemIndex, '') as string) };
+}
+
+function stepFilterOf(context: IExecuteFunctions, itemIndex: number): Pick<JourneyLogQuery, 'types' | 'stepStates' | 'dueBefore'> {
+	const states = context.getNodeParameter('stepStates', itemIndex, stepStates) as StepState[];
+	const dueBefore = dateParameter(context, 'stepsDueBefore', itemIndex).trim();
+	return {
+		types: [],
+		stepStates: states.length ? states : undefined,
+		dueBefore: dueBefore ? instantInZone(dueBefore, context.getTimezone(), 'stepsDueBefore') : undefined,
+	};
+}
+
 export class JourneyLog implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Journey Log',
@@ -51,8 +77,10 @@ export class JourneyLog implements INodeType {
 		icon: { light: 'file:journeyLog.svg', dark: 'file:journeyLog.dark.svg' },
 		group: ['input'],
 		version: 1,
-		subtitle: '={{$parameter["output"] === "journeys" ? "One item per journey" : "One item per journal row"}}',
-		description: 'Reads the journey store\'s audit journal (kept after n8n prunes executions): by patient, visit or date',
+		subtitle:
+			'={{$parameter["output"] === "journeys" ? "One item per journey" : $parameter["output"] === "steps" ? "One item per waiting step" : "One item per journal row"}}',
+		description:
+			'Reads the journey store\'s audit journal (kept after n8n prunes executions) and the steps journeys wait for: by patient, visit or date',
 		defaults: { name: 'Journey Log' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -144,15 +172,15 @@ export class JourneyLog implements INodeType {
 				default: '',
 				displayOptions: { show: { find: ['journey'], journeyBy: ['visit', 'recall'] } },
 			},
-			...periodProperties(['lastDays', 'previousDays', 'custom', 'any'], 'lastDays', 'journal rows to read'),
-			{
+			...periodProperties(['lastDays', 'previousDays', 'custom', 'any'], 'lastDays', 'journal rows to read').map(journalOnly),
+			journalOnly({
 				displayName: 'Types',
 				name: 'types',
 				type: 'string',
 				default: '',
 				placeholder: 'touch.*, followup.booked, task.created',
 				description: 'Journal types to keep, comma-separated; a trailing * matches a family. Empty: all.',
-			},
+			}),
 			{
 				displayName: 'Output',
 				name: 'output',
@@ -163,10 +191,45 @@ export class JourneyLog implements INodeType {
 					{
 						name: 'One Item per Journey',
 						value: 'journeys',
-						description: 'Where each journey with a matching row stands: started, stages sent, booked, task, last event',
+						description: 'Where each journey with a matching row stands: started, stages sent, booked, task, its step, last event',
+					},
+					{
+						name: 'One Item per Waiting Step',
+						value: 'steps',
+						description: 'What each journey is waiting for and when: the steps Cadence Waits scheduled in the journey store',
 					},
 				],
 				default: 'rows',
+			},
+			{
+				displayName:
+					'A due time already computed stays as it is: editing a Cadence Wait changes only steps scheduled after the edit. Steps of a workflow that was deleted, switched off or had its step renamed stay here until a person acts.',
+				name: 'stepsNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { output: ['steps'] } },
+			},
+			{
+				displayName: 'Step States',
+				name: 'stepStates',
+				type: 'multiOptions',
+				options: [
+					{ name: 'Claimed (Being Resumed)', value: 'claimed' },
+					{ name: 'Failed (Set Aside for Staff)', value: 'failed' },
+					{ name: 'Orphaned (No Trigger Output of Its Name)', value: 'orphaned' },
+					{ name: 'Scheduled (Waiting for Its Time)', value: 'scheduled' },
+				],
+				default: stepStates,
+				displayOptions: { show: { output: ['steps'] } },
+				description: 'Which steps to list. Empty: all.',
+			},
+			{
+				displayName: 'Due Before',
+				name: 'stepsDueBefore',
+				type: 'dateTime',
+				default: '',
+				displayOptions: { show: { output: ['steps'] } },
+				description: 'Only steps due before this time (in the workflow\'s time zone). Empty: any due time.',
 			},
 			{
 				displayName: 'Only Overdue Journeys',
@@ -175,7 +238,7 @@ export class JourneyLog implements INodeType {
 				default: false,
 				displayOptions: { show: { output: ['journeys'] } },
 				description:
-					'Whether to keep only journeys that should have continued and did not: waiting or held past their time by more than the grace below, with nothing written since (their n8n execution was lost)',
+					'Whether to keep only journeys that need a person: a step not resumed more than the grace below after its time (workflow off, deleted, or its step renamed), a step set aside for staff, or a version-1 wait whose n8n execution was lost. Steps are found in the store whatever the period.',
 			},
 			{
 				displayName: 'Overdue After (Minutes)',
@@ -184,7 +247,7 @@ export class JourneyLog implements INodeType {
 				typeOptions: { minValue: 0 },
 				default: 60,
 				displayOptions: { show: { output: ['journeys'], onlyOverdue: [true] } },
-				description: 'How long past its time a journey may still be on its way (n8n resumes waits within a minute; a held send waits for the window)',
+				description: 'How long past its time a journey may still be on its way (due steps are resumed within a minute; a held send waits for the window)',
 			},
 			{
 				displayName: 'Became Overdue Within (Hours)',
@@ -193,7 +256,8 @@ export class JourneyLog implements INodeType {
 				typeOptions: { minValue: 0 },
 				default: 0,
 				displayOptions: { show: { output: ['journeys'], onlyOverdue: [true] } },
-				description: 'Only journeys that became overdue in this many hours before now, so a daily check reports each one once. 0: whenever.',
+				description:
+					'Only journeys that became overdue (or whose step was set aside) in this many hours before now, so a daily check reports each one once. 0: whenever.',
 			},
 			{
 				displayName: 'Order',
@@ -231,14 +295,12 @@ export class JourneyLog implements INodeType {
 		const now = nowIso();
 		return await withJourneyStore(this, async (store) =>
 			await routeEachItem(this, 1, async (_item, itemIndex) => {
-				const period = periodOf(this, itemIndex, now);
+				const output = this.getNodeParameter('output', itemIndex) as JourneyLogQuery['output'];
 				const query: JourneyLogQuery = {
 					...filterOf(this, itemIndex),
-					from: period.from,
-					to: period.to,
-					types: parseTypeFilter(this.getNodeParameter('types', itemIndex, '') as string),
+					...(output === 'steps' ? stepFilterOf(this, itemIndex) : journalFilterOf(this, itemIndex, now)),
 					order: this.getNodeParameter('order', itemIndex) as JourneyLogQuery['order'],
-					output: this.getNodeParameter('output', itemIndex) as JourneyLogQuery['output'],
+					output,
 					limit: this.getNodeParameter('returnAll', itemIndex) ? undefined : Number(this.getNodeParameter('limit', itemIndex)),
 				};
 				if (query.output === 'journeys' && this.getNodeParameter('onlyOverdue', itemIndex, false)) {

@@ -12,7 +12,15 @@ import type { OffsetUnit } from '../shared/core/cadence';
 import type { EhrKind, JourneyEvent } from '../shared/core/schemas';
 import { templateCadence } from '../shared/core/timeline';
 import type { TimelineCadence } from '../shared/core/timeline';
-import { journeyEventsFrom, journeyEventsFromJson, previewTimeline, recallsFromEhr, visitsFromEhr } from '../shared/flows/previewTimeline';
+import {
+	defaultStepNames,
+	journeyEventsFrom,
+	journeyEventsFromJson,
+	previewTimeline,
+	recallsFromEhr,
+	visitsFromEhr,
+} from '../shared/flows/previewTimeline';
+import type { PreviewStepNames } from '../shared/flows/previewTimeline';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
@@ -45,6 +53,18 @@ interface CadenceOptions {
 	recallReminderDays?: number;
 	recallEscalationDays?: number;
 	stage3?: TimelineCadence['stage3'];
+	reminderStep?: string;
+	escalationStep?: string;
+	recallNudgeStep?: string;
+}
+
+function stepNamesFrom(options: CadenceOptions): PreviewStepNames {
+	const name = (value: string | undefined, fallback: string) => (value ?? '').trim() || fallback;
+	return {
+		recallNudge: name(options.recallNudgeStep, defaultStepNames.recallNudge),
+		reminder: name(options.reminderStep, defaultStepNames.reminder),
+		escalation: name(options.escalationStep, defaultStepNames.escalation),
+	};
 }
 
 function cadenceFrom(options: CadenceOptions): TimelineCadence {
@@ -124,6 +144,13 @@ export class TimelinePreview implements INodeType {
 				default: '',
 			},
 			{
+				displayName:
+					'A journey already waiting in the journey store (Cadence Wait version 2) keeps its step\'s stored due time: a due time already computed stays as it is, and an edit of the Cadence Wait does not move it (column scheduledStep). Steps are matched to stages by the Step names under Cadence.',
+				name: 'scheduledNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
 				displayName: 'Visits',
 				name: 'source',
 				type: 'options',
@@ -164,9 +191,30 @@ export class TimelinePreview implements INodeType {
 				options: [
 					{ displayName: 'Reminder After Visit Close', name: 'reminderAmount', type: 'number', default: 48 },
 					{ displayName: 'Reminder Unit', name: 'reminderUnit', type: 'options', options: unitOptions, default: 'hours' },
+					{
+						displayName: 'Reminder Step Name',
+						name: 'reminderStep',
+						type: 'string',
+						default: defaultStepNames.reminder,
+						description: 'The Step of the Cadence Wait before stage 2 (version 2)',
+					},
 					{ displayName: 'Staff Task After Visit Close', name: 'escalationAmount', type: 'number', default: 7 },
 					{ displayName: 'Staff Task Unit', name: 'escalationUnit', type: 'options', options: unitOptions, default: 'days' },
+					{
+						displayName: 'Staff Task Step Name',
+						name: 'escalationStep',
+						type: 'string',
+						default: defaultStepNames.escalation,
+						description: 'The Step of the Cadence Wait before stage 3 (version 2)',
+					},
 					{ displayName: 'Recall Nudge (Days Before Due)', name: 'recallNudgeDays', type: 'number', default: 30 },
+					{
+						displayName: 'Recall Nudge Step Name',
+						name: 'recallNudgeStep',
+						type: 'string',
+						default: defaultStepNames.recallNudge,
+						description: 'The Step of the recall workflow\'s Cadence Wait before the nudge (version 2)',
+					},
 					{ displayName: 'Recall Reminder (Days Before Due)', name: 'recallReminderDays', type: 'number', default: 14 },
 					{ displayName: 'Recall Staff Task (Days Before Due)', name: 'recallEscalationDays', type: 'number', default: 7 },
 					{
@@ -192,8 +240,10 @@ export class TimelinePreview implements INodeType {
 		try {
 			const { events, itemIndexes } = await journeysOf(this, source, output);
 			const profile = await practiceProfileFor(this);
-			const cadence = cadenceFrom(this.getNodeParameter('cadence', 0, {}) as CadenceOptions);
-			const touches = await withJourneyStore(this, async (store) => await previewTimeline({ journeys: events, profile, cadence, store }));
+			const options = this.getNodeParameter('cadence', 0, {}) as CadenceOptions;
+			const cadence = cadenceFrom(options);
+			const stepNames = stepNamesFrom(options);
+			const touches = await withJourneyStore(this, async (store) => await previewTimeline({ journeys: events, profile, cadence, stepNames, store }));
 			for (const touch of touches) {
 				output.push({ json: touch as unknown as IDataObject, pairedItem: { item: itemIndexes[touch.journeyIndex] } });
 			}

@@ -1,6 +1,6 @@
 import { DomainError } from '../../nodes/shared/core/errors';
-import { computeFollowUpReport, resolvePeriod } from '../../nodes/shared/core/report';
-import type { ReportJournalEntry, ReportJourney, ReportPeriod, ReportPeriodInput } from '../../nodes/shared/core/report';
+import { computeFollowUpReport, instantInZone, resolvePeriod } from '../../nodes/shared/core/report';
+import type { ReportJournalEntry, ReportJourney, ReportPeriod, ReportPeriodInput, ReportStep } from '../../nodes/shared/core/report';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -208,6 +208,32 @@ describe('the report over several journeys', () => {
 		expect(result.report.careSummaries.byChannel.sms.sent + result.report.careSummaries.byChannel.email.sent).toBe(0);
 	});
 
+	it('counts the steps the period\'s journeys hold in the journey store, leaving the three figures as they were', () => {
+		const steps: ReportStep[] = [
+			{ journeyId: 'v2', state: 'scheduled' },
+			// One journey waiting in two workflows counts once.
+			{ journeyId: 'v3', state: 'scheduled' },
+			{ journeyId: 'v3', state: 'claimed' },
+			{ journeyId: 'v4', state: 'failed' },
+			{ journeyId: 'r1', state: 'orphaned' },
+			{ journeyId: 'r1', state: 'failed' },
+			// Journeys of another period or department are not this report's.
+			{ journeyId: 'visit:elsewhere', state: 'failed' },
+			{ journeyId: 'visit:elsewhere-2', state: 'scheduled' },
+		];
+		const withSteps = computeFollowUpReport({ journeys, entriesByJourney, period, asOf: at(7 * DAY + 2 * HOUR), steps });
+		expect(withSteps.report.scheduledSteps).toEqual({ waitingJourneys: 2, setAside: 2, orphaned: 1 });
+		expect(report.scheduledSteps).toBeNull();
+		for (const figure of ['followUpBooking', 'recallCompliance', 'careSummaries'] as const) expect(withSteps.report[figure]).toEqual(report[figure]);
+		expect(withSteps.journeys).toEqual(rows);
+		expect(withSteps.report.text).toContain('Steps in the journey store now: 2 journey(s) waiting · 2 set aside for staff · 1 orphaned');
+		expect(withSteps.report.notes.join('\n')).toMatch(/2 step\(s\) set aside for staff and 1 orphaned/);
+		expect(report.text).not.toContain('Steps in the journey store');
+		const quiet = computeFollowUpReport({ journeys, entriesByJourney, period, asOf: at(7 * DAY + 2 * HOUR), steps: [{ journeyId: 'v2', state: 'scheduled' }] });
+		expect(quiet.report.notes).toEqual(report.notes);
+		expect(quiet.report.text).toContain('1 journey(s) waiting · 0 set aside for staff · 0 orphaned');
+	});
+
 	it('says so when there is nothing to report', () => {
 		const empty = computeFollowUpReport({ journeys: [], entriesByJourney: {}, period, asOf: at(0) });
 		expect(empty.report.notes).toEqual(['No journeys in this period.']);
@@ -274,5 +300,19 @@ describe('resolvePeriod', () => {
 
 	it('refuses a bad "now"', () => {
 		expect(() => resolvePeriod({ mode: 'any' }, 'soon', 'UTC')).toThrow(expect.objectContaining({ field: 'now' }));
+	});
+});
+
+describe('instantInZone: a time a person typed', () => {
+	it.each<[string, string, string]>([
+		['a local date-time in the zone', '2026-03-09T08:00:00', '2026-03-09T12:00:00.000Z'],
+		['a date: its midnight in the zone', '2026-03-09', '2026-03-09T04:00:00.000Z'],
+		['an instant with its own offset', '2026-03-09T08:00:00+01:00', '2026-03-09T07:00:00.000Z'],
+	])('%s', (_name, value, expected) => {
+		expect(instantInZone(value, 'America/New_York', 'dueBefore')).toBe(expected);
+	});
+
+	it('names the field of something that is not a time', () => {
+		expect(() => instantInZone('soon', 'UTC', 'dueBefore')).toThrow(expect.objectContaining({ field: 'dueBefore' }));
 	});
 });

@@ -163,6 +163,45 @@ describe('planTimeline: stage 3 by voice, and recalls', () => {
 	});
 });
 
+describe('planTimeline: a step the journey store already holds keeps its due time', () => {
+	/** Ops changed the reminder to 72 h after the journey's 48 h step was scheduled. */
+	const edited = { ...templateCadence, visitReminder: { amount: 72, unit: 'hours' as const } };
+
+	it('shows the stored reminder time, not the edited cadence\'s, and says so', () => {
+		const scheduled = { stage: 2 as const, step: 'Reminder', dueAt: '2026-06-12T10:00:00.000-05:00' };
+		const touches = plan([{ ...journey(visit()), scheduled }], { cadence: edited });
+		expect(brief(touches)).toEqual([
+			[1, 'sms', 'send', '2026-06-10T15:00:00.000Z', 'onTime'],
+			[1, 'email', 'send', '2026-06-10T15:00:00.000Z', 'onTime'],
+			[2, 'sms', 'send', '2026-06-12T15:00:00.000Z', 'alreadyScheduled'],
+			[3, 'task', 'task', '2026-06-17T15:00:00.000Z', 'escalation'],
+		]);
+		expect(touches[2]).toMatchObject({ due: '2026-06-12T15:00:00.000Z', timingRule: 'alreadyScheduled', scheduledStep: 'Reminder', localTime: '2026-06-12 10:00' });
+		expect(touches[2].why).toContain('already scheduled: an edit of the Cadence Wait does not move it');
+		expect(touches.filter((t) => t.stage !== 2).every((t) => t.scheduledStep === null)).toBe(true);
+		// Without the stored step, the edit would move the reminder to 72 h.
+		expect(plan([journey(visit())], { cadence: edited })[2].at).toBe('2026-06-13T15:00:00.000Z');
+	});
+
+	it('keeps the stored staff-task time and plans nothing before it from the edit', () => {
+		const scheduled = { stage: 3 as const, step: 'Escalation', dueAt: '2026-06-17T15:00:00.000Z' };
+		const touches = plan([{ ...journey(visit()), scheduled }], { cadence: { ...templateCadence, visitEscalation: { amount: 10, unit: 'days' } } });
+		expect(touches.at(-1)).toMatchObject({ stage: 3, action: 'task', at: '2026-06-17T15:00:00.000Z', timingRule: 'alreadyScheduled', scheduledStep: 'Escalation' });
+		expect(touches.at(-1)?.why).toContain('already scheduled');
+	});
+
+	it('keeps a recall nudge\'s stored time; the later stages follow the cadence from there', () => {
+		const scheduled = { stage: 1 as const, step: 'Nudge', dueAt: '2026-06-16T14:00:00.000Z' };
+		const touches = plan([{ ...journey(recall()), scheduled }]);
+		expect(brief(touches)).toEqual([
+			[1, 'sms', 'send', '2026-06-16T14:00:00.000Z', 'alreadyScheduled'],
+			[1, 'email', 'send', '2026-06-16T14:00:00.000Z', 'alreadyScheduled'],
+			[2, 'sms', 'send', '2026-07-01T14:00:00.000Z', 'beforeWindow'],
+			[3, 'task', 'task', '2026-07-08T14:00:00.000Z', 'escalation'],
+		]);
+	});
+});
+
 describe('planTimeline refuses a bad cadence, naming the field', () => {
 	it.each<[string, TimelineCadence, string]>([
 		['a negative reminder', { ...templateCadence, visitReminder: { amount: -1, unit: 'hours' } }, 'visitReminder'],

@@ -110,6 +110,33 @@ describe('Follow-Up Report in n8n\'s engine', () => {
 		expect(items('Follow-Up Report')[0].pairedItem).toEqual({ item: 0 });
 	});
 
+	it('adds the journeys waiting in the journey store and the steps set aside or orphaned, the three figures unchanged', async () => {
+		const withSteps = await storeWith(records, entries);
+		const store = await openJourneyStore({ backend: 'sqlite', path: withSteps });
+		const step = (id: string, workflowId: string, step: string, dueAt: string) => ({ journeyId: `visit:fhir:${id}`, patientKey: `fhir:pat-${id}`, workflowId, step, dueAt, at: at(2 * DAY) });
+		try {
+			await store.scheduleStep(step('a', 'wf-visits', 'Escalation', at(8 * DAY)));
+			await store.scheduleStep(step('b', 'wf-visits', 'Escalation', at(7 * DAY)));
+			await store.scheduleStep(step('c', 'wf-renamed', 'Old Name', at(7 * DAY)));
+			// The visit of another period: not this report's.
+			await store.scheduleStep(step('old', 'wf-other', 'Escalation', at(7 * DAY)));
+			const [claimed] = await store.claimDueSteps({ workflowId: 'wf-visits', steps: ['Escalation'], now: at(7 * DAY + 1000), limit: 1, leaseMs: 60_000, leaseToken: 'lease-b', includeHeldUntilResume: true });
+			expect(claimed?.journeyId).toBe('visit:fhir:b');
+			await store.setStepAside('visit:fhir:b', 'wf-visits', 'lease-b', 'attemptsUsedUp', at(7 * DAY + 2000));
+			expect(await store.markOrphanedSteps('wf-renamed', ['New Name'], at(7 * DAY + 3000), 10)).toHaveLength(1);
+		} finally {
+			await store.close();
+		}
+		const [before] = (await report(storePath, { ...period, output: 'summary' })).out;
+		const [after] = (await report(withSteps, { ...period, output: 'summary' })).out;
+		expect(after.scheduledSteps).toEqual({ waitingJourneys: 1, setAside: 1, orphaned: 1 });
+		for (const figure of ['followUpBooking', 'recallCompliance', 'careSummaries', 'followUpBookingRate', 'recallComplianceRate', 'careSummariesSentRate', 'careSummariesDeliveredRate']) {
+			expect(after[figure]).toEqual(before[figure]);
+		}
+		expect(before.scheduledSteps).toEqual({ waitingJourneys: 0, setAside: 0, orphaned: 0 });
+		expect(String(after.text)).toContain('Steps in the journey store now: 1 journey(s) waiting · 1 set aside for staff · 1 orphaned');
+	});
+
 	it('lists how each journey counted, with "One Item per Journey"', async () => {
 		const { out } = await report(storePath, { ...period, output: 'journeys' });
 		expect(out.map((row) => [row.journeyId, row.outcome, row.summarySent, row.summaryDelivered, row.channels])).toEqual([

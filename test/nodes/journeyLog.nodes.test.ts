@@ -4,7 +4,7 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { JourneyLog } from '../../nodes/JourneyLog/JourneyLog.node';
 import { openJourneyStore } from '../../nodes/shared/store';
-import type { JournalEntry, JourneyRecord } from '../../nodes/shared/store/types';
+import type { JournalEntry, JourneyRecord, StepSchedule } from '../../nodes/shared/store/types';
 import { runWorkflow, single } from '../helpers/engine';
 import { journeyStoreCredential, tempDir } from '../helpers/fixtures';
 
@@ -216,12 +216,90 @@ describe('Journey Log finds journeys whose n8n execution was lost (the watchdog)
 	});
 });
 
+describe('Journey Log reads the steps journeys wait for from the journey store', () => {
+	const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+	const schedule = (name: string, workflowId: string, dueMinutesAgo: number, step = 'Reminder'): StepSchedule => ({
+		journeyId: `visit:fhir:${name}`,
+		patientKey: `fhir:pat-${name}`,
+		workflowId,
+		step,
+		dueAt: ago(dueMinutesAgo),
+		at: ago(3 * 24 * 60),
+	});
+	const waitEntry = (step: StepSchedule): JournalEntry => ({
+		at: step.at,
+		journeyId: step.journeyId,
+		patientKey: step.patientKey,
+		type: 'wait.scheduled',
+		detail: { due: step.dueAt, sendAt: step.dueAt, step: step.step, workflowId: step.workflowId, untilResume: false },
+	});
+	const tomorrow = schedule('tomorrow', 'wf-visits', -24 * 60);
+	const deleted = schedule('deleted-workflow', 'wf-deleted', 180);
+	const setAside = schedule('set-aside', 'wf-visits', 120, 'Escalation');
+	let path: string;
+
+	beforeAll(async () => {
+		path = join(tempDir(), 'journey.sqlite');
+		const store = await openJourneyStore({ backend: 'sqlite', path });
+		try {
+			for (const step of [tomorrow, deleted, setAside]) {
+				await store.scheduleStep(step);
+				await store.append(waitEntry(step));
+			}
+			const claim = { workflowId: 'wf-visits', steps: ['Escalation'], limit: 10, leaseMs: 600_000, leaseToken: 'lease-1', includeHeldUntilResume: true };
+			expect(await store.claimDueSteps({ ...claim, now: ago(100) })).toHaveLength(1);
+			expect(await store.setStepAside(setAside.journeyId, 'wf-visits', 'lease-1', 'attemptsUsedUp', ago(60))).toBe(true);
+		} finally {
+			await store.close();
+		}
+	});
+
+	it('lists one item per waiting step, filtered by state and due time, as flat data table rows', async () => {
+		const all = await journeyLog(path, { find: 'all', output: 'steps', order: 'oldest', returnAll: true });
+		expect(all.error('Journey Log')).toBeUndefined();
+		expect(all.rows.map((row) => [row.journeyId, row.workflowId, row.step, row.state])).toEqual([
+			[deleted.journeyId, 'wf-deleted', 'Reminder', 'scheduled'],
+			[setAside.journeyId, 'wf-visits', 'Escalation', 'failed'],
+			[tomorrow.journeyId, 'wf-visits', 'Reminder', 'scheduled'],
+		]);
+		for (const row of all.rows) {
+			expect(Object.keys(row)).toEqual(Object.keys(all.rows[0]));
+			for (const column of Object.keys(row)) expect(column).toMatch(dataTableColumn);
+		}
+		const failed = await journeyLog(path, { find: 'all', output: 'steps', stepStates: ['failed'], order: 'oldest', returnAll: true });
+		expect(failed.rows).toEqual([expect.objectContaining({ journeyId: setAside.journeyId, code: 'attemptsUsedUp', attempt: 1 })]);
+		const dueBefore = await journeyLog(path, { find: 'all', output: 'steps', stepsDueBefore: ago(150), order: 'oldest', returnAll: true });
+		expect(dueBefore.rows.map((row) => row.journeyId)).toEqual([deleted.journeyId]);
+		const onePatient = await journeyLog(path, { find: 'patient', patientBy: 'patientKey', patientKey: tomorrow.patientKey, output: 'steps', returnAll: true });
+		expect(onePatient.rows.map((row) => row.journeyId)).toEqual([tomorrow.journeyId]);
+	});
+
+	it('shows a journey waiting for its step, due when the store says', async () => {
+		const { rows } = await journeyLog(path, { find: 'journey', journeyBy: 'journeyId', journeyId: tomorrow.journeyId, output: 'journeys', returnAll: true });
+		expect(rows).toEqual([expect.objectContaining({ state: 'waiting', nextAt: tomorrow.dueAt, step: 'Reminder', stepWorkflowId: 'wf-visits', stepState: 'scheduled', stepAttempt: 0 })]);
+	});
+
+	it('reports, as the watchdog template asks, the step of a deleted workflow and the step set aside, saying why', async () => {
+		const template = { find: 'all', period: 'lastDays', days: 400, types: 'wait.scheduled, touch.held', output: 'journeys', onlyOverdue: true, overdueGraceMinutes: 60, overdueWithinHours: 24, order: 'oldest', returnAll: true };
+		const { rows, error } = await journeyLog(path, template);
+		expect(error('Journey Log')).toBeUndefined();
+		expect(rows.map((row) => [row.journeyId, row.state, row.overdueReason])).toEqual([
+			[deleted.journeyId, 'waiting', 'step not resumed: workflow off, deleted or renamed step'],
+			[setAside.journeyId, 'setAside', 'set aside: attemptsUsedUp'],
+		]);
+		expect(rows[0]).toMatchObject({ step: 'Reminder', stepWorkflowId: 'wf-deleted', stepDueAt: deleted.dueAt, nextAt: deleted.dueAt });
+		expect(Date.parse(rows[0].overdueSince as string)).toBe(Date.parse(deleted.dueAt) + 60 * 60_000);
+		expect(rows[1]).toMatchObject({ step: 'Escalation', stepState: 'failed', stepCode: 'attemptsUsedUp', nextAt: null });
+	});
+});
+
 describe('Journey Log refuses bad input with the field named', () => {
 	it.each<[string, INodeParameters, RegExp]>([
 		['an empty patient ID', { find: 'patient', patientBy: 'ehrId', patientEhr: 'fhir', patientId: ' ' }, /"Patient ID" is empty/],
 		['an empty journey ID', { find: 'journey', journeyBy: 'journeyId', journeyId: '' }, /"Journey ID" is empty/],
 		['a type filter that is not a type', { find: 'all', types: 'touch.sent; drop' }, /"types" must be journal types/],
 		['a custom period the wrong way round', { find: 'all', period: 'custom', from: '2026-06-03', to: '2026-06-01' }, /"to" must be after "from"/],
+		['a due time that is not a date', { find: 'all', output: 'steps', stepsDueBefore: 'next week' }, /"stepsDueBefore" must be a date/],
 	])('%s', async (_name, parameters, message) => {
 		const { error, rows } = await journeyLog(storePath, { returnAll: true, ...parameters });
 		expect(rows).toEqual([]);

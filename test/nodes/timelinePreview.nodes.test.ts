@@ -116,6 +116,38 @@ describe('Timeline Preview over visits given as items or JSON', () => {
 		}
 	});
 
+	it('keeps the due time of a step already scheduled in the store (an edit of the Cadence Wait does not move it) and writes nothing', async () => {
+		const storePath = join(tempDir(), 'journey.sqlite');
+		const step = { journeyId: 'visit:fhir:enc-1', patientKey: 'fhir:pat-1', workflowId: 'wf-visits', step: 'Reminder', dueAt: '2026-06-12T15:00:00.000Z', at: '2026-06-10T15:00:07.000Z' };
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		await store.scheduleStep(step);
+		await store.close();
+		// The reminder's Cadence Wait now says 72 h; the journey's step was computed at 48 h and stays there.
+		const edited = { reminderAmount: 72, reminderUnit: 'hours', reminderStep: ' reminder ' };
+		const { touches, error } = await preview({ source: 'inputItems', cadence: edited }, [visit], { storePath });
+		expect(error('Timeline Preview')).toBeUndefined();
+		expect(touches.map((t) => [t.stage, t.at, t.timingRule, t.scheduledStep])).toEqual([
+			[1, '2026-06-10T15:00:00.000Z', 'onTime', null],
+			[1, '2026-06-10T15:00:00.000Z', 'onTime', null],
+			[2, '2026-06-12T15:00:00.000Z', 'alreadyScheduled', 'Reminder'],
+			[3, '2026-06-17T15:00:00.000Z', 'onTime', null],
+		]);
+		expect(touches[2].why).toContain('an edit of the Cadence Wait does not move it');
+		const after = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		try {
+			expect(await after.journal({})).toEqual([]);
+			const { at, ...stored } = step;
+			expect(await after.steps({})).toEqual([{ ...stored, untilResume: false, state: 'scheduled', attempt: 0, scheduledAt: at, updatedAt: at }]);
+		} finally {
+			await after.close();
+		}
+	});
+
+	it('says so on the node: a due time already computed stays as it is', () => {
+		const notices = new TimelinePreview().description.properties.filter((property) => property.type === 'notice');
+		expect(notices.map((notice) => notice.displayName).join(' ')).toMatch(/due time already computed stays as it is.*does not move it/);
+	});
+
 	it('names the visit and the field of a bad item, or skips it with "Continue On Fail"', async () => {
 		const broken = { ...visit, zone: 'Mars/Olympus' };
 		const failed = await preview({ source: 'inputItems' }, [visit, broken]);

@@ -48,6 +48,22 @@ export interface ReportJourney {
 	zone: string;
 }
 
+/** A journey's step in the journey store as the report reads it (the journey store's ScheduledStep fits). */
+export interface ReportStep {
+	journeyId: string;
+	state: 'scheduled' | 'claimed' | 'failed' | 'orphaned';
+}
+
+/** The steps the journeys of the period hold in the journey store when the report runs. */
+export interface StepFigures {
+	/** Journeys with a step waiting for its time or being resumed (scheduled or claimed). */
+	waitingJourneys: number;
+	/** Steps set aside for staff (failed: attempts used up, too late, the journey gone). */
+	setAside: number;
+	/** Steps due whose workflow's trigger has no output of their name. */
+	orphaned: number;
+}
+
 export interface ReportRules {
 	bookingWindowDays: number;
 	recallWindowDays: number;
@@ -210,6 +226,8 @@ export interface FollowUpReport {
 	followUpBooking: LoopFigures;
 	recallCompliance: LoopFigures;
 	careSummaries: CareSummaryFigures;
+	/** Null when the steps were not read. */
+	scheduledSteps: StepFigures | null;
 	/** Plain-language caveats for the reader (pending counts, where times come from, missing callbacks). */
 	notes: string[];
 	/** The whole report as plain text, ready for an email body. */
@@ -224,6 +242,8 @@ export interface FollowUpReportInput {
 	asOf: string;
 	department?: string;
 	rules?: Partial<ReportRules>;
+	/** Steps in the journey store (any journeys: those of `journeys` are counted); absent: not read. */
+	steps?: ReportStep[];
 }
 
 const bookingTypes = new Set(['followup.booked', 'followup.done']);
@@ -254,6 +274,7 @@ export function computeFollowUpReport(input: FollowUpReportInput): { report: Fol
 		followUpBooking: loopFigures(visits, rules.bookingWindowDays),
 		recallCompliance: loopFigures(recalls, rules.recallWindowDays),
 		careSummaries,
+		scheduledSteps: input.steps ? stepFigures(input.journeys, input.steps) : null,
 		notes: [],
 		text: '',
 	};
@@ -469,6 +490,16 @@ function emptyChannel(): ChannelSummaryFigure {
 	return { sent: 0, sentWithin: 0, deliveredWithin: 0, undelivered: 0 };
 }
 
+function stepFigures(journeys: ReportJourney[], steps: ReportStep[]): StepFigures {
+	const ids = new Set(journeys.map((journey) => journey.journeyId));
+	const ours = steps.filter((step) => ids.has(step.journeyId));
+	return {
+		waitingJourneys: new Set(ours.filter((step) => step.state === 'scheduled' || step.state === 'claimed').map((step) => step.journeyId)).size,
+		setAside: ours.filter((step) => step.state === 'failed').length,
+		orphaned: ours.filter((step) => step.state === 'orphaned').length,
+	};
+}
+
 function notesOf(report: FollowUpReport, rows: JourneyOutcomeRow[], rules: ReportRules): string[] {
 	const notes: string[] = [];
 	const { followUpBooking: booking, recallCompliance: recall, careSummaries: care } = report;
@@ -502,6 +533,13 @@ function notesOf(report: FollowUpReport, rows: JourneyOutcomeRow[], rules: Repor
 		notes.push(
 			'No SMS delivery receipts (Twilio status callbacks) were recorded for these care summaries: "confirmed delivered" counts ' +
 				'only emails the mail server accepted; "sent" is the evidence for SMS. Set up status callbacks to confirm SMS delivery.',
+		);
+	}
+	const steps = report.scheduledSteps;
+	if (steps && steps.setAside + steps.orphaned > 0) {
+		notes.push(
+			`${steps.setAside} step(s) set aside for staff and ${steps.orphaned} orphaned: no message follows by itself; ` +
+				'the Journey Log (One Item per Waiting Step) lists them and the watchdog reports them.',
 		);
 	}
 	if (report.followUpBooking.journeys + report.recallCompliance.journeys === 0) notes.push('No journeys in this period.');
@@ -547,6 +585,13 @@ function reportText(report: FollowUpReport, rules: ReportRules): string {
 			`${email.undelivered ? `, bounced ${email.undelivered}` : ''}`,
 	];
 	if (care.neverSent > 0) lines.push(`   visits with no care summary sent at all: ${care.neverSent}`);
+	const steps = report.scheduledSteps;
+	if (steps) {
+		lines.push(
+			`Steps in the journey store now: ${steps.waitingJourneys} journey(s) waiting · ${steps.setAside} set aside for staff · ` +
+				`${steps.orphaned} orphaned`,
+		);
+	}
 	if (report.notes.length) lines.push('', 'Notes:', ...report.notes.map((note) => `- ${note}`));
 	return lines.join('\n');
 }
@@ -572,6 +617,11 @@ function instantMs(value: string, field: string): number {
 	const ms = DateTime.fromISO(value, { setZone: true }).toMillis();
 	if (!Number.isFinite(ms)) throw new DomainError(`"${field}" must be an ISO-8601 date-time`, 'invalid_input', field);
 	return ms;
+}
+
+/** A date or date-time a person typed, as a UTC instant; without an offset it is wall time in `zone`. */
+export function instantInZone(value: string, zone: string, field: string): string {
+	return utc(parseLocal(value, zone, field));
 }
 
 function parseLocal(value: string, zone: string, field: string): DateTime {

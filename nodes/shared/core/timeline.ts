@@ -48,6 +48,18 @@ export const templateCadence: TimelineCadence = {
 	stage3: 'task',
 };
 
+/**
+ * A step the journey store already holds for the journey (a Cadence Wait version 2 scheduled it): the stage it
+ * leads to happens at its stored due time. A due time already computed stays as it is: an edit of the Cadence
+ * Wait does not move it.
+ */
+export interface TimelineScheduledStep {
+	stage: 1 | 2 | 3;
+	/** The step's name, as the Cadence Wait's "Step". */
+	step: string;
+	dueAt: string;
+}
+
 /** One visit or recall to plan, with the opt-outs the journey store holds for its addresses. */
 export interface TimelineJourney {
 	event: JourneyEvent;
@@ -55,6 +67,8 @@ export interface TimelineJourney {
 	optedOut: ChannelAddress[];
 	/** Channels on which every address of the patient opted out (as the guard is told). */
 	optedOutChannels: Channel[];
+	/** The journey's step already scheduled in the journey store, if it has one. */
+	scheduled?: TimelineScheduledStep;
 }
 
 export interface TimelineInput {
@@ -70,7 +84,8 @@ export interface TimelineInput {
 export type TimelineStep = 'careSummary' | 'reminder' | 'escalation' | 'recallNudge' | 'recallReminder' | 'recallEscalation';
 /** send: a message goes out; task: a staff task is created; notSent: the guard refused it (a task follows); end: the journey stops here. */
 export type PlannedAction = 'send' | 'task' | 'notSent' | 'end';
-export type TimingRule = 'onTime' | ShiftReason | 'dailyCap' | 'immediate';
+/** alreadyScheduled: the time of a step the journey store holds, as it was computed then. */
+export type TimingRule = 'onTime' | ShiftReason | 'dailyCap' | 'immediate' | 'alreadyScheduled';
 
 export interface PlannedTouch {
 	/** Index of the journey in the input, so the caller can pair the touch with its input item. */
@@ -100,6 +115,8 @@ export interface PlannedTouch {
 	fallbacks: string | null;
 	/** One sentence for ops. */
 	why: string;
+	/** The step in the journey store whose stored due time this stage keeps (not recomputed), else null. */
+	scheduledStep: string | null;
 }
 
 const defaultMaxHolds = 10;
@@ -113,6 +130,7 @@ const shiftText: Record<string, string> = {
 	closedDay: 'moved past a day without messages',
 	holiday: 'moved past a holiday',
 	dailyCap: 'moved to the next open day: the patient already gets a message that day',
+	alreadyScheduled: 'already scheduled: an edit of the Cadence Wait does not move it',
 };
 
 /**
@@ -141,6 +159,8 @@ function anchorMs(event: JourneyEvent): number {
 }
 
 type SendResult = { at: string; timing: TimingRule } | { timing: TimingRule; finalReason: string };
+/** A wait's plan; `stored` when its time is a step's due time the journey store already holds. */
+type WaitPlan = TouchPlan & { stored?: true };
 
 class JourneyPlanner {
 	private readonly event: JourneyEvent;
@@ -175,7 +195,7 @@ class JourneyPlanner {
 		const first = this.stage(1, visit ? 'careSummary' : 'recallNudge', anchor, firstOffset, direction, firstDue, 'always');
 		if (first === undefined) return this.touches;
 		if (allDone(event)) {
-			const check = this.cadenceWait(anchor, visit ? c.visitReminder : c.recallReminder, direction, first);
+			const check = this.waitFor(2, anchor, visit ? c.visitReminder : c.recallReminder, direction, first);
 			this.push({
 				stage: 2,
 				step: visit ? 'reminder' : 'recallReminder',
@@ -201,7 +221,7 @@ class JourneyPlanner {
 			this.stage(3, step3, anchor, thirdOffset, direction, second, 'ifNotBooked');
 			return this.touches;
 		}
-		const escalation = this.cadenceWait(anchor, thirdOffset, direction, second);
+		const escalation = this.waitFor(3, anchor, thirdOffset, direction, second);
 		this.push({
 			stage: 3,
 			step: step3,
@@ -219,8 +239,17 @@ class JourneyPlanner {
 		return this.touches;
 	}
 
-	/** Cadence Wait's plan: anchor ± offset in the patient's zone, into the send window, never before `now`. */
-	private cadenceWait(anchor: string, offset: TimelineOffset, direction: 'after' | 'before', now: string): TouchPlan {
+	/**
+	 * Cadence Wait's plan: anchor ± offset in the patient's zone, into the send window, never before `now`; or, for
+	 * the stage a step already scheduled in the journey store leads to, that step's due time as it is.
+	 */
+	private waitFor(stage: 1 | 2 | 3, anchor: string, offset: TimelineOffset, direction: 'after' | 'before', now: string): WaitPlan {
+		const scheduled = this.journey.scheduled;
+		if (scheduled?.stage === stage) {
+			const at = DateTime.fromISO(scheduled.dueAt, { setZone: true });
+			const utcAt = at.toUTC().toISO() as string;
+			return { due: utcAt, sendAt: utcAt, sendAtLocal: at.setZone(this.event.zone).toISO() as string, shifted: false, dueNow: false, stored: true };
+		}
 		return planTouch({ anchor, offset: { ...offset, direction }, zone: this.event.zone, policy: this.input.policy, now });
 	}
 
@@ -234,7 +263,7 @@ class JourneyPlanner {
 		now: string,
 		condition: PlannedTouch['condition'],
 	): string | undefined {
-		const plan = this.cadenceWait(anchor, offset, direction, now);
+		const plan = this.waitFor(stage, anchor, offset, direction, now);
 		const route = routeChannels({
 			patient: this.event.patient,
 			consent: this.event.consent,
@@ -295,7 +324,7 @@ class JourneyPlanner {
 	}
 
 	/** Patient Message's guard at the planned time; a timed hold (daily cap) moves the touch as "Held" → Cadence Wait would. */
-	private guard(plan: TouchPlan, route: ChannelRoute, stage: 1 | 2 | 3, kind: TouchKind): SendResult {
+	private guard(plan: WaitPlan, route: ChannelRoute, stage: 1 | 2 | 3, kind: TouchKind): SendResult {
 		let at = plan.sendAt;
 		let timing: TimingRule = timingOf(plan);
 		for (let holds = 0; ; holds++) {
@@ -336,7 +365,8 @@ class JourneyPlanner {
 		this.touchedDays.set(key, seen);
 	}
 
-	private push(touch: Omit<PlannedTouch, 'journeyIndex' | 'journeyId' | 'patientKey' | 'kind' | 'zone' | 'localTime'>): void {
+	private push(touch: Omit<PlannedTouch, 'journeyIndex' | 'journeyId' | 'patientKey' | 'kind' | 'zone' | 'localTime' | 'scheduledStep'>): void {
+		const scheduled = this.journey.scheduled;
 		this.touches.push({
 			journeyIndex: this.index,
 			journeyId: this.journeyId,
@@ -345,6 +375,7 @@ class JourneyPlanner {
 			zone: this.event.zone,
 			localTime: DateTime.fromISO(touch.at, { zone: this.event.zone }).toFormat('yyyy-MM-dd HH:mm'),
 			...touch,
+			scheduledStep: scheduled?.stage === touch.stage ? scheduled.step : null,
 		});
 	}
 }
@@ -354,12 +385,14 @@ function allDone(event: JourneyEvent): boolean {
 	return items.length > 0 && items.every((item) => item.done);
 }
 
-function timingOf(plan: TouchPlan): TimingRule {
+function timingOf(plan: WaitPlan): TimingRule {
+	if (plan.stored) return 'alreadyScheduled';
 	return plan.shifted && plan.reason ? plan.reason : 'onTime';
 }
 
-function shiftSuffix(plan: TouchPlan): string {
-	return plan.shifted && plan.reason ? ` (${shiftText[plan.reason]})` : '';
+function shiftSuffix(plan: WaitPlan): string {
+	const timing = timingOf(plan);
+	return timing === 'onTime' ? '' : ` (${shiftText[timing]})`;
 }
 
 /** "sms:noMobile" for each channel the router skipped for a reason about the patient. */

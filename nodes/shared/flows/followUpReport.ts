@@ -13,7 +13,8 @@ export interface FollowUpReportQuery {
 
 /**
  * The three numbers from the journey store, read-only: the journeys anchored in the period (visit close or
- * recall due date; one query per department), then each journey's whole journal, then core/report.ts.
+ * recall due date; one query per department), then each journey's whole journal, then core/report.ts. The steps
+ * those journeys hold in the store (waiting, set aside, orphaned) come from one query.
  */
 export async function buildFollowUpReport(
 	store: JourneyStore,
@@ -31,6 +32,7 @@ export async function buildFollowUpReport(
 	journeys.sort((a, b) => Date.parse(a.anchorAt) - Date.parse(b.anchorAt));
 	const entriesByJourney: Record<string, ReportJournalEntry[]> = {};
 	for (const journey of journeys) entriesByJourney[journey.journeyId] = await store.journal({ journeyId: journey.journeyId });
+	const steps = journeys.length ? await store.steps({}) : [];
 	return computeFollowUpReport({
 		journeys,
 		entriesByJourney,
@@ -38,5 +40,6 @@ export async function buildFollowUpReport(
 		asOf: query.asOf,
 		department: query.departments.length ? query.departments.join(',') : undefined,
 		rules: query.rules,
+		steps,
 	});
 }

@@ -1,6 +1,15 @@
-import { exactType, isOverdue, journalRowOf, orderEntries, summariseJourney, typeMatches } from '../core/journalView';
-import type { JournalRow, JourneySummaryRow, OverdueRule } from '../core/journalView';
-import type { JourneyStore } from '../store/types';
+import {
+	exactType,
+	journalRowOf,
+	journeyOverdue,
+	orderEntries,
+	stepRowOf,
+	summariseJourney,
+	typeMatches,
+	withOverdue,
+} from '../core/journalView';
+import type { JournalRow, JourneySummaryRow, OverdueRule, StepRow } from '../core/journalView';
+import type { JourneyStore, ScheduledStep, StepState } from '../store/types';
 
 export interface JourneyLogQuery {
 	journeyId?: string;
@@ -14,18 +23,33 @@ export interface JourneyLogQuery {
 	order: 'newest' | 'oldest';
 	/** At most this many rows (or journeys); undefined: all. */
 	limit?: number;
-	/** rows: one per journal entry; journeys: one per journey with a matching entry, summarised from its whole journal. */
-	output: 'rows' | 'journeys';
-	/** Journeys only: keep those overdue by the rule (see core/journalView isOverdue). */
+	/**
+	 * rows: one per journal entry; journeys: one per journey with a matching entry, summarised from its whole
+	 * journal and its steps; steps: one per step scheduled in the journey store (the period and types do not apply).
+	 */
+	output: 'rows' | 'journeys' | 'steps';
+	/** Journeys only: keep those overdue by the rule (see core/journalView journeyOverdue). */
 	overdue?: OverdueRule;
+	/** Steps only: these states (absent: every state). */
+	stepStates?: StepState[];
+	/** Steps only: due strictly before this instant. */
+	dueBefore?: string;
 }
 
+/** Every state, named so the store can read its (state, due time) index. */
+const everyStepState: StepState[] = ['scheduled', 'claimed', 'failed', 'orphaned'];
+
 /**
- * Reads the journal for ops, read-only. Rows come straight from the entries that match; a journey summary is
- * built from every entry of the journey (not only those in the period) and its start record, so its state is
- * current. Journeys are listed by their most recent (newest first) or earliest (oldest first) matching entry.
+ * Reads the journal and the scheduled steps for ops, read-only. Rows come straight from the entries that match; a
+ * journey summary is built from every entry of the journey (not only those in the period), its start record and its
+ * steps in the store, so its state is current. Journeys are listed by their most recent (newest first) or earliest
+ * (oldest first) matching entry; overdue journeys by when they became overdue.
  */
-export async function readJourneyLog(store: JourneyStore, query: JourneyLogQuery): Promise<Array<JournalRow | JourneySummaryRow>> {
+export async function readJourneyLog(
+	store: JourneyStore,
+	query: JourneyLogQuery,
+): Promise<Array<JournalRow | JourneySummaryRow | StepRow>> {
+	if (query.output === 'steps') return await waitingSteps(store, query);
 	const type = exactType(query.types);
 	// The store keeps the first N by time: it can apply the limit itself only for oldest-first rows it filters fully.
 	const storeLimit = query.output === 'rows' && query.order === 'oldest' && (query.types.length === 0 || type) ? query.limit : undefined;
@@ -43,13 +67,50 @@ export async function readJourneyLog(store: JourneyStore, query: JourneyLogQuery
 	);
 	if (query.output === 'rows') return (query.limit === undefined ? matching : matching.slice(0, query.limit)).map(journalRowOf);
 	const ids = [...new Set(matching.map((entry) => entry.journeyId))];
+	if (query.overdue) return await overdueJourneys(store, query, query.overdue, ids);
 	const summaries: JourneySummaryRow[] = [];
-	const { overdue, limit } = query;
 	for (const journeyId of ids) {
-		if (limit !== undefined && summaries.length >= limit) break;
-		const [all, record] = await Promise.all([store.journal({ journeyId }), store.getJourney(journeyId)]);
-		const summary = summariseJourney(journeyId, all, record);
-		if (!overdue || isOverdue(summary, overdue)) summaries.push(summary);
+		if (query.limit !== undefined && summaries.length >= query.limit) break;
+		summaries.push((await journeySummary(store, journeyId)).summary);
 	}
 	return summaries;
+}
+
+/** One journey from its whole journal, its start record and its steps in the store. */
+async function journeySummary(store: JourneyStore, journeyId: string): Promise<{ summary: JourneySummaryRow; steps: ScheduledStep[] }> {
+	const [entries, record, steps] = await Promise.all([store.journal({ journeyId }), store.getJourney(journeyId), store.steps({ journeyId })]);
+	return { summary: summariseJourney(journeyId, entries, record, steps), steps };
+}
+
+/**
+ * The watchdog: journeys with a step in the store that is overdue (one query finds every step already due, in any
+ * workflow, whatever became of that workflow), and the journeys of the matching journal entries, for those still
+ * held in n8n by Cadence Wait version 1. Each is reported with why and since when, the longest overdue first
+ * (oldest) or last (newest).
+ */
+async function overdueJourneys(store: JourneyStore, query: JourneyLogQuery, rule: OverdueRule, matchingIds: string[]): Promise<JourneySummaryRow[]> {
+	const due = await store.steps({ journeyId: query.journeyId, patientKey: query.patientKey, states: everyStepState, dueBefore: rule.now });
+	const ids = [...new Set([...due.map((step) => step.journeyId), ...matchingIds])];
+	const found: JourneySummaryRow[] = [];
+	for (const journeyId of ids) {
+		const { summary, steps } = await journeySummary(store, journeyId);
+		const overdue = journeyOverdue(summary, steps, rule);
+		if (overdue) found.push(withOverdue(summary, overdue));
+	}
+	const direction = query.order === 'oldest' ? 1 : -1;
+	found.sort((a, b) => direction * (Date.parse(a.overdueSince as string) - Date.parse(b.overdueSince as string)));
+	return query.limit === undefined ? found : found.slice(0, query.limit);
+}
+
+/** What each journey is waiting for, and when: one store query, earliest due first (oldest) or last (newest). */
+async function waitingSteps(store: JourneyStore, query: JourneyLogQuery): Promise<StepRow[]> {
+	const steps = await store.steps({
+		journeyId: query.journeyId,
+		patientKey: query.patientKey,
+		states: query.stepStates,
+		dueBefore: query.dueBefore,
+		limit: query.order === 'oldest' ? query.limit : undefined,
+	});
+	const ordered = query.order === 'oldest' ? steps : [...steps].reverse();
+	return (query.limit === undefined ? ordered : ordered.slice(0, query.limit)).map(stepRowOf);
 }

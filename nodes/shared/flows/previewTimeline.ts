@@ -6,9 +6,9 @@ import type { ChannelAddress } from '../core/routing';
 import { journeyIdOf, parseJourneyEvent } from '../core/schemas';
 import type { Channel, JourneyEvent, VisitEvent } from '../core/schemas';
 import { planTimeline } from '../core/timeline';
-import type { PlannedTouch, TimelineCadence, TimelineJourney } from '../core/timeline';
+import type { PlannedTouch, TimelineCadence, TimelineJourney, TimelineScheduledStep } from '../core/timeline';
 import type { EhrAdapter, NotificationEvent, PollCursor, ResolveContext } from '../ehr/types';
-import type { JourneyStore } from '../store/types';
+import type { JourneyStore, ScheduledStep } from '../store/types';
 import { templateFor } from './messageVars';
 import { addressesOf } from './touchContext';
 
@@ -23,22 +23,60 @@ export interface PreviewTouch extends PlannedTouch {
 	template: string | null;
 }
 
+/** The Step names of the workflow's Cadence Waits (version 2), by the stage each leads to. */
+export interface PreviewStepNames {
+	/** The wait before a recall's nudge (recalls only: a visit's care summary goes at the close). */
+	recallNudge: string;
+	/** The wait before stage 2. */
+	reminder: string;
+	/** The wait before stage 3. */
+	escalation: string;
+}
+
+export const defaultStepNames: PreviewStepNames = { recallNudge: 'Nudge', reminder: 'Reminder', escalation: 'Escalation' };
+
 export interface PreviewTimelineInput {
 	journeys: JourneyEvent[];
 	profile: PracticeProfile;
 	cadence: TimelineCadence;
-	/** Read for opt-outs only: nothing is claimed, journaled or counted. */
-	store: Pick<JourneyStore, 'optedOut'>;
+	/** Which stage each stored step leads to; default `defaultStepNames`. */
+	stepNames?: PreviewStepNames;
+	/** Read for opt-outs and for the steps journeys already wait for: nothing is claimed, journaled or counted. */
+	store: Pick<JourneyStore, 'optedOut' | 'steps'>;
+}
+
+/** Steps that will resume at their stored time: waiting for it, or being resumed now (not set aside, orphaned or paused). */
+const pendingStates: ScheduledStep['state'][] = ['scheduled', 'claimed'];
+
+/**
+ * The step the store already holds for this journey, with the stage it leads to (by its name), so the preview keeps
+ * its due time instead of recomputing it; the earliest due when several workflows hold one. A step of another name
+ * is not matched to a stage.
+ */
+export function scheduledStepOf(event: JourneyEvent, steps: ScheduledStep[], names: PreviewStepNames): TimelineScheduledStep | undefined {
+	const key = (name: string) => name.trim().toLowerCase();
+	const stages = new Map<string, 1 | 2 | 3>([
+		...(event.kind === 'recall' ? [[key(names.recallNudge), 1] as const] : []),
+		[key(names.reminder), 2],
+		[key(names.escalation), 3],
+	]);
+	for (const step of steps) {
+		const stage = stages.get(key(step.step));
+		if (pendingStates.includes(step.state) && !step.untilResume && stage) return { stage, step: step.step, dueAt: step.dueAt };
+	}
+	return undefined;
 }
 
 /**
  * The dry run: every touch the live nodes would make for these journeys, with the rule that decided each,
  * from the core's own rules (planTimeline). Sends nothing and writes nothing; the journey store is only asked
- * which addresses opted out.
+ * which addresses opted out and which steps the journeys already wait for (those keep their stored due time).
  */
 export async function previewTimeline(input: PreviewTimelineInput): Promise<PreviewTouch[]> {
 	const journeys: TimelineJourney[] = [];
 	for (const event of input.journeys) {
+		const steps = await input.store.steps({ journeyId: journeyIdOf(event), states: pendingStates });
+		const scheduled = scheduledStepOf(event, steps, input.stepNames ?? defaultStepNames);
 		const optedOut: ChannelAddress[] = [];
 		const optedOutChannels: Channel[] = [];
 		for (const channel of ['sms', 'email', 'voice'] as const) {
@@ -48,7 +86,7 @@ export async function previewTimeline(input: PreviewTimelineInput): Promise<Prev
 			optedOut.push(...out.map((address) => ({ channel, address })));
 			if (out.length === addresses.length) optedOutChannels.push(channel);
 		}
-		journeys.push({ event, optedOut, optedOutChannels });
+		journeys.push({ event, optedOut, optedOutChannels, ...(scheduled ? { scheduled } : {}) });
 	}
 	const touches = planTimeline({
 		journeys,

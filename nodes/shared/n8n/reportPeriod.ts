@@ -65,14 +65,16 @@ export function periodOf(context: IExecuteFunctions, itemIndex: number, now: str
 		return resolvePeriod({ mode, days: Number(context.getNodeParameter('days', itemIndex)) }, now, zone);
 	}
 	if (mode === 'custom') {
-		const date = (name: 'from' | 'to') => {
-			const value = context.getNodeParameter(name, itemIndex) as unknown;
-			// n8n hands a dateTime as an ISO string; an expression may give a luxon DateTime or a Date.
-			if (value && typeof value === 'object' && 'toISO' in value) return String((value as { toISO: () => string }).toISO());
-			if (value instanceof Date) return value.toISOString();
-			return String(value ?? '');
-		};
+		const date = (name: 'from' | 'to') => dateParameter(context, name, itemIndex);
 		return resolvePeriod({ mode, from: date('from'), to: date('to') }, now, zone);
 	}
 	return resolvePeriod({ mode }, now, zone);
+}
+
+/** A dateTime parameter as text: n8n hands an ISO string; an expression may give a luxon DateTime or a Date. */
+export function dateParameter(context: IExecuteFunctions, name: string, itemIndex: number): string {
+	const value = context.getNodeParameter(name, itemIndex, '') as unknown;
+	if (value && typeof value === 'object' && 'toISO' in value) return String((value as { toISO: () => string }).toISO());
+	if (value instanceof Date) return value.toISOString();
+	return String(value ?? '');
 }
