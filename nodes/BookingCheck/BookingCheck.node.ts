@@ -4,11 +4,11 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INo
 import type { EhrKind } from '../shared/core/schemas';
 import { checkBooking } from '../shared/flows/checkBooking';
 import { nowIso } from '../shared/n8n/clock';
-import { journeyStoreConnectionTest } from '../shared/n8n/credentialTests';
+import { journeyStoreConnectionTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { routeEachItem } from '../shared/n8n/items';
-import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
+import { journeyItemToActOn, journeyJson } from '../shared/n8n/journeyItem';
 import { withJourneyStore } from '../shared/n8n/resources';
 
 export class BookingCheck implements INodeType {
@@ -55,7 +55,7 @@ export class BookingCheck implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest } };
+	methods = { credentialTest: { journeyStoreConnectionTest, tebraConnectionTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const ehr = this.getNodeParameter('ehr', 0) as EhrKind;
@@ -63,7 +63,8 @@ export class BookingCheck implements INodeType {
 		const nodeName = this.getNode().name;
 		return await withJourneyStore(this, async (store) =>
 			await routeEachItem(this, 2, async (item, itemIndex) => {
-				const journey = readJourneyItem(item.json);
+				const journey = await journeyItemToActOn(item.json, store, nowIso());
+				if (!journey) return [];
 				const appointmentTypes = String(this.getNodeParameter('appointmentTypes', itemIndex, ''))
 					.split(',')
 					.map((type) => type.trim())

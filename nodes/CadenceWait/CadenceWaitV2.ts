@@ -13,7 +13,7 @@ import type { WaitAnchor } from '../shared/flows/planWait';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
 import { routeEachItem } from '../shared/n8n/items';
-import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
+import { journeyItemToActOn, journeyJson } from '../shared/n8n/journeyItem';
 import { isManualRun, practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 import { cadenceWaitBase, stepSubtitle, waitAnchorProperties } from './parameters';
 
@@ -66,7 +66,8 @@ export class CadenceWaitV2 implements INodeType {
 		const manual = isManualRun(this);
 		return await withJourneyStore(this, async (store) =>
 			await routeEachItem(this, 2, async (item, itemIndex) => {
-				const journey = readJourneyItem(item.json);
+				const journey = await journeyItemToActOn(item.json, store, nowIso());
+				if (!journey) return [];
 				const anchor = this.getNodeParameter('anchor', itemIndex) as WaitAnchor;
 				const amount = anchor === 'nextAllowed' ? 0 : (this.getNodeParameter('amount', itemIndex) as number);
 				const unit = anchor === 'nextAllowed' ? 'minutes' : (this.getNodeParameter('unit', itemIndex) as 'minutes' | 'hours' | 'days');

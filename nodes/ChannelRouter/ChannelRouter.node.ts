@@ -6,7 +6,7 @@ import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
 import { stageOption } from '../shared/n8n/descriptions';
 import { routeEachItem } from '../shared/n8n/items';
-import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
+import { journeyItemToActOn, journeyJson } from '../shared/n8n/journeyItem';
 import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 
 export class ChannelRouter implements INodeType {
@@ -46,7 +46,8 @@ export class ChannelRouter implements INodeType {
 		const profile = await practiceProfileFor(this);
 		const nodeName = this.getNode().name;
 		return await withJourneyStore(this, async (store) => await routeEachItem(this, 2, async (item, itemIndex) => {
-			const journey = readJourneyItem(item.json);
+			const journey = await journeyItemToActOn(item.json, store, nowIso());
+			if (!journey) return [];
 			const stage = this.getNodeParameter('stage', itemIndex) as 1 | 2 | 3;
 			const allowVoice = stage === 3 && (this.getNodeParameter('allowVoice', itemIndex, false) as boolean);
 			const outcome = await routeTouch({ ...journey, stage, allowVoice, profile, store, now: nowIso(), nodeName });

@@ -5,7 +5,7 @@ import type { EhrKind } from '../shared/core/schemas';
 import { escalate, escalateReply } from '../shared/flows/escalate';
 import { patientReplyOfItem } from '../shared/flows/patientReply';
 import { nowIso } from '../shared/n8n/clock';
-import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } from '../shared/n8n/credentialTests';
+import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import {
 	ehrApiCredentials,
 	ehrOptions,
@@ -13,7 +13,7 @@ import {
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { escalationReasonOf } from '../shared/n8n/escalationReason';
 import { routeEachItem } from '../shared/n8n/items';
-import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
+import { journeyItemToActOn, journeyJson } from '../shared/n8n/journeyItem';
 import { isManualRun, practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 import { messageSendersFor } from '../shared/n8n/senders';
 
@@ -86,7 +86,7 @@ export class EhrTask implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } };
+	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest, tebraConnectionTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const ehr = this.getNodeParameter('ehr', 0) as EhrKind;
@@ -117,7 +117,8 @@ export class EhrTask implements INodeType {
 					const task = { ...outcome.task, staffNotified: outcome.notified } as unknown as IDataObject;
 					return [{ output: 0, json: { ...item.json, task } }];
 				}
-				const journey = readJourneyItem(item.json);
+				const journey = await journeyItemToActOn(item.json, store, nowIso());
+				if (!journey) return [];
 				const outcome = await escalate({
 					...journey,
 					adapter,

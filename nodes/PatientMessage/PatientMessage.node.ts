@@ -6,7 +6,7 @@ import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } from '../shared/n8n/credentialTests';
 import { stageOption } from '../shared/n8n/descriptions';
 import { routeEachItem } from '../shared/n8n/items';
-import { journeyJson, readJourneyItem } from '../shared/n8n/journeyItem';
+import { journeyItemToActOn, journeyJson } from '../shared/n8n/journeyItem';
 import { isManualRun, practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 import { messageSendersFor } from '../shared/n8n/senders';
 import { routeFromItem, textOverridesFrom, textOverridesProperty } from './parameters';
@@ -71,7 +71,8 @@ export class PatientMessage implements INodeType {
 		const outputIndex = { sent: 0, held: 1, notSent: 2 } as const;
 		return await withJourneyStore(this, async (store) =>
 			await routeEachItem(this, 3, async (item, itemIndex) => {
-				const journey = readJourneyItem(item.json);
+				const journey = await journeyItemToActOn(item.json, store, nowIso());
+				if (!journey) return [];
 				const stage = this.getNodeParameter('stage', itemIndex) as 1 | 2 | 3;
 				const outcome = await sendTouch({
 					...journey,

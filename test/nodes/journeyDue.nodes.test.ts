@@ -287,6 +287,32 @@ describe('Journey Due Trigger in n8n\'s engine', () => {
 		}
 	});
 
+	it('leaves journeys alone in an execution that held them past its lease: the newer execution carries them', async () => {
+		const w = world();
+		const { journeyId } = await admittedAndScheduled(w);
+		await makeDue(w, journeyId, 'Reminder', 1);
+		trigger = await startTrigger(triggerFixture(['Reminder'], { leaseMinutes: 1 }), w.options(), 'Journey Due Trigger');
+		const [stale] = await trigger.emits(1);
+		await trigger.close();
+		trigger = undefined;
+		const store = await w.store();
+		try {
+			// The first execution was slow: its lease ran out and the step went to another execution.
+			const [newer] = await store.claimDueSteps({ workflowId, steps: ['Reminder'], now: DateTime.utc().plus({ minutes: 2 }).toISO() as string, limit: 1, leaseMs: 10 * 60_000, leaseToken: 'newer', includeHeldUntilResume: true });
+			expect(newer.attempt).toBe(2);
+			const before = twilio.messages.length;
+			const run = await runWorkflow(stageTwo(stale[0]), w.options());
+			expect(run.error('Booked?')).toBeUndefined();
+			expect(run.output('Booked?', 0)).toEqual([]);
+			expect(run.output('Booked?', 1)).toEqual([]);
+			expect(twilio.messages.length).toBe(before);
+			expect(await store.journal({ journeyId, type: 'step.superseded' })).toEqual([expect.objectContaining({ code: 'leaseLost' })]);
+			expect((await store.steps({ journeyId }))[0]).toMatchObject({ state: 'claimed', attempt: 2 });
+		} finally {
+			await store.close();
+		}
+	});
+
 	it('journals a due step whose name no output carries as orphaned, once, and leaves it for a person', async () => {
 		const w = world();
 		const { journeyId } = await admittedAndScheduled(w);

@@ -557,6 +557,18 @@ export function describeStoreContract(name: string, open: () => Promise<JourneyS
 				expect(await store.completeStep(second.journeyId, wf, second.leaseToken)).toBe(true);
 			});
 
+			it('extends a lease only for its holder, and not once the step was handed to another execution', async () => {
+				await store.scheduleStep(schedule('a', 'Reminder', 1));
+				const [first] = await claim(5);
+				expect(await store.renewStepLease(first.journeyId, wf, first.leaseToken, t(20))).toBe(true);
+				expect(await claim(10)).toEqual([]);
+				const [second] = await claim(20);
+				expect(second.attempt).toBe(2);
+				expect(await store.renewStepLease(first.journeyId, wf, first.leaseToken, t(40))).toBe(false);
+				expect(await store.renewStepLease(second.journeyId, wf, second.leaseToken, t(40))).toBe(true);
+				expect(await store.renewStepLease(second.journeyId, wf, 'never-held', t(40))).toBe(false);
+			});
+
 			it('gives a step back for later (attempts kept) and sets one aside for a person', async () => {
 				await store.scheduleStep(schedule('a', 'Reminder', 1));
 				await store.scheduleStep(schedule('b', 'Reminder', 1));

@@ -25,6 +25,8 @@ export interface ResumedStep {
 	dueAt: string;
 	attempt: number;
 	leaseToken?: string;
+	/** How long each node's hold on the step lasts (the trigger's lease). */
+	leaseMs?: number;
 }
 
 /**

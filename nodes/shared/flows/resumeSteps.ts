@@ -134,7 +134,7 @@ async function resumeOne(step: ClaimedStep, settings: ResumeSettings, deps: Resu
 		} else await setAside(store, step, now, 'notReloadable');
 		return;
 	}
-	const trail = await resumedTrail(store, step, reloaded.event, handover ? undefined : step.leaseToken);
+	const trail = await resumedTrail(store, step, reloaded.event, handover ? undefined : { token: step.leaseToken, ms: settings.leaseMs });
 	const resumed = { step: step.step, event: reloaded.event, trail, attempt: step.attempt, lateMinutes: catchUp.lateMinutes };
 	if (handover) {
 		await setAside(store, step, now, handover);
@@ -146,14 +146,19 @@ async function resumeOne(step: ClaimedStep, settings: ResumeSettings, deps: Resu
 }
 
 /** The journey's trail from its journal; with a lease token, the nodes downstream can complete the step. */
-export async function resumedTrail(store: JourneyStore, step: ScheduledStep, event: JourneyEvent, leaseToken: string | undefined): Promise<JourneyTrail> {
+export async function resumedTrail(
+	store: JourneyStore,
+	step: ScheduledStep,
+	event: JourneyEvent,
+	lease: { token: string; ms: number } | undefined,
+): Promise<JourneyTrail> {
 	const entries = await store.journal({ journeyId: step.journeyId });
 	const hashes = new Map<string, string>();
 	for (const channel of ['sms', 'email', 'voice'] as Channel[]) {
 		for (const address of addressesOf(event, channel)) hashes.set(`${channel}:${safeHash(channel, address)}`, address);
 	}
 	const resumedFrom: ResumedStep = { name: step.step, workflowId: step.workflowId, dueAt: step.dueAt, attempt: step.attempt };
-	if (leaseToken) resumedFrom.leaseToken = leaseToken;
+	if (lease) Object.assign(resumedFrom, { leaseToken: lease.token, leaseMs: lease.ms });
 	return trailFromJournal(step.journeyId, step.patientKey, entries, (channel, hash) => hashes.get(`${channel}:${hash}`), resumedFrom);
 }
 

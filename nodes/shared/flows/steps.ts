@@ -22,3 +22,25 @@ export async function completeResumedStep(store: JourneyStore, trail: JourneyTra
 	});
 	return rest;
 }
+
+/**
+ * Before a node acts on a resumed journey: extends the step's lease, and says whether this execution still holds
+ * it. An execution that held its steps longer than the lease (n8n slow or queued) finds them handed to a newer
+ * execution: it must leave them alone, or both would act (the claims would still stop a second message, but the
+ * journey would be reported "unknown — check" for nothing). Not resumed, or a preview: always held.
+ */
+export async function holdResumedStep(store: JourneyStore, trail: JourneyTrail, now: string): Promise<boolean> {
+	const step = trail.resumedFrom;
+	if (!step?.leaseToken) return true;
+	const until = new Date(Date.parse(now) + (step.leaseMs ?? 10 * 60_000)).toISOString();
+	if (await store.renewStepLease(trail.journeyId, step.workflowId, step.leaseToken, until)) return true;
+	await store.append({
+		at: now,
+		journeyId: trail.journeyId,
+		patientKey: trail.patientKey,
+		type: 'step.superseded',
+		code: 'leaseLost',
+		detail: { step: step.name, workflowId: step.workflowId, attempt: step.attempt },
+	});
+	return false;
+}

@@ -4,6 +4,8 @@ import { DomainError } from '../core/errors';
 import { journeyIdOf, parseJourneyEvent, patientKeyOf } from '../core/schemas';
 import type { JourneyEvent } from '../core/schemas';
 import { startTrail } from '../core/trail';
+import { holdResumedStep } from '../flows/steps';
+import type { JourneyStore } from '../store/types';
 import type { JourneyTrail } from '../core/trail';
 
 export interface JourneyItem {
@@ -38,4 +40,13 @@ export function readJourneyItem(json: IDataObject): JourneyItem {
 /** The item that leaves a node: the event, the updated journey record, and what this node adds. */
 export function journeyJson(item: JourneyItem, trail: JourneyTrail, additions: IDataObject = {}): IDataObject {
 	return { ...item.rest, ...(item.event as unknown as IDataObject), journey: trail as unknown as IDataObject, ...additions };
+}
+
+/**
+ * The journey item a node may act on, or undefined when its resumed step was meanwhile handed to a newer execution
+ * (this one held it past its lease): the node then leaves the item alone and the newer execution carries it.
+ */
+export async function journeyItemToActOn(json: IDataObject, store: JourneyStore, now: string): Promise<JourneyItem | undefined> {
+	const item = readJourneyItem(json);
+	return (await holdResumedStep(store, item.trail, now)) ? item : undefined;
 }

@@ -34,6 +34,7 @@ export function dryRunStore(store: JourneyStore): JourneyStore {
 		scheduleStep: nothing,
 		claimDueSteps: async () => [],
 		completeStep: async () => false,
+		renewStepLease: async () => true,
 		retryStep: async () => false,
 		setStepAside: async () => false,
 		markOrphanedSteps: async () => [],

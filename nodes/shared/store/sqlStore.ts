@@ -386,6 +386,11 @@ export class SqlJourneyStore implements JourneyStore {
 		return await this.schedule.complete(journeyId, workflowId, leaseToken);
 	}
 
+	async renewStepLease(journeyId: string, workflowId: string, leaseToken: string, leaseUntil: string): Promise<boolean> {
+		this.assertOpen();
+		return await this.schedule.renew(journeyId, workflowId, leaseToken, leaseUntil);
+	}
+
 	async retryStep(journeyId: string, workflowId: string, leaseToken: string, dueAt: string, code: string): Promise<boolean> {
 		this.assertOpen();
 		return await this.schedule.retry(journeyId, workflowId, leaseToken, dueAt, code);

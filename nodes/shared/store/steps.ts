@@ -111,6 +111,14 @@ export class SqlStepSchedule {
 		return changed === 1;
 	}
 
+	async renew(journeyId: string, workflowId: string, leaseToken: string, leaseUntil: string): Promise<boolean> {
+		const changed = await this.driver.run(
+			`UPDATE pv_steps SET lease_until_ms = $4 WHERE journey_id = $1 AND workflow_id = $2 AND lease_token = $3 AND state = 'claimed'`,
+			[shortText(journeyId, 'journeyId'), shortText(workflowId, 'workflowId'), shortText(leaseToken, 'leaseToken'), instantMs(leaseUntil, 'leaseUntil')],
+		);
+		return changed === 1;
+	}
+
 	async retry(journeyId: string, workflowId: string, leaseToken: string, dueAt: string, code: string): Promise<boolean> {
 		const changed = await this.driver.run(
 			`UPDATE pv_steps SET state = 'scheduled', due_at = $4, due_at_ms = $5, lease_token = NULL, lease_until_ms = NULL,

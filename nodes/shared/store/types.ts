@@ -236,6 +236,11 @@ export interface JourneyStore {
 	claimDueSteps(query: StepClaimQuery): Promise<ClaimedStep[]>;
 	/** The step this lease holds is done (a node acted on it); false when the lease is no longer the holder. */
 	completeStep(journeyId: string, workflowId: string, leaseToken: string): Promise<boolean>;
+	/**
+	 * Extends the lease this token holds to `leaseUntil` (a node is acting on the step); false when the step was
+	 * handed to another execution meanwhile (this lease ran out), or completed or replaced.
+	 */
+	renewStepLease(journeyId: string, workflowId: string, leaseToken: string, leaseUntil: string): Promise<boolean>;
 	/** Gives a claimed step back to fall due again at `dueAt` (attempts kept); false when the lease is no longer the holder. */
 	retryStep(journeyId: string, workflowId: string, leaseToken: string, dueAt: string, code: string): Promise<boolean>;
 	/** Sets a claimed step aside for a person ('failed'); never claimed again until rescheduled. */
