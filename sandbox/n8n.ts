@@ -83,6 +83,8 @@ export function n8nEnv(options: N8nOptions): Record<string, string> {
 		DB_TYPE: 'sqlite',
 		EXTERNAL_FRONTEND_HOOKS_URLS: '',
 		N8N_LOG_LEVEL: 'info',
+		// Isolates only when an expression runs (the templates' hot path has none): docker/.env.example's default too.
+		N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true',
 		...(options.healthPort === undefined
 			? {}
 			: {
@@ -223,6 +225,17 @@ export class N8nProcess {
 	async restart(): Promise<void> {
 		await this.stop();
 		await this.start();
+	}
+
+	/** Kills n8n at once (SIGKILL: no shutdown, as a crash or an OOM kill would), then waits for it to be gone. */
+	async kill(): Promise<void> {
+		const child = this.child;
+		if (!child || hasExited(child)) return;
+		const exited = new Promise<void>((r) => child.once('exit', () => r()));
+		const group = this.options.ownProcessGroup && child.pid !== undefined ? child.pid : undefined;
+		if (group === undefined) child.kill('SIGKILL');
+		else process.kill(-group, 'SIGKILL');
+		await exited;
 	}
 
 	logText(): string {

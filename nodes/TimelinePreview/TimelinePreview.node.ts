@@ -22,7 +22,7 @@ import {
 } from '../shared/flows/previewTimeline';
 import type { PreviewStepNames } from '../shared/flows/previewTimeline';
 import { nowIso } from '../shared/n8n/clock';
-import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
+import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
@@ -189,8 +189,8 @@ export class TimelinePreview implements INodeType {
 				default: {},
 				description: 'Defaults are the templates\' waits; make them match your workflow\'s Cadence Wait nodes',
 				options: [
-					{ displayName: 'Reminder After Visit Close', name: 'reminderAmount', type: 'number', default: 48 },
-					{ displayName: 'Reminder Unit', name: 'reminderUnit', type: 'options', options: unitOptions, default: 'hours' },
+					{ displayName: 'Reminder After Visit Close', name: 'reminderAmount', type: 'number', default: 2 },
+					{ displayName: 'Reminder Unit', name: 'reminderUnit', type: 'options', options: unitOptions, default: 'days' },
 					{
 						displayName: 'Reminder Step Name',
 						name: 'reminderStep',
@@ -232,7 +232,7 @@ export class TimelinePreview implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest } };
+	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const source = this.getNodeParameter('source', 0) as Source;

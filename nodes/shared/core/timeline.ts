@@ -40,7 +40,7 @@ export interface TimelineCadence {
 }
 
 export const templateCadence: TimelineCadence = {
-	visitReminder: { amount: 48, unit: 'hours' },
+	visitReminder: { amount: 2, unit: 'days' },
 	visitEscalation: { amount: 7, unit: 'days' },
 	recallNudge: { amount: 30, unit: 'days' },
 	recallReminder: { amount: 14, unit: 'days' },
