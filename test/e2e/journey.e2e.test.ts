@@ -6,7 +6,8 @@ import { closeAthenaVisit, openAthenaVisit } from '../../sandbox/athena-demo';
 import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
 import { bookFhirFollowUp, closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { zoneWhereNowIsBetween } from '../helpers/fixtures';
-import { eventually, startE2eSandbox } from './harness';
+import type { JourneyStore } from '../../nodes/shared/store/types';
+import { eventually, startE2eSandbox, withJourneyStore } from './harness';
 
 let sandbox: Sandbox;
 let eventNumber = 0;
@@ -15,7 +16,11 @@ const patient = (key: string) => demoPatients.find((p) => p.key === key)!;
 
 beforeAll(async () => {
 	// Stage 2 may follow stage 1 within minutes in these tests: allow it, as an ops lead could (the daily cap has its own tests).
-	sandbox = await startE2eSandbox('journey', 5702, { profile: { perPatientPerDay: 3 }, drchronoZone: zoneWhereNowIsBetween(9, 20) });
+	sandbox = await startE2eSandbox('journey', 5702, {
+		profile: { perPatientPerDay: 3 },
+		drchronoZone: zoneWhereNowIsBetween(9, 20),
+		journeyDue: { checkEverySeconds: 2 },
+	});
 }, 300_000);
 
 afterAll(async () => {
@@ -45,6 +50,8 @@ function smsTo(number: string, since = 0) {
 function emailsTo(address: string, since = 0) {
 	return sandbox.smtp.messages.filter((m) => m.to.includes(address) && m.receivedAt >= since);
 }
+
+const withStore = <T>(work: (store: JourneyStore) => Promise<T>) => withJourneyStore(sandbox, work);
 
 async function executionsOf(workflowId: string) {
 	return await sandbox.client.executions(workflowId);
@@ -143,30 +150,36 @@ describe('the pack in a real n8n 2.41.1', () => {
 		expect(email.text).toContain('Leilani');
 	});
 
-	it('waits durably for stage 2 and stage 3, survives an n8n restart, re-checks booking, then reminds or escalates', async () => {
+	it('keeps stage 2 and stage 3 in the journey store across an n8n restart, re-checks booking, then reminds or escalates', async () => {
 		const since = Date.now();
 		const dueIn = { seconds: 75 };
 		const john = patient('john');
 		const leilani = patient('leilani');
 		const ana = patient('ana');
 		// John: stage 2 falls due in 75 s. Leilani: the same, but she books meanwhile. Ana: stage 3 falls due in 75 s.
-		const reminded = await closeVisit('john', DateTime.utc().minus({ hours: 48 }).plus(dueIn));
-		const booked = await closeVisit('leilani', DateTime.utc().minus({ hours: 48 }).plus(dueIn));
+		const reminded = await closeVisit('john', DateTime.utc().minus({ days: 2 }).plus(dueIn));
+		const booked = await closeVisit('leilani', DateTime.utc().minus({ days: 2 }).plus(dueIn));
 		const escalated = await closeVisit('ana', DateTime.utc().minus({ days: 7 }).plus(dueIn));
 		for (const visit of [reminded, booked, escalated]) expect((await visit.deliver()).status).toBe(200);
 		await eventually('stage 1 for all three', () => (smsTo(john.mobile!, since).length && emailsTo(leilani.email!, since).length && smsTo(ana.mobile!, since).length >= 2 ? true : undefined));
 		await bookFhirFollowUp(sandbox.fhir, booked.patientId, DateTime.utc().plus({ days: 5 }).toISO() as string);
 
 		const workflowId = sandbox.workflows.threeStage.fhir.id;
-		// Earlier journeys wait 48 h; these three wait until about 75 s from now, in n8n's database.
-		const dueSoon = (execution: { status: string; waitTill: string | null }) =>
-			execution.status === 'waiting' && execution.waitTill !== null && Date.parse(execution.waitTill) < Date.now() + 5 * 60_000;
-		const waiting = await eventually('three executions stored as waiting', async () => {
-			const list = (await executionsOf(workflowId)).filter(dueSoon);
-			return list.length === 3 ? list : undefined;
-		});
-		for (const execution of waiting) expect(Date.parse(execution.waitTill)).toBeGreaterThan(Date.now());
-		const waitingIds = new Set(waiting.map((execution) => String(execution.id)));
+		const journeyOf = (visit: { encounterId: string }) => `visit:fhir:${visit.encounterId}`;
+		// Each journey's next step waits in the journey store (ids only); nothing waits in n8n.
+		const steps = await eventually('three steps scheduled in the journey store', () =>
+			withStore(async (store) => {
+				const found = await Promise.all([reminded, booked, escalated].map(async (visit) => (await store.steps({ journeyId: journeyOf(visit) }))[0]));
+				return found.every(Boolean) ? found : undefined;
+			}),
+		);
+		expect(steps.map((step) => [step.step, step.workflowId, step.state])).toEqual([
+			['Reminder', workflowId, 'scheduled'],
+			['Reminder', workflowId, 'scheduled'],
+			['Escalation', workflowId, 'scheduled'],
+		]);
+		for (const step of steps) expect(Date.parse(step.dueAt)).toBeGreaterThan(Date.now());
+		expect((await executionsOf(workflowId)).filter((e) => e.status === 'waiting')).toEqual([]);
 
 		await sandbox.n8n.restart();
 		await sandbox.client.signIn();
@@ -181,14 +194,14 @@ describe('the pack in a real n8n 2.41.1', () => {
 		expect(coordinatorMail.text).toMatch(/task/i);
 		const tasks = await sandbox.fhir.repo.searchResources({ resourceType: 'Task', filters: [{ code: 'patient', operator: 'eq' as never, value: `Patient/${escalated.patientId}` }] });
 		expect(tasks.length).toBe(1);
-		const finished = await eventually('the three resumed executions to finish', async () => {
-			const list = (await executionsOf(workflowId)).filter((e) => waitingIds.has(String(e.id)));
-			return list.filter((e) => e.status === 'success').length === 2 ? list : undefined;
-		}, 120_000);
 		// John's journey waits again (for day 7); Leilani's ended at Booking Check; Ana's ended with the task.
-		const johnsExecution = finished.find((e) => e.status !== 'success');
-		expect(johnsExecution?.status).toBe('waiting');
-		expect(Date.parse(johnsExecution!.waitTill)).toBeGreaterThan(Date.now() + 4 * 24 * 3600_000);
+		const after = await eventually('the three steps to settle', () =>
+			withStore(async (store) => {
+				const [johns, leilanis, anas] = await Promise.all([reminded, booked, escalated].map(async (visit) => await store.steps({ journeyId: journeyOf(visit) })));
+				return johns[0]?.step === 'Escalation' && leilanis.length === 0 && anas.length === 0 ? johns[0] : undefined;
+			}),
+		60_000);
+		expect(Date.parse(after.dueAt)).toBeGreaterThan(Date.now() + 4 * 24 * 3600_000);
 		expect(emailsTo(leilani.email!, since)).toHaveLength(1);
 		expect(smsTo(john.mobile!, since)).toHaveLength(2);
 	});

@@ -6,7 +6,7 @@ import { demoPatients } from '../../sandbox/demo-patients';
 import type { Sandbox } from '../../sandbox/environment';
 import { bookFhirFollowUp, closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { zoneWhereNowIsBetween } from '../helpers/fixtures';
-import { eventually, startE2eSandbox } from './harness';
+import { eventually, outputOf, runManually as runManuallyIn, startE2eSandbox } from './harness';
 
 /*
  * The journal view, the three numbers and the dry run in a real n8n 2.41.1, over journeys driven through the
@@ -75,27 +75,9 @@ async function hasEntry(journeyId: string, type: string): Promise<true | undefin
 }
 
 /** "Execute workflow" in the editor: runs the saved workflow from a trigger, then waits for the execution to finish. */
-async function runManually(workflowId: string, trigger: string) {
-	const started = await sandbox.client.rest('POST', `/workflows/${workflowId}/run`, { triggerToStartFrom: { name: trigger } });
-	const executionId = started.data?.executionId as string | undefined;
-	expect(executionId).toBeDefined();
-	return await eventually(
-		`execution ${executionId} to finish`,
-		async () => {
-			const execution = await sandbox.client.api('GET', `/executions/${executionId}?includeData=true`);
-			return ['success', 'error', 'crashed'].includes(execution.status) ? execution : undefined;
-		},
-		120_000,
-	);
-}
+const runManually = (workflowId: string, trigger: string) => runManuallyIn(sandbox.client, workflowId, trigger);
 
 type Item = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function outputOf(execution: Item, node: string): Item[] {
-	const runs = execution.data?.resultData?.runData?.[node];
-	if (!runs) throw new Error(`node "${node}" did not run: ${JSON.stringify(execution.data?.resultData?.error ?? null)}`);
-	return (runs.at(-1)?.data?.main?.[0] ?? []).map((item: { json: Item }) => item.json);
-}
 
 describe('reporting in a real n8n 2.41.1', () => {
 	it('loads the three reporting nodes', async () => {

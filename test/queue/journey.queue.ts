@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { DateTime } from 'luxon';
 import { Client } from 'pg';
 
+import { openJourneyStore } from '../../nodes/shared/store';
 import { demoPatients } from '../../sandbox/demo-patients';
 import { startSandbox } from '../../sandbox/environment';
 import type { Sandbox } from '../../sandbox/environment';
@@ -95,6 +96,8 @@ beforeAll(async () => {
 				extraEnv: { ...sharedEnv(), N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true' },
 			},
 			credentialOverrides: { journeyStoreApi: journeyStoreCredential },
+			// Main's Journey Due Trigger checks every 2 s and hands out small batches, so several reach both workers.
+			journeyDue: { checkEverySeconds: 2, batchSize: 5 },
 			webhookBaseUrl: `http://127.0.0.1:${ports.webhook}`,
 			onN8nProcess: (n8n) => {
 				main = n8n;
@@ -244,16 +247,16 @@ describe('the pack on n8n 2.41.1 in queue mode (main + 2 workers + webhook proce
 		expect(atProcessor.status).toBe(401);
 	});
 
-	it('runs the journey over both workers: stage 1, a durable wait resumed by main, stage 2, nothing sent twice', async () => {
+	it('runs the journey over both workers: stage 1, a step scheduled in the journey store and resumed by main\'s trigger, stage 2, nothing sent twice', async () => {
 		const box = live();
 		const john = patient('john');
 		const ana = patient('ana');
 		const leilani = patient('leilani');
 		const workflowId = box.workflows.threeStage.fhir.id;
 
-		// John's stage 2 falls due 75 s from now; Ana's and Leilani's in 48 h. Ana's notification arrives twice at once.
+		// John's stage 2 falls due 75 s from now; Ana's and Leilani's in 2 days. Ana's notification arrives twice at once.
 		const dueIn = { seconds: 75 };
-		const reminded = await closeVisit('john', DateTime.utc().minus({ hours: 48 }).plus(dueIn));
+		const reminded = await closeVisit('john', DateTime.utc().minus({ days: 2 }).plus(dueIn));
 		const duplicated = await closeVisit('ana', DateTime.utc().minus({ minutes: 2 }));
 		const single = await closeVisit('leilani', DateTime.utc().minus({ minutes: 1 }));
 		const statuses = await Promise.all([reminded.deliver(), duplicated.deliver(), duplicated.deliver(), single.deliver()]);
@@ -264,26 +267,30 @@ describe('the pack on n8n 2.41.1 in queue mode (main + 2 workers + webhook proce
 				? true
 				: undefined,
 		120_000);
-		const dueSoon = (execution: { status: string; waitTill: string | null }) =>
-			execution.status === 'waiting' && execution.waitTill !== null && Date.parse(execution.waitTill) < Date.now() + 5 * 60_000;
-		const [waiting] = await eventually('John\'s execution stored as waiting in Postgres', async () => {
-			const list = (await box.client.executions(workflowId)).filter(dueSoon);
-			return list.length === 1 ? list : undefined;
+		const johnsJourney = `visit:fhir:${reminded.encounterId}`;
+		const [scheduled] = await eventually('John\'s Reminder scheduled in the Postgres journey store', async () => {
+			const rows = await journeyStoreQuery<{ step: string; due_at: string; workflow_id: string }>(
+				`SELECT step, due_at, workflow_id FROM pv_steps WHERE journey_id = '${johnsJourney}'`,
+			);
+			return rows.length === 1 ? rows : undefined;
 		});
-		expect(Date.parse(waiting.waitTill)).toBeGreaterThan(Date.now());
+		expect(scheduled).toMatchObject({ step: 'Reminder', workflow_id: workflowId });
+		expect(Date.parse(scheduled.due_at)).toBeGreaterThan(Date.now());
+		// Nothing waits in n8n itself any more.
+		expect((await box.client.executions(workflowId)).filter((e) => e.status === 'waiting')).toEqual([]);
 
-		// Main's WaitTracker finds it in the database and re-enqueues it; a worker resumes it.
+		// Main's Journey Due Trigger claims the step when due and emits a batch; a worker runs it.
 		const reminder = await eventually('John\'s stage-2 reminder', () => smsTo(john.mobile!)[1], 240_000);
 		expect(reminder.body).toContain('Book your 2-week follow-up visit');
-		const resumed = await eventually('the resumed execution to wait again, for day 7', async () => {
-			const execution = (await box.client.executions(workflowId)).find((e) => String(e.id) === String(waiting.id));
-			return execution?.status === 'waiting' && Date.parse(execution.waitTill) > Date.now() + 4 * 24 * 3600_000 ? execution : undefined;
+		await eventually('John\'s journey to wait for its Escalation', async () => {
+			const rows = await journeyStoreQuery<{ step: string }>(`SELECT step FROM pv_steps WHERE journey_id = '${johnsJourney}'`);
+			return rows[0]?.step === 'Escalation' ? rows : undefined;
 		}, 60_000);
-		expect(resumed).toBeDefined();
 
-		const executions = await eventually('all four executions to settle', async () => {
+		// Four from the EHR Trigger (Ana's twice: one ends as a duplicate) and one batch from the Journey Due Trigger.
+		const executions = await eventually('all five executions to settle', async () => {
 			const list = await box.client.executions(workflowId);
-			return list.length === 4 && list.every((e) => e.status !== 'running' && e.status !== 'new') ? list : undefined;
+			return list.length === 5 && list.every((e) => e.status !== 'running' && e.status !== 'new') ? list : undefined;
 		});
 		// Settle, then count: no late duplicate may arrive.
 		await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -294,14 +301,13 @@ describe('the pack on n8n 2.41.1 in queue mode (main + 2 workers + webhook proce
 		expect(emailsTo(leilani.email!)).toHaveLength(1);
 		expect(box.twilio.messages).toHaveLength(3);
 
-		// Who ran what: every execution was run by a worker (never main), both workers got work, and the
-		// resumed execution ran as a second job.
+		// Who ran what: every execution was run by a worker (never main), both workers got work, each once.
 		const jobs = jobsStartedBy(workers.map((worker, index) => ({ name: `worker-${index + 1}`, logFile: worker.options.logFile })));
 		console.log(`[queue] jobs: ${jobs.map((job) => `execution ${job.executionId} job ${job.jobId} → ${job.worker}`).join('; ')}`);
 		const executionIds = executions.map((e) => String(e.id));
 		for (const id of executionIds) expect(jobs.map((job) => job.executionId)).toContain(id);
 		expect(new Set(jobs.filter((job) => executionIds.includes(job.executionId)).map((job) => job.worker))).toEqual(new Set(['worker-1', 'worker-2']));
-		expect(jobs.filter((job) => job.executionId === String(waiting.id))).toHaveLength(2);
+		for (const id of executionIds) expect(jobs.filter((job) => job.executionId === id)).toHaveLength(1);
 		expect(new Set(jobs.map((job) => job.jobId)).size).toBe(jobs.length);
 		expect(box.n8n.logText()).not.toContain('Worker started execution');
 
@@ -324,5 +330,41 @@ describe('the pack on n8n 2.41.1 in queue mode (main + 2 workers + webhook proce
 		expect(delivered).toEqual([{ channel: 'sms', count: '3' }]);
 		const [owner] = await journeyStoreQuery<{ tableowner: string }>("SELECT tableowner FROM pg_tables WHERE tablename = 'pv_claims'");
 		expect(owner.tableowner).toBe(journeyStoreRole.user);
+		}, 420_000);
+
+	it('resumes each due step exactly once when main\'s trigger hands batches to both workers', async () => {
+		const box = live();
+		const workflowId = box.workflows.threeStage.fhir.id;
+		const since = Date.now();
+		const zone = zoneWhereNowIsBetween(9, 19);
+		const completedAt = DateTime.utc().minus({ days: 2 }).toISO() as string;
+		const store = await openJourneyStore({ backend: 'postgres', host: '127.0.0.1', port: ports.postgres, ...journeyStoreRole, ssl: false }, { reusePool: false });
+		const journeys: Array<{ journeyId: string; mobile: string }> = [];
+		try {
+			for (let index = 0; index < 20; index++) {
+				const mobile = `+1737556${String(index).padStart(4, '0')}`;
+				const patientId = await ensureFhirPatient(box.fhir, { ...patient('john'), key: `queue-${index}`, mobile, email: undefined }, zone);
+				const visit = await closeFhirVisit(box.fhir, patientId, { completedAt });
+				const journeyId = `visit:fhir:${visit.encounterId}`;
+				const at = new Date().toISOString();
+				await store.recordJourney({ journeyId, patientKey: `fhir:${patientId}`, kind: 'visit', ehr: 'fhir', patientId, sourceId: visit.encounterId, sourceType: 'encounter', anchorAt: completedAt, startedAt: at, zone });
+				await store.scheduleStep({ journeyId, patientKey: `fhir:${patientId}`, workflowId, step: 'Reminder', dueAt: at, at });
+				journeys.push({ journeyId, mobile });
+			}
+			await eventually('a reminder for each of the 20 journeys', () => (journeys.every((j) => smsTo(j.mobile).length > 0) ? true : undefined), 240_000);
+			await new Promise((resolve) => setTimeout(resolve, 3000));
+			for (const { journeyId, mobile } of journeys) {
+				expect([journeyId, smsTo(mobile).length]).toEqual([journeyId, 1]);
+				expect([journeyId, (await store.journal({ journeyId, type: 'step.resumed' })).length]).toEqual([journeyId, 1]);
+			}
+		} finally {
+			await store.close();
+		}
+		const batches = (await box.client.executions(workflowId)).filter((e) => Date.parse(e.startedAt) >= since);
+		expect(batches.length).toBeGreaterThanOrEqual(4);
+		const jobs = jobsStartedBy(workers.map((worker, index) => ({ name: `worker-${index + 1}`, logFile: worker.options.logFile })));
+		const batchJobs = jobs.filter((job) => batches.some((batch) => String(batch.id) === job.executionId));
+		expect(batchJobs).toHaveLength(batches.length);
+		expect(new Set(batchJobs.map((job) => job.worker))).toEqual(new Set(['worker-1', 'worker-2']));
 	}, 420_000);
 });
