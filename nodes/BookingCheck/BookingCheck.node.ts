@@ -73,7 +73,7 @@ export class BookingCheck implements INodeType {
 				const result = await checkBooking({ ...journey, adapter, store, appointmentTypes, doneWhen, now: nowIso(), nodeName });
 				const booking = { ...result.status, checkedAt: nowIso() } as unknown as IDataObject;
 				return [{ output: result.done ? 1 : 0, json: journeyJson(journey, result.trail, { booking }) }];
-			}),
+			}, { journal: store }),
 		);
 	}
 }

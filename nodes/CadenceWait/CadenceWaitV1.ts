@@ -8,7 +8,7 @@ import type {
 
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
-import { toNodeError } from '../shared/n8n/errors';
+import { routeEachItem } from '../shared/n8n/items';
 import { readJourneyItem } from '../shared/n8n/journeyItem';
 import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 import { planJourneyWait } from '../shared/flows/planWait';
@@ -49,34 +49,26 @@ export class CadenceWaitV1 implements INodeType {
 	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
 		const profile = await practiceProfileFor(this);
 		const now = nowIso();
-		const anchor = this.getNodeParameter('anchor', 0) as WaitAnchor;
 		const sendTimes: number[] = [];
-		const output: INodeExecutionData[] = [];
-		await withJourneyStore(this, async (store) => {
-			for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-				try {
-					const journey = readJourneyItem(items[itemIndex].json);
-					const amount = anchor === 'nextAllowed' ? 0 : (this.getNodeParameter('amount', itemIndex) as number);
-					const unit = anchor === 'nextAllowed' ? 'minutes' : (this.getNodeParameter('unit', itemIndex) as 'minutes' | 'hours' | 'days');
-					const plan = await planJourneyWait({ ...journey, anchor, amount, unit, policy: profile.sendPolicy, now, store });
-					sendTimes.push(Date.parse(plan.sendAt));
-					output.push({ json: items[itemIndex].json, pairedItem: { item: itemIndex } });
-				} catch (error) {
-					const nodeError = toNodeError(this.getNode(), error, itemIndex);
-					if (!this.continueOnFail()) throw nodeError;
-					output.push({ json: { ...items[itemIndex].json, error: nodeError.message }, pairedItem: { item: itemIndex } });
-				}
-			}
-		});
+		const outputs = await withJourneyStore(this, async (store) =>
+			await routeEachItem(this, 1, async (item, itemIndex) => {
+				const journey = readJourneyItem(item.json);
+				const anchor = this.getNodeParameter('anchor', itemIndex) as WaitAnchor;
+				const amount = anchor === 'nextAllowed' ? 0 : (this.getNodeParameter('amount', itemIndex) as number);
+				const unit = anchor === 'nextAllowed' ? 'minutes' : (this.getNodeParameter('unit', itemIndex) as 'minutes' | 'hours' | 'days');
+				const plan = await planJourneyWait({ ...journey, anchor, amount, unit, policy: profile.sendPolicy, now, store });
+				sendTimes.push(Date.parse(plan.sendAt));
+				return [{ output: 0, json: item.json }];
+			}, { journal: store }),
+		);
 		const latest = Math.max(Date.parse(now), ...sendTimes);
 		if (latest > Date.parse(now)) {
 			// Durable: n8n stores the execution as waiting and resumes it; the node is not re-run on resume
 			// and its input is passed on, so nothing downstream depends on what this node adds.
 			await this.putExecutionToWait(new Date(latest));
 		}
-		return [output];
+		return outputs;
 	}
 }

@@ -83,7 +83,7 @@ export class CadenceWaitV2 implements INodeType {
 							: `Step "${step}" resumes ${when}`;
 				const wait = { step, outcome: planned.outcome, due: planned.due, resumesAt: planned.sendAt, summary: manual && planned.outcome === 'scheduled' ? `${summary} (manual run: nothing was scheduled)` : summary };
 				return [{ output: planned.outcome === 'due' ? 0 : 1, json: journeyJson(journey, planned.trail, { wait }) }];
-			}),
+			}, { journal: store }),
 		);
 	}
 }

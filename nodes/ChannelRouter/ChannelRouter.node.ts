@@ -54,6 +54,6 @@ export class ChannelRouter implements INodeType {
 			const route = { stage, strategy: outcome.route?.strategy, channels: outcome.route?.channels ?? [], decisions: outcome.route?.decisions ?? [] };
 			if (outcome.output === 'send') return [{ output: 0, json: journeyJson(journey, outcome.trail, { route }) }];
 			return [{ output: 1, json: journeyJson(journey, outcome.trail, { route, staffCall: { reason: outcome.reason, stage } }) }];
-		}));
+		}, { journal: store }));
 	}
 }

@@ -135,7 +135,7 @@ export class EhrTask implements INodeType {
 				});
 				const task = { ...outcome.task, staffNotified: outcome.notified } as unknown as IDataObject;
 				return [{ output: 0, json: journeyJson(journey, outcome.trail, { task }) }];
-			}),
+			}, { journal: store }),
 		);
 	}
 }

@@ -92,7 +92,7 @@ export class PatientMessage implements INodeType {
 						? { stage, held: { reason: outcome.reason, notBefore: outcome.retryAt } }
 						: { stage, results: outcome.results, ...(outcome.output === 'notSent' ? { notSentReason: outcome.reason } : {}) };
 				return [{ output: outputIndex[outcome.output], json: journeyJson(journey, outcome.trail, { delivery }) }];
-			}),
+			}, { journal: store }),
 		);
 	}
 }

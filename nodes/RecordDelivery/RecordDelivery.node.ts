@@ -153,7 +153,7 @@ export class RecordDelivery implements INodeType {
 					nodeName,
 				});
 				return [routed(report, outcome)];
-			}),
+			}, { journal: store }),
 		);
 	}
 }

@@ -26,6 +26,7 @@ import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } 
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
+import { failedItem } from '../shared/n8n/items';
 import { practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 
 type Source = 'ehrVisits' | 'ehrRecalls' | 'inputItems' | 'json';
@@ -110,7 +111,7 @@ async function journeysOf(
 		} catch (error) {
 			const nodeError = toNodeError(context.getNode(), error, itemIndex);
 			if (!context.continueOnFail()) throw nodeError;
-			errors.push({ json: { ...item.json, error: nodeError.message }, pairedItem: { item: itemIndex } });
+			errors.push(failedItem(nodeError, itemIndex));
 		}
 	});
 	return { events, itemIndexes };
@@ -249,9 +250,9 @@ export class TimelinePreview implements INodeType {
 			}
 			return [output];
 		} catch (error) {
-			const nodeError = toNodeError(this.getNode(), error);
+			const nodeError = toNodeError(this.getNode(), error, 0);
 			if (!this.continueOnFail()) throw nodeError;
-			return [[...output, { json: { error: nodeError.message, errorDescription: nodeError.description ?? null }, pairedItem: { item: 0 } }]];
+			return [[...output, failedItem(nodeError, 0)]];
 		}
 	}
 }

@@ -63,7 +63,7 @@ export class VisitDetails implements INodeType {
 				if (outcome.outcome === 'notCompleted') skipped.reason = outcome.reason;
 				if (outcome.outcome === 'alreadyStarted') skipped.journeyId = outcome.journeyId;
 				return [{ output: 1, json: skipped }];
-			}),
+			}, { journal: store }),
 			{ prune: true },
 		);
 	}

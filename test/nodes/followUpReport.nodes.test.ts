@@ -172,7 +172,7 @@ describe('Follow-Up Report in n8n\'s engine', () => {
 		const bad = await report(storePath, { ...period, options: { bookingWindowDays: 0 } });
 		expect(bad.error('Follow-Up Report')?.message).toMatch(/"bookingWindowDays" must be a whole number/);
 		const tolerated = await report(storePath, { ...period, options: { recallWindowDays: 1000 } }, { continueOnFail: true });
-		expect(tolerated.out).toEqual([{ error: expect.stringMatching(/"recallWindowDays"/), errorDescription: 'Check the field "recallWindowDays".' }]);
+		expect(tolerated.out).toEqual([{ error: expect.stringMatching(/"recallWindowDays"/), details: 'Check the field "recallWindowDays".' }]);
 	});
 });
 

@@ -309,6 +309,6 @@ describe('Journey Log refuses bad input with the field named', () => {
 	it('emits an error item and goes on with "Continue On Fail"', async () => {
 		const { rows, error } = await journeyLog(storePath, { find: 'patient', patientBy: 'patientKey', patientKey: '', returnAll: true }, [{ asked: 'nobody' }], { continueOnFail: true });
 		expect(error('Journey Log')).toBeUndefined();
-		expect(rows).toEqual([{ asked: 'nobody', error: '"Patient Key" is empty', errorDescription: 'Check the field "patientKey".' }]);
+		expect(rows).toEqual([{ error: '"Patient Key" is empty', details: 'Check the field "patientKey".' }]);
 	});
 });

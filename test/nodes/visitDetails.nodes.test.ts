@@ -281,12 +281,9 @@ describe('Visit Details on items that are not notifications', () => {
 		expect(result.status).toBe('success');
 		const items = result.items('Visit Details', 0);
 		expect(items).toHaveLength(2);
+		// n8n's error-item shape: only `error` and `details` (the error output merges the input back in).
 		expect(items[0]).toEqual({
-			json: {
-				hello: 'world',
-				error: expect.stringMatching(/not an EHR notification/),
-				errorDescription: 'Check the field "eventId".',
-			},
+			json: { error: expect.stringMatching(/not an EHR notification/), details: 'Check the field "eventId".' },
 			pairedItem: { item: 0 },
 		});
 		expect(items[1].pairedItem).toEqual({ item: 1 });
