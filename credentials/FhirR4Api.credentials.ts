@@ -8,10 +8,12 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { processCallBudget } from '../nodes/shared/ehr/fhir/ecwBudget';
 import { defaultSmartScope, requestSmartToken } from '../nodes/shared/ehr/fhir/smart';
 import type { SmartAlgorithm } from '../nodes/shared/ehr/fhir/smart';
 
 const smartOnly = { show: { authentication: ['smartBackend'] } };
+const ecwOnly = { show: { serverProfile: ['eclinicalworks'] } };
 
 /**
  * A FHIR R4 server (Epic, Oracle Health, Medplum, HAPI…). SMART Backend Services gets its access token in
@@ -36,6 +38,66 @@ export class FhirR4Api implements ICredentialType {
 			required: true,
 			placeholder: 'https://fhir.example-ehr.com/api/FHIR/R4',
 			description: 'The FHIR R4 endpoint of the EHR, without a trailing /metadata',
+		},
+		{
+			displayName: 'Server',
+			name: 'serverProfile',
+			type: 'options',
+			options: [
+				{ name: 'Generic FHIR R4 (Epic, Oracle Health, Others)', value: 'generic' },
+				{ name: 'eClinicalWorks', value: 'eclinicalworks', description: 'Base URL https://fhir4.eclinicalworks.com/fhir/r4/{practice code}' },
+			],
+			default: 'generic',
+			description: "eClinicalWorks: its search limits, the 250 calls a minute per practice code, RS384 only, writeback by contract",
+		},
+		{
+			displayName: 'Poll Location',
+			name: 'ecwLocation',
+			type: 'string',
+			default: '',
+			displayOptions: ecwOnly,
+			description: 'Location id the visit poll is narrowed to (eCW searches encounters by date, location and practitioner only)',
+		},
+		{
+			displayName: 'Poll Practitioner',
+			name: 'ecwPractitioner',
+			type: 'string',
+			default: '',
+			displayOptions: ecwOnly,
+			description: 'Practitioner id the visit poll is narrowed to',
+		},
+		{
+			displayName: 'Practice Time Zone',
+			name: 'ecwZone',
+			type: 'string',
+			default: '',
+			placeholder: 'America/New_York',
+			displayOptions: ecwOnly,
+			description: 'The zone "today" is counted in when polling the day\'s encounters',
+		},
+		{
+			displayName: 'Writeback Enabled',
+			name: 'ecwWriteback',
+			type: 'boolean',
+			default: false,
+			displayOptions: ecwOnly,
+			description: 'Whether the practice has a writeback contract with eClinicalWorks (Task, Communication). Without one, stage 3 notifies staff by email or SMS only.',
+		},
+		{
+			displayName: 'Calls per Minute',
+			name: 'ecwCallsPerMinute',
+			type: 'number',
+			default: 250,
+			displayOptions: ecwOnly,
+			description: 'eClinicalWorks allows 250 calls a minute per practice code, token requests included. In queue mode give each n8n process a share.',
+		},
+		{
+			displayName: 'HL7 v2: Patient Identifier System',
+			name: 'hl7PatientIdentifierSystem',
+			type: 'string',
+			default: '',
+			placeholder: 'urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.14',
+			description: 'For journeys from the HL7 v2 Trigger: the FHIR identifier system of PID-3 (e.g. the MRN OID). Empty: PID-3 is the FHIR Patient ID.',
 		},
 		{
 			displayName: 'Authentication',
@@ -138,6 +200,11 @@ export class FhirR4Api implements ICredentialType {
 	// Called by n8n when "accessToken" is empty or the server answered 401: only SMART has a token to fetch.
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
 		if (credentials.authentication !== 'smartBackend') return {};
+		if (credentials.serverProfile === 'eclinicalworks') {
+			if (credentials.algorithm === 'ES384') throw new Error('eClinicalWorks accepts RS384 client assertions only: choose RS384 and an RSA key');
+			// eCW counts token requests in the practice code's 250 calls a minute.
+			await processCallBudget.take(String(credentials.baseUrl ?? '').replace(/\/+$/, ''), Number(credentials.ecwCallsPerMinute ?? 250) || 250);
+		}
 		const token = await requestSmartToken(
 			async (request) => {
 				const response = (await this.helpers.httpRequest({
@@ -147,6 +214,8 @@ export class FhirR4Api implements ICredentialType {
 					body: request.body,
 					returnFullResponse: true,
 					ignoreHttpStatusErrors: true,
+					// The signed client assertion goes to the token endpoint only: a redirect of the POST is an error.
+					disableFollowRedirect: request.method === 'POST',
 				})) as { statusCode: number; body: unknown };
 				return { status: response.statusCode, body: response.body };
 			},

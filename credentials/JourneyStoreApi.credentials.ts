@@ -11,7 +11,7 @@ export class JourneyStoreApi implements ICredentialType {
 
 	icon = { light: 'file:journeyStore.svg', dark: 'file:journeyStore.dark.svg' } as const;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-post-visit#post-visit-journey-store';
 
 	properties: INodeProperties[] = [
 		{
@@ -79,7 +79,9 @@ export class JourneyStoreApi implements ICredentialType {
 				{ name: 'On (Verify Certificate)', value: 'verify' },
 				{ name: 'On (Do Not Verify Certificate)', value: 'noVerify' },
 			],
-			default: 'off',
+			default: 'verify',
+			description:
+				'The journey store holds patient identifiers: verify the server by default. Off only on a private network the practice controls (e.g. the Docker set-up\'s compose network).',
 			displayOptions: { show: { backend: ['postgres'] } },
 		},
 		{

@@ -62,6 +62,10 @@ export interface FhirServerOptions {
 	refuseTaskCreate?: boolean;
 	/** Resource types whose searches need a `patient` or `subject` parameter (as Epic's do). */
 	requirePatientFor?: string[];
+	/** Per resource type, the only search parameters the server supports (eClinicalWorks' CapabilityStatement); others → 400. */
+	searchParametersOf?: Record<string, string[]>;
+	/** Resource types the server does not offer at all (eClinicalWorks: no Appointment, Task, Communication, Subscription) → 404. */
+	absentResourceTypes?: string[];
 }
 
 export type InjectedFault = (
@@ -107,6 +111,8 @@ export interface FhirServer {
 	settings: {
 		refuseTaskCreate: boolean;
 		requirePatientFor: string[];
+		searchParametersOf: Record<string, string[]>;
+		absentResourceTypes: string[];
 		bearerToken?: string;
 		basicAuth?: { username: string; password: string };
 	};
@@ -254,6 +260,8 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 	const settings: FhirServer['settings'] = {
 		refuseTaskCreate: options.refuseTaskCreate ?? false,
 		requirePatientFor: options.requirePatientFor ?? [],
+		searchParametersOf: options.searchParametersOf ?? {},
+		absentResourceTypes: options.absentResourceTypes ?? [],
 		bearerToken: options.bearerToken,
 		basicAuth: options.basicAuth,
 	};
@@ -369,6 +377,11 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 			send(res, 400, outcome('required', `${resourceType} search requires a patient parameter`));
 			return 400;
 		}
+		const refusal = constrainedRequest(settings, method, resourceType, isTypeSearch, query);
+		if (refusal) {
+			send(res, refusal.status, outcome(refusal.code, refusal.text));
+			return refusal.status;
+		}
 		let body: unknown;
 		if (raw.length > 0) {
 			try {
@@ -482,6 +495,25 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 			await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 		},
 	};
+}
+
+/** What a server limited to some resource types and search parameters (eClinicalWorks) refuses. */
+function constrainedRequest(
+	settings: Pick<FhirServer['settings'], 'searchParametersOf' | 'absentResourceTypes'>,
+	method: string,
+	resourceType: string,
+	isTypeSearch: boolean,
+	query: Record<string, string | string[]>,
+): { status: number; code: string; text: string } | undefined {
+	if (settings.absentResourceTypes.includes(resourceType)) {
+		return { status: 404, code: 'not-supported', text: `Resource type ${resourceType} is not supported` };
+	}
+	const allowed = settings.searchParametersOf[resourceType];
+	if (!isTypeSearch || method !== 'GET' || !allowed) return undefined;
+	const unsupported = Object.keys(query).filter((name) => !allowed.includes(name) && !['_count', '_offset', '_format'].includes(name));
+	return unsupported.length > 0
+		? { status: 400, code: 'not-supported', text: `Search parameter ${unsupported[0]} is not supported for ${resourceType}` }
+		: undefined;
 }
 
 const faultCode: Record<number, string> = { 401: 'login', 403: 'forbidden', 404: 'not-found', 429: 'throttled' };

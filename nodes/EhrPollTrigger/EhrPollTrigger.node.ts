@@ -5,8 +5,8 @@ import type { EhrKind } from '../shared/core/schemas';
 import { pollEhr } from '../shared/flows/pollEhr';
 import type { PollState } from '../shared/flows/pollEhr';
 import { nowIso } from '../shared/n8n/clock';
-import { practiceProfileTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
+import { practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
+import { ehrApiCredentials, pollEhrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
@@ -20,7 +20,7 @@ export class EhrPollTrigger implements INodeType {
 		version: 1,
 		subtitle: '={{($parameter["event"] === "recallDue" ? "Recalls due in " : "Visits completed in ") + $parameter["ehr"]}}',
 		description:
-			'Starts journeys by asking the EHR on a schedule, for EHRs that do not push (Epic, athenahealth changed feed)',
+			'Starts journeys by asking the EHR on a schedule, for EHRs that do not push (Epic, eClinicalWorks, Tebra, athenahealth changed feed)',
 		defaults: { name: 'EHR Poll Trigger' },
 		polling: true,
 		inputs: [],
@@ -34,7 +34,7 @@ export class EhrPollTrigger implements INodeType {
 				type: 'notice',
 				default: '',
 			},
-			ehrOptions,
+			pollEhrOptions,
 			{
 				displayName: 'Event',
 				name: 'event',
@@ -57,7 +57,7 @@ export class EhrPollTrigger implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { practiceProfileTest } };
+	methods = { credentialTest: { practiceProfileTest, tebraConnectionTest } };
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const ehr = this.getNodeParameter('ehr') as EhrKind;

@@ -6,10 +6,10 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
-import { ehrWebhookSecretTest } from '../shared/n8n/credentialTests';
-import { ehrOptions } from '../shared/n8n/descriptions';
-import { fhirSubscriptionLifecycle } from '../shared/n8n/fhirSubscription';
-import { receiveEhrDelivery } from '../shared/n8n/webhook';
+import { ehrWebhookSecretTest, journeyStoreConnectionTest } from '../shared/n8n/credentialTests';
+import { webhookEhrOptions } from '../shared/n8n/descriptions';
+import { ehrWebhookLifecycle, receiveEhrDelivery } from '../shared/n8n/webhook';
+import { defaultMaxEventAgeDays } from '../shared/n8n/webhookReplays';
 import { pathFromParameter, unparsedBodyProperty } from '../shared/n8n/webhookPath';
 
 export class EhrTrigger implements INodeType {
@@ -26,6 +26,8 @@ export class EhrTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: 'ehrWebhookApi', required: true, testedBy: 'ehrWebhookSecretTest' },
+			// Optional: where deliveries refused as too old are journaled (the refusal is logged either way).
+			{ name: 'journeyStoreApi', required: false, testedBy: 'journeyStoreConnectionTest' },
 			{
 				name: 'fhirR4Api',
 				required: true,
@@ -62,7 +64,7 @@ export class EhrTrigger implements INodeType {
 				type: 'notice',
 				default: '',
 			},
-			ehrOptions,
+			webhookEhrOptions,
 			{
 				displayName: 'Path',
 				name: 'path',
@@ -89,6 +91,36 @@ export class EhrTrigger implements INodeType {
 				description: 'Classic R4 criteria, or the canonical URL of a SubscriptionTopic for servers that support the Backport IG',
 			},
 			{
+				displayName: 'DrChrono Signature',
+				name: 'drChronoSignature',
+				type: 'options',
+				options: [
+					{
+						name: 'Secret Token or Body HMAC',
+						value: 'tokenOrHmac',
+						description: 'What DrChrono documents: the header carries the secret token itself (or an HMAC of the body)',
+					},
+					{
+						name: 'Body HMAC Only (Stronger)',
+						value: 'hmacOnly',
+						description: 'Only hex HMAC-SHA256 of the body: a captured delivery cannot be reused with another body',
+					},
+				],
+				default: 'tokenOrHmac',
+				displayOptions: { show: { ehr: ['drchrono'] } },
+				description:
+					'What X-drchrono-signature must be. Choose Body HMAC Only once a real delivery shows 64 hex characters there, not your secret.',
+			},
+			{
+				displayName: 'Maximum Event Age (Days)',
+				name: 'maxEventAgeDays',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: defaultMaxEventAgeDays,
+				description:
+					'Deliveries whose event happened longer ago than this (by the EHR\'s own event time) are refused with 400 and journaled: a replayed old delivery starts nothing. DrChrono sends no event time, so its deliveries are not aged.',
+			},
+			{
 				displayName: 'Maximum Body Size (KB)',
 				name: 'maxBodyKb',
 				type: 'number',
@@ -98,9 +130,9 @@ export class EhrTrigger implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { ehrWebhookSecretTest } };
+	methods = { credentialTest: { ehrWebhookSecretTest, journeyStoreConnectionTest } };
 
-	webhookMethods = { default: fhirSubscriptionLifecycle };
+	webhookMethods = { default: ehrWebhookLifecycle };
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await receiveEhrDelivery(this);

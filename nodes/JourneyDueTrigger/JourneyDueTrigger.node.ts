@@ -2,7 +2,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { INodeType, INodeTypeDescription, ITriggerFunctions, ITriggerResponse } from 'n8n-workflow';
 
 import type { ReleaseBucket } from '../shared/core/resume';
-import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
+import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { dueStepSettings, NEEDS_STAFF_OUTPUT, previewDueJourneys, resumeDueJourneys } from '../shared/n8n/dueSteps';
 
@@ -121,7 +121,7 @@ export class JourneyDueTrigger implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest } };
+	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } };
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
 		const settings = dueStepSettings(this);

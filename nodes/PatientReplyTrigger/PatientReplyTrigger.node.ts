@@ -13,7 +13,7 @@ import type { EhrKind } from '../shared/core/schemas';
 import { handlePatientReply, replyClassifications } from '../shared/flows/patientReply';
 import type { InboundSms, PatientReplyOutcome, ReplyClassification } from '../shared/flows/patientReply';
 import { nowIso } from '../shared/n8n/clock';
-import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
+import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
@@ -102,7 +102,7 @@ export class PatientReplyTrigger implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest } };
+	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } };
 
 	webhookMethods = {
 		default: {

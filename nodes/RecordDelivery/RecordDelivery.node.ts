@@ -9,7 +9,7 @@ import { recordDelivery } from '../shared/flows/recordDelivery';
 import type { RecordDeliveryOutcome } from '../shared/flows/recordDelivery';
 import { reloadJourney } from '../shared/flows/reloadJourney';
 import { nowIso } from '../shared/n8n/clock';
-import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
+import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
@@ -124,7 +124,7 @@ export class RecordDelivery implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest } };
+	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const operation = this.getNodeParameter('operation', 0) as 'twilioStatus' | 'emailBounce';

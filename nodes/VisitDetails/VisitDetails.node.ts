@@ -4,7 +4,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INo
 import type { EhrKind } from '../shared/core/schemas';
 import { admitVisit } from '../shared/flows/admitVisit';
 import { nowIso } from '../shared/n8n/clock';
-import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
+import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import {
 	ehrApiCredentials,
 	ehrOptions,
@@ -45,7 +45,7 @@ export class VisitDetails implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest } };
+	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const profile = await practiceProfileFor(this);

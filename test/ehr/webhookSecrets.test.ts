@@ -72,3 +72,31 @@ describe('"Previous Secret Valid Until": which secrets are accepted at a given t
 		expect(after).toEqual({ kind: 'rejected', status: 401, reason: 'X-Hub-Signature does not match the body' });
 	});
 });
+
+describe('the 16-character minimum holds at run time, not only in the credential test', () => {
+	const at = '2026-11-30T12:00:00Z';
+	it.each<[string, Record<string, unknown>, string]>([
+		['no secret', { secret: '' }, 'secret'],
+		['a short secret', { secret: 'abc123' }, 'secret'],
+		['15 characters', { secret: 'x'.repeat(15) }, 'secret'],
+		['a short previous secret inside its window', { secret: current, previousSecret: 'old', previousSecretValidUntil: '2026-12-01T00:00:00Z' }, 'previousSecret'],
+	])('%s: refused with a DomainError naming the field, never the value', (_label, credential, field) => {
+		const error = (() => {
+			try {
+				webhookSecretsAt(credential, at);
+			} catch (caught) {
+				return caught as { name?: string; field?: string; message: string };
+			}
+			return undefined;
+		})();
+		expect(error).toMatchObject({ name: 'DomainError', code: 'weak_secret', field });
+		expect(error?.message).toMatch(/shorter than 16 characters/);
+		expect(error?.message).not.toMatch(/abc123|old/);
+	});
+
+	it('16 characters are enough, and a short previous secret past its end date is simply not accepted', () => {
+		expect(webhookSecretsAt({ secret: 's'.repeat(16) }, at).secrets).toEqual({ current: 's'.repeat(16) });
+		const expired = webhookSecretsAt({ secret: current, previousSecret: 'old', previousSecretValidUntil: '2026-11-01T00:00:00Z' }, at);
+		expect(expired.secrets).toEqual({ current });
+	});
+});

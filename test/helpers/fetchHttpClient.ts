@@ -18,7 +18,8 @@ export function fetchHttpClient(baseUrl: string, authHeaders: () => Record<strin
 			body = new URLSearchParams(request.form).toString();
 		} else if (request.body !== undefined) {
 			headers['content-type'] ??= 'application/json';
-			body = JSON.stringify(request.body);
+			// A string is sent as it is (a SOAP envelope), as n8n's transport does.
+			body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
 		}
 		const response = await fetch(url, { method: request.method, headers, body });
 		const text = await response.text();

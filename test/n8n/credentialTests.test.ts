@@ -2,6 +2,7 @@ import { join } from 'node:path';
 
 import type { ICredentialTestFunctions, ICredentialsDecrypted } from 'n8n-workflow';
 
+import { JourneyStoreApi } from '../../credentials/JourneyStoreApi.credentials';
 import {
 	ehrWebhookSecretTest,
 	journeyStoreConnectionTest,
@@ -42,6 +43,15 @@ describe('credential tests ops run from the credential dialog', () => {
 		expect(journeyStoreConfigFrom({ backend: 'postgres', host: 'db', port: 5433, database: 'pv', user: 'u', password: 'p', ssl: 'noVerify' })).toEqual({
 			backend: 'postgres', host: 'db', port: 5433, database: 'pv', user: 'u', password: 'p', ssl: 'no-verify',
 		});
+	});
+
+	it('journey store: Postgres verifies the server\'s certificate unless told otherwise (PHI in transit)', () => {
+		const connection = { backend: 'postgres', host: 'db', port: 5432, database: 'pv', user: 'u', password: 'p' };
+		expect(journeyStoreConfigFrom(connection)).toMatchObject({ ssl: true });
+		expect(journeyStoreConfigFrom({ ...connection, ssl: 'verify' })).toMatchObject({ ssl: true });
+		expect(journeyStoreConfigFrom({ ...connection, ssl: 'off' })).toMatchObject({ ssl: false });
+		const tls = new JourneyStoreApi().properties.find((property) => property.name === 'ssl');
+		expect(tls?.default).toBe('verify');
 	});
 
 	it.each([

@@ -45,6 +45,9 @@ const coordinatorId: Record<EhrKind, string> = {
 	fhir: 'Practitioner/staff-1',
 	athenahealth: 'jcoordinator',
 	drchrono: demoIds.coordinator,
+	// Not exercised here (Tebra has no task API; HL7 v2 files through FHIR): test/ehr/tebra, test/ehr/hl7v2.
+	tebra: 'care-coordinator',
+	hl7v2: 'Practitioner/staff-1',
 };
 
 function credentials(ehr: EhrKind, storePath: string): Record<string, ICredentialDataDecryptedObject> {

@@ -11,8 +11,11 @@ import { buildDrChronoDelivery, buildDrChronoHandshake } from '../../sandbox/drc
 import { fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { startFhirServer, updateResource } from '../../sandbox/fhir-server';
 import type { FhirServer } from '../../sandbox/fhir-server';
+import { join } from 'node:path';
+
+import { openJourneyStore } from '../../nodes/shared/store';
 import { createEngine } from '../helpers/engine';
-import { fhirCredential, packCredentialTypes } from '../helpers/fixtures';
+import { fhirCredential, journeyStoreCredential, packCredentialTypes, tempDir } from '../helpers/fixtures';
 import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
 import type { CapturedResponse, WebhookDelivery } from '../helpers/webhookStandIns';
 
@@ -43,11 +46,21 @@ function triggerWorkflow(ehr: EhrKind, parameters: IDataObject = {}) {
 
 const webhookCredential = (overrides: IDataObject = {}) => ({ secret, previousSecret: '', headerName: 'X-Webhook-Secret', ...overrides });
 
+interface DeliverOptions {
+	lazyBody?: boolean;
+	credential?: IDataObject;
+	parameters?: IDataObject;
+	/** Other credentials on the node (e.g. the journey store). */
+	credentials?: Record<string, IDataObject>;
+	/** Receives what the node logs through n8n's logger, by level. */
+	logs?: Array<{ level: string; message: string }>;
+}
+
 /** One delivery through the trigger's webhook(), in n8n-core's WebhookContext. */
-async function deliver(ehr: EhrKind, delivery: WebhookDelivery, options: { lazyBody?: boolean; credential?: IDataObject; parameters?: IDataObject } = {}) {
+async function deliver(ehr: EhrKind, delivery: WebhookDelivery, options: DeliverOptions = {}) {
 	const engine = createEngine(triggerWorkflow(ehr, options.parameters), {
 		nodeTypes: { ehrTrigger: trigger },
-		credentials: { ehrWebhookApi: webhookCredential(options.credential) },
+		credentials: { ehrWebhookApi: webhookCredential(options.credential), ...options.credentials },
 		credentialTypes: packCredentialTypes(),
 	});
 	const captured: CapturedResponse = {};
@@ -63,6 +76,13 @@ async function deliver(ehr: EhrKind, delivery: WebhookDelivery, options: { lazyB
 	} as unknown as IWebhookData;
 	const additionalData = { ...engine.additionalData, httpRequest: webhookRequestOf(delivery, options), httpResponse: capturingResponse(captured) };
 	const context = new WebhookContext(engine.workflow, node, additionalData as never, 'webhook', webhookData, [], null);
+	const logs = options.logs;
+	if (logs) {
+		const logger = Object.fromEntries(
+			['error', 'warn', 'info', 'debug'].map((level) => [level, (message: string) => logs.push({ level, message })]),
+		);
+		Object.defineProperty(context, 'logger', { value: logger });
+	}
 	const result: IWebhookResponseData = await trigger.webhook.call(context);
 	return { result, response: captured };
 }
@@ -315,5 +335,133 @@ describe('EHR Trigger FHIR Subscription lifecycle against the local FHIR server 
 		expect(await trigger.create()).toBe(true);
 		expect(await trigger.delete()).toBe(true);
 		expect(fhir.requests).toEqual([]);
+	});
+});
+
+describe('EHR Trigger refusals tell a caller nothing about the configuration (issue 19)', () => {
+	it.each(vendors)('$ehr: a forged delivery gets a plain 401; the reason goes to the warn log', async (vendor) => {
+		const logs: Array<{ level: string; message: string }> = [];
+		const { response } = await deliver(vendor.ehr, vendor.forged(), { logs });
+		expect(response).toEqual({ statusCode: 401, body: { error: 'Unauthorized' } });
+		expect(logs).toEqual([{ level: 'warn', message: expect.stringMatching(new RegExp(`^EHR Trigger refused a ${vendor.ehr} delivery with 401: .+`)) }]);
+	});
+
+	it('FHIR: a delivery without the secret header is not told which header the trigger expects', async () => {
+		const logs: Array<{ level: string; message: string }> = [];
+		const delivery = fhirDelivery('enc-77', 12);
+		const { response } = await deliver('fhir', { ...delivery, headers: { 'Content-Type': 'application/fhir+json' } }, {
+			credential: { headerName: 'X-Practice-Hook-Key' },
+			logs,
+		});
+		expect(response).toEqual({ statusCode: 401, body: { error: 'Unauthorized' } });
+		expect(JSON.stringify(response.body)).not.toMatch(/X-Practice-Hook-Key|header|secret/i);
+		expect(logs.map((line) => line.message).join('\n')).toContain('X-Practice-Hook-Key');
+	});
+});
+
+describe('EHR Trigger: DrChrono "Body HMAC Only" (issue 19)', () => {
+	it('accepts a body-HMAC delivery and refuses the secret token itself', async () => {
+		const parameters = { drChronoSignature: 'hmacOnly' };
+		expect((await deliver('drchrono', drChronoDelivery(), { parameters })).result.workflowData?.[0]).toHaveLength(1);
+		const token = buildDrChronoDelivery({ secret, event: 'APPOINTMENT_MODIFY', object: completedAppointment, deliveryId: 'delivery-9001' });
+		const { response } = await deliver('drchrono', { method: 'POST', headers: token.headers, rawBody: token.rawBody }, { parameters });
+		expect(response).toEqual({ statusCode: 401, body: { error: 'Unauthorized' } });
+	});
+});
+
+describe('EHR Trigger: a DrChrono handshake with a repeated msg (issue 19)', () => {
+	it('answers 400 instead of failing with a TypeError', async () => {
+		// n8n parses ?msg=a&msg=a into an array.
+		const repeated = { ...buildDrChronoHandshake('unused'), query: { msg: ['a1b2c3d4e5f60718', 'a1b2c3d4e5f60718'] } };
+		const { result, response } = await deliver('drchrono', repeated as unknown as WebhookDelivery);
+		expect(result.workflowData).toBeUndefined();
+		expect(response).toEqual({ statusCode: 400, body: { error: 'verification msg must be given once, as text' } });
+	});
+});
+
+describe('EHR Trigger: the webhook secret must be at least 16 characters at run time (issue 19)', () => {
+	it.each(vendors)('$ehr: a delivery with a 6-character secret configured fails with a clear error, even when it matches', async (vendor) => {
+		const delivery = vendor.ehr === 'fhir' ? fhirDelivery('enc-77', 12, 'short1') : vendor.ehr === 'athenahealth' ? athenaDelivery('short1') : drChronoDelivery('short1');
+		await expect(deliver(vendor.ehr, delivery, { credential: { secret: 'short1' } })).rejects.toThrow(
+			/EHR Webhook Secret.*"Secret" is shorter than 16 characters/,
+		);
+	});
+
+	it('publishing the workflow fails with the same clear error', async () => {
+		const engine = createEngine(triggerWorkflow('athenahealth'), {
+			nodeTypes: { ehrTrigger: trigger },
+			credentials: { ehrWebhookApi: webhookCredential({ secret: 'short1' }) },
+			credentialTypes: packCredentialTypes(),
+		});
+		const context = new HookContext(engine.workflow, engine.node('EHR Trigger'), engine.additionalData, 'trigger', 'activate');
+		await expect(trigger.webhookMethods.default.checkExists.call(context)).rejects.toThrow(/shorter than 16 characters/);
+	});
+});
+
+describe('EHR Trigger refuses replayed deliveries by the event\'s own time (issue 19)', () => {
+	const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+
+	function athenaAt(timestamp: string): WebhookDelivery {
+		const delivery = buildAthenaDelivery({
+			practiceId: '195900',
+			secret,
+			timestamp,
+			events: [{ topic: 'Appointment.check-out', appointmentId: '5001', patientId: '1001', departmentId: '1', eventId: 'evt-5001' }],
+		});
+		return { method: 'POST', headers: delivery.headers, rawBody: Buffer.from(delivery.body) };
+	}
+
+	function fhirAt(timestamp: string): WebhookDelivery {
+		const bundle = fhirBackportNotification('enc-77', 12) as { timestamp: string };
+		const body = JSON.stringify(bundle).split(bundle.timestamp).join(timestamp);
+		return { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', 'X-Webhook-Secret': secret }, rawBody: Buffer.from(body) };
+	}
+
+	const pushed: Array<[string, EhrKind, (timestamp: string) => WebhookDelivery]> = [
+		['athenahealth', 'athenahealth', athenaAt],
+		['FHIR', 'fhir', fhirAt],
+	];
+
+	it.each(pushed)('%s: an 8-day-old event is refused (default 7 days), starts nothing and is journaled', async (_label, ehr, at) => {
+		const storePath = join(tempDir('post-visit-stale-'), 'journey.sqlite');
+		const logs: Array<{ level: string; message: string }> = [];
+		const { result, response } = await deliver(ehr, at(daysAgo(8)), {
+			credentials: { journeyStoreApi: journeyStoreCredential(storePath) },
+			logs,
+		});
+		expect(result.workflowData).toBeUndefined();
+		expect(response).toEqual({ statusCode: 400, body: { error: 'Event too old' } });
+		expect(logs).toEqual([{ level: 'warn', message: expect.stringMatching(new RegExp(`^EHR Trigger refused a ${ehr} delivery with 400: .*older than 7 days`)) }]);
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		try {
+			const journal = await store.journal({ type: 'event.refused' });
+			expect(journal).toEqual([
+				expect.objectContaining({ type: 'event.refused', code: 'tooOld', journeyId: expect.stringMatching(new RegExp(`^pending:event:${ehr}:`)) }),
+			]);
+		} finally {
+			await store.close();
+		}
+	});
+
+	it.each(pushed)('%s: a 6-day-old event still starts a journey', async (_label, ehr, at) => {
+		const { result } = await deliver(ehr, at(daysAgo(6)));
+		expect(result.workflowData?.[0]).toHaveLength(1);
+	});
+
+	it.each(pushed)('%s: "Maximum Event Age (Days)" sets the limit', async (_label, ehr, at) => {
+		expect((await deliver(ehr, at(daysAgo(8)), { parameters: { maxEventAgeDays: 30 } })).result.workflowData?.[0]).toHaveLength(1);
+		expect((await deliver(ehr, at(daysAgo(3)), { parameters: { maxEventAgeDays: 2 } })).response.statusCode).toBe(400);
+	});
+
+	it('without a journey store on the trigger the refusal is still made, and logged', async () => {
+		const logs: Array<{ level: string; message: string }> = [];
+		const { response } = await deliver('athenahealth', athenaAt(daysAgo(30)), { logs });
+		expect(response.statusCode).toBe(400);
+		expect(logs.map((line) => line.level)).toEqual(['warn']);
+	});
+
+	it('DrChrono sends no event time: its deliveries are not aged (they are read back from DrChrono instead)', async () => {
+		const { result } = await deliver('drchrono', drChronoDelivery(secret, { ...completedAppointment, updated_at: '2020-01-01T00:00:00' }));
+		expect(result.workflowData?.[0]).toHaveLength(1);
 	});
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import type { IDataObject, INodeType, IVersionedNodeType } from 'n8n-workflow';
+import type { IDataObject, INodeParameters, INodeType, IVersionedNodeType } from 'n8n-workflow';
 
 import { BookingCheck } from '../../nodes/BookingCheck/BookingCheck.node';
 import { CadenceWait } from '../../nodes/CadenceWait/CadenceWait.node';
@@ -38,7 +38,7 @@ const brokenJourney: IDataObject = {
 
 interface Case {
 	node: string;
-	parameters: IDataObject;
+	parameters: INodeParameters;
 	typeVersion?: number;
 	/** Regular outputs (the error output comes after them). */
 	outputs: number;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-import type { ICredentialType, INodeProperties, INodeType } from 'n8n-workflow';
+import type { ICredentialType, INodeProperties, INodeType, INodeTypeDescription, IVersionedNodeType } from 'n8n-workflow';
 
 const root = resolve(__dirname, '../..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -43,19 +43,25 @@ function checkProperties(properties: INodeProperties[]): void {
 	}
 }
 
+/** Every version's description of a node class (one for a plain node; each of a VersionedNodeType's). */
+function versionDescriptions(path: string): INodeTypeDescription[] {
+	const node = loadClass<INodeType | IVersionedNodeType>(path);
+	return 'nodeVersions' in node ? Object.values(node.nodeVersions).map((version) => version.description) : [node.description];
+}
+
 describe('the package n8n loads', () => {
 	it.each(manifest.n8n.nodes)('%s exists, loads as a node class and renders its parameters', (path) => {
 		expect(existsSync(join(root, path))).toBe(true);
-		const node = loadClass<INodeType>(path);
-		const description = node.description;
-		expect(description.name).toMatch(/^[a-z][A-Za-z]+$/);
-		expect(description.displayName).toBeTruthy();
-		expect(description.description).toBeTruthy();
-		for (const file of iconFiles(path, description.icon)) expect(existsSync(file)).toBe(true);
-		const [light, dark] = iconFiles(path, description.icon).map((file) => readFileSync(file, 'utf8'));
-		expect(light).not.toBe(dark);
+		for (const description of versionDescriptions(path)) {
+			expect(description.name).toMatch(/^[a-z][A-Za-z0-9]+$/);
+			expect(description.displayName).toBeTruthy();
+			expect(description.description).toBeTruthy();
+			for (const file of iconFiles(path, description.icon)) expect(existsSync(file)).toBe(true);
+			const [light, dark] = iconFiles(path, description.icon).map((file) => readFileSync(file, 'utf8'));
+			expect(light).not.toBe(dark);
+			checkProperties(description.properties);
+		}
 		expect(existsSync(join(root, path.replace(/\.node\.js$/, '.node.json')))).toBe(true);
-		checkProperties(description.properties);
 	});
 
 	it.each(manifest.n8n.credentials)('%s exists, loads as a credential class with icons and a test', (path) => {
@@ -65,7 +71,7 @@ describe('the package n8n loads', () => {
 		for (const file of iconFiles(path, credential.icon)) expect(existsSync(file)).toBe(true);
 		checkProperties(credential.properties);
 		const testedByANode = manifest.n8n.nodes.some((nodePath) =>
-			(loadClass<INodeType>(nodePath).description.credentials ?? []).some((c) => c.name === credential.name && c.testedBy),
+			versionDescriptions(nodePath).some((description) => (description.credentials ?? []).some((c) => c.name === credential.name && c.testedBy)),
 		);
 		expect(Boolean(credential.test) || Boolean(credential.extends?.includes('oAuth2Api')) || testedByANode).toBe(true);
 	});

@@ -49,7 +49,11 @@ export const staffMemberSchema = z.object({
 	 * Ids per EHR, for a practice on more than one (during a migration, or the sandbox's three): the journey's
 	 * EHR picks its own, and `ehrUserId` is used where none is given.
 	 */
-	ehrUserIds: z.object({ fhir: z.string().min(1), athenahealth: z.string().min(1), drchrono: z.string().min(1) }).partial().strict().optional(),
+	ehrUserIds: z
+		.object({ fhir: z.string().min(1), athenahealth: z.string().min(1), drchrono: z.string().min(1), tebra: z.string().min(1), hl7v2: z.string().min(1) })
+		.partial()
+		.strict()
+		.optional(),
 	email: z.string().email().optional(),
 	phone: z.string().regex(/^\+[1-9]\d{6,14}$/).optional(),
 	notifyBy: z.enum(['email', 'sms']).default('email'),

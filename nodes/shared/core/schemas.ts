@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { fromZodError } from './errors';
 
 /** The EHRs the pack speaks to. */
-export const ehrKinds = ['fhir', 'athenahealth', 'drchrono'] as const;
+export const ehrKinds = ['fhir', 'athenahealth', 'drchrono', 'tebra', 'hl7v2'] as const;
 export type EhrKind = (typeof ehrKinds)[number];
 
 export const channels = ['sms', 'email', 'voice'] as const;

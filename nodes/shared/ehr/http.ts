@@ -139,3 +139,44 @@ export function parseVendor<T>(schema: ZodType<T>, body: unknown, ehr: string): 
 	const issue = result.error.issues[0];
 	throw new EhrResponseError(ehr, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
 }
+
+function isAbsoluteUrl(link: string): boolean {
+	return /^[a-z][a-z\d+.-]*:/i.test(link) || link.startsWith('//');
+}
+
+/**
+ * The one check every URL an EHR hands back (a paging `next` link, a redirect's Location) passes before it is
+ * requested with the EHR credential, so the access token only ever goes to the credential's own server.
+ * A relative link is returned unchanged: the transport puts it on the base URL. An absolute link must have the
+ * base URL's origin (scheme, host and port) and is returned in full; any other is refused, naming `field`.
+ * Without a base URL (adapter tests) an absolute link is returned as is: the n8n transport, which always knows
+ * the base URL, applies this same check to every request it sends.
+ */
+export function ownServerLink(link: string, ehr: string, field: string, baseUrl?: string): string {
+	if (!isAbsoluteUrl(link)) return link;
+	if (!baseUrl) return link;
+	let target: URL;
+	try {
+		target = new URL(link, baseUrl);
+	} catch {
+		throw new EhrResponseError(ehr, field, 'is not a URL');
+	}
+	if (target.origin !== new URL(baseUrl).origin) {
+		throw new EhrResponseError(ehr, field, "points to another server than the credential's base URL");
+	}
+	return target.toString();
+}
+
+/** Whether an absolute URL lies under the base URL: same origin, and the base's path as a whole-segment prefix. */
+export function isUnderBaseUrl(url: string, baseUrl: string): boolean {
+	let target: URL;
+	let base: URL;
+	try {
+		target = new URL(url);
+		base = new URL(baseUrl);
+	} catch {
+		return false;
+	}
+	const basePath = base.pathname.replace(/\/+$/, '');
+	return target.origin === base.origin && (target.pathname === basePath || target.pathname.startsWith(`${basePath}/`));
+}

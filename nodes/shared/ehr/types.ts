@@ -30,7 +30,8 @@ export type HttpClient = (request: HttpRequest) => Promise<HttpResponse>;
 export interface InboundRequest {
 	method: string;
 	headers: Record<string, string | string[] | undefined>;
-	query: Record<string, string | undefined>;
+	/** As n8n parses it: a repeated parameter is an array, `a[b]=c` an object. */
+	query: Record<string, unknown>;
 	rawBody: Buffer;
 }
 
@@ -48,7 +49,17 @@ export interface NotificationEvent {
 	departmentId?: string;
 	/** The full resource when the vendor sent it (full-resource payloads, DrChrono objects). */
 	resource?: unknown;
+	/**
+	 * When the event happened, by the vendor's own clock (athena's and the FHIR Backport's event timestamp, a
+	 * classic FHIR resource's lastUpdated, a poll's change time). The EHR Trigger refuses pushed events older than
+	 * its maximum age by it (replays); DrChrono's deliveries carry none.
+	 */
 	occurredAt?: string;
+	/**
+	 * The absolute URL the notification named the resource by (a FHIR focus reference given in full). The adapter
+	 * refuses one that is not under its credential's base URL.
+	 */
+	resourceUrl?: string;
 }
 
 export type NotificationResult =
@@ -132,11 +143,17 @@ export interface Escalation {
 
 export interface TaskResult {
 	taskId: string;
-	/** What was made: a FHIR Task, a FHIR Communication (servers refusing Task create), an athena patient case, a DrChrono task. */
-	kind: 'task' | 'communication' | 'patientCase';
+	/**
+	 * What was made: a FHIR Task, a FHIR Communication (servers refusing Task create), an athena patient case, a
+	 * DrChrono task; for an EHR without a worklist (Tebra, eClinicalWorks without writeback) nothing in the EHR
+	 * (`staffNotice`: the staff notification is the task) or a patient alert (`patientAlert`, Tebra).
+	 */
+	kind: 'task' | 'communication' | 'patientCase' | 'staffNotice' | 'patientAlert';
 	/** False when an open task for the same visit already existed and was returned instead. */
 	created: boolean;
 	url?: string;
+	/** Where staff find it when there is no link: the EHR's ids to look the patient up by (no PHI). */
+	reference?: string;
 }
 
 export interface RecallWindow {
@@ -145,6 +162,19 @@ export interface RecallWindow {
 	/** …and on or before this one. */
 	to: string;
 }
+
+/** The ids a recall journey is found again by (the journey store keeps nothing else). */
+export interface RecallReference {
+	recallId: string;
+	patientId: string;
+	practiceId?: string;
+	departmentId?: string;
+}
+
+export type RecallResolveResult =
+	| { status: 'open'; event: RecallDue }
+	/** The recall was done, cancelled or removed since: its journey ends. */
+	| { status: 'closed'; reason: string };
 
 /** A patient's SMS consent as a reply changed it: STOP and its variants → false, START → true. */
 export interface SmsConsentUpdate {
@@ -175,6 +205,8 @@ export interface EhrAdapter {
 	 */
 	readonly findsEarlierTasks: boolean;
 	pollRecalls(window: RecallWindow, context: ResolveContext): Promise<RecallDue[]>;
+	/** Fetches one recall again by its ids, for a journey resumed from the journey store (EHRs with a recall API). */
+	resolveRecall?(recall: RecallReference, context: ResolveContext): Promise<RecallResolveResult>;
 	/** Records a patient's SMS opt-out/opt-in in the EHR, where the vendor documents a way (optional capability). */
 	updateSmsConsent?(update: SmsConsentUpdate): Promise<SmsConsentResult>;
 }

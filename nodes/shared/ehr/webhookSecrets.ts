@@ -40,14 +40,27 @@ export interface ActiveWebhookSecrets {
 	previousRefused?: string;
 }
 
+/** The credential test's minimum length, enforced where a secret is used: a short one is refused, not used. */
+function requireLength(label: 'Secret' | 'Previous Secret', field: string, value: string): void {
+	if (value.length >= minimumLength) return;
+	throw new DomainError(
+		`EHR Webhook Secret: "${label}" is shorter than ${minimumLength} characters; deliveries cannot be verified with it. ` +
+			'Set a high-entropy value (e.g. 40 hex characters) in the credential and at the EHR',
+		'weak_secret',
+		field,
+	);
+}
+
 /**
  * The secrets accepted at `now` during a rotation: the current one always; the previous one only while
  * `now` is before "Previous Secret Valid Until". Fail-closed: a previous secret without a valid (parseable)
  * deadline is not accepted, so a rotation (often done because a secret leaked) cannot stay half-done forever.
+ * A secret that would be accepted but is shorter than 16 characters throws a DomainError naming its field.
  */
 export function webhookSecretsAt(credential: WebhookSecretCredential, now: string): ActiveWebhookSecrets {
 	const current = typeof credential.secret === 'string' ? credential.secret : '';
 	const previous = typeof credential.previousSecret === 'string' ? credential.previousSecret : '';
+	requireLength('Secret', 'secret', current);
 	if (!previous) return { secrets: { current } };
 	const deadline = previousSecretDeadline(credential.previousSecretValidUntil);
 	if (!deadline) {
@@ -64,6 +77,7 @@ export function webhookSecretsAt(credential: WebhookSecretCredential, now: strin
 			previousRefused: `Previous Secret stopped being accepted at ${deadline.toISO()} ("Previous Secret Valid Until")`,
 		};
 	}
+	requireLength('Previous Secret', 'previousSecret', previous);
 	return { secrets: { current, previous } };
 }
 

@@ -150,7 +150,7 @@ async function notifyOrThrow(
 	const notified = await notifyAssignee(member, input.senders, {
 		assigneeName: member.name,
 		practiceName: input.profile.practiceName,
-		taskLink: task.url ?? `EHR worklist, task ${task.taskId}`,
+		taskLink: task.url ?? task.reference ?? `EHR worklist, task ${task.taskId}`,
 		...vars,
 	});
 	await input.store.append({

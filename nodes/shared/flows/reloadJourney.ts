@@ -53,6 +53,8 @@ function notificationFor(record: JourneyRecord): NotificationEvent {
 		patientId: record.patientId,
 		practiceId: record.practiceId,
 		departmentId: record.departmentId,
+		// What an EHR that cannot be asked for the visit again (an HL7 v2 feed) rebuilds its close from.
+		occurredAt: record.anchorAt,
 	};
 }
 

@@ -4,6 +4,8 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
+import { checkTebraLogin, tebraEndpoint } from '../ehr/tebra';
+import type { HttpClient } from '../ehr/types';
 import { checkWebhookSecrets } from '../ehr/webhookSecrets';
 import { verifySmtp } from '../messaging/credentialTests';
 import type { SmtpCredentialData } from '../messaging/email';
@@ -55,4 +57,30 @@ export async function smtpConnectionTest(
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	return await verifySmtp((credential.data ?? {}) as unknown as SmtpCredentialData);
+}
+
+/**
+ * Logs in to Tebra and looks the practice up (GetPractices). A credential test gets no n8n HTTP helper but the
+ * deprecated `request`, so this one call goes out through fetch, to the endpoint the credential names.
+ */
+export async function tebraConnectionTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	const data = credential.data ?? {};
+	const http: HttpClient = async (request) => {
+		const response = await fetch(request.url, { method: request.method, headers: request.headers, body: String(request.body), signal: AbortSignal.timeout(20_000) });
+		return { status: response.status, headers: Object.fromEntries(response.headers.entries()), body: await response.text() };
+	};
+	try {
+		const check = await checkTebraLogin(
+			http,
+			{ customerKey: String(data.customerKey ?? ''), user: String(data.user ?? ''), password: String(data.password ?? '') },
+			String(data.practiceName ?? ''),
+			{ endpoint: String(data.endpoint || tebraEndpoint) },
+		);
+		return { status: check.ok ? 'OK' : 'Error', message: check.message };
+	} catch (error) {
+		return failure(error);
+	}
 }

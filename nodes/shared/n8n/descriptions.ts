@@ -1,24 +1,42 @@
 import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
+const webhookEhrs = [
+	{ name: 'athenahealth (athenaOne)', value: 'athenahealth' },
+	{ name: 'DrChrono', value: 'drchrono' },
+	{ name: 'FHIR R4 / R4B (Epic, eClinicalWorks, Others)', value: 'fhir' },
+];
+const tebra = { name: 'Tebra (Kareo)', value: 'tebra' };
+const hl7v2 = {
+	name: 'HL7 v2 Feed (Epic, Interface Engines), Details From FHIR',
+	value: 'hl7v2',
+	description: 'Journeys the HL7 v2 Trigger started; patient details, bookings and tasks come from the FHIR R4 credential',
+};
+
 /** The EHR picker every EHR-facing node shows first. */
 export const ehrOptions: INodeProperties = {
 	displayName: 'EHR',
 	name: 'ehr',
 	type: 'options',
 	noDataExpression: true,
-	options: [
-		{ name: 'athenahealth (athenaOne)', value: 'athenahealth' },
-		{ name: 'DrChrono', value: 'drchrono' },
-		{ name: 'FHIR R4 / R4B (Epic, Others)', value: 'fhir' },
-	],
+	options: [...webhookEhrs, hl7v2, tebra],
 	default: 'fhir',
 };
 
-/** The EHR API credential matching the picked EHR. */
+/** The EHRs that push webhooks (the EHR Trigger): Tebra pushes nothing, HL7 v2 arrives over MLLP. */
+export const webhookEhrOptions: INodeProperties = { ...ehrOptions, options: webhookEhrs };
+
+/** The EHRs that can be polled (the EHR Poll Trigger): an HL7 v2 feed is pushed to the HL7 v2 Trigger. */
+export const pollEhrOptions: INodeProperties = { ...ehrOptions, options: [...webhookEhrs, tebra] };
+
+/**
+ * The EHR API credential matching the picked EHR. An HL7 v2 journey reads and writes through the FHIR R4 API of
+ * the EHR behind the feed (Epic, eClinicalWorks), so that credential serves both.
+ */
 export const ehrApiCredentials: INodeCredentialDescription[] = [
 	{ name: 'athenahealthApi', required: true, displayOptions: { show: { ehr: ['athenahealth'] } } },
 	{ name: 'drChronoOAuth2Api', required: true, displayOptions: { show: { ehr: ['drchrono'] } } },
-	{ name: 'fhirR4Api', required: true, displayOptions: { show: { ehr: ['fhir'] } } },
+	{ name: 'fhirR4Api', required: true, displayOptions: { show: { ehr: ['fhir', 'hl7v2'] } } },
+	{ name: 'tebraApi', required: true, testedBy: 'tebraConnectionTest', displayOptions: { show: { ehr: ['tebra'] } } },
 ];
 
 export const stageOption: INodeProperties = {

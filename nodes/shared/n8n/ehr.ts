@@ -1,10 +1,13 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import { DomainError } from '../core/errors';
 import type { EhrKind } from '../core/schemas';
 import { athenaBaseUrl, createAthenaAdapter } from '../ehr/athenahealth';
 import { createDrChronoAdapter } from '../ehr/drchrono';
 import { createFhirAdapter } from '../ehr/fhir';
+import type { EcwPresetOptions } from '../ehr/fhir';
+import { createHl7v2Adapter } from '../ehr/hl7v2';
+import { createTebraAdapter, tebraEndpoint } from '../ehr/tebra';
 import type { EhrAdapter, NotificationEvent } from '../ehr/types';
 import { httpClientFor } from './http';
 import type { HttpCapableContext } from './http';
@@ -13,7 +16,24 @@ const credentialTypeOf: Record<EhrKind, string> = {
 	athenahealth: 'athenahealthApi',
 	drchrono: 'drChronoOAuth2Api',
 	fhir: 'fhirR4Api',
+	// An HL7 v2 journey reads and writes through the FHIR API of the EHR behind the feed.
+	hl7v2: 'fhirR4Api',
+	tebra: 'tebraApi',
 };
+
+/** The eClinicalWorks preset of the FHIR credential, as adapter options; none for other servers. */
+export function fhirPresetOptions(credential: ICredentialDataDecryptedObject): { ecw?: EcwPresetOptions } {
+	if (credential.serverProfile !== 'eclinicalworks') return {};
+	return {
+		ecw: {
+			location: String(credential.ecwLocation ?? '') || undefined,
+			practitioner: String(credential.ecwPractitioner ?? '') || undefined,
+			writeback: credential.ecwWriteback === true,
+			callsPerMinute: Number(credential.ecwCallsPerMinute ?? 250) || 250,
+			zone: String(credential.ecwZone ?? '') || undefined,
+		},
+	};
+}
 
 /** The adapter of the chosen EHR, talking through the node's EHR credential. */
 export async function ehrAdapterFor(context: HttpCapableContext, ehr: EhrKind): Promise<EhrAdapter> {
@@ -22,15 +42,38 @@ export async function ehrAdapterFor(context: HttpCapableContext, ehr: EhrKind): 
 	switch (ehr) {
 		case 'athenahealth': {
 			const baseUrl = athenaBaseUrl({ environment: String(credential.environment ?? 'preview'), baseUrl: String(credential.baseUrl ?? '') });
-			return createAthenaAdapter({ http: httpClientFor(context, credentialType, baseUrl, credential), practiceId: String(credential.practiceId ?? '') });
+			return createAthenaAdapter({
+				http: httpClientFor(context, credentialType, baseUrl, credential),
+				practiceId: String(credential.practiceId ?? ''),
+				options: { baseUrl },
+			});
 		}
 		case 'drchrono': {
 			const baseUrl = String(credential.baseUrl || 'https://app.drchrono.com');
-			return createDrChronoAdapter({ http: httpClientFor(context, credentialType, baseUrl, credential) });
+			return createDrChronoAdapter({ http: httpClientFor(context, credentialType, baseUrl, credential), options: { baseUrl } });
 		}
-		case 'fhir': {
+		case 'fhir':
+		case 'hl7v2': {
 			const baseUrl = String(credential.baseUrl ?? '').replace(/\/+$/, '');
-			return createFhirAdapter({ http: httpClientFor(context, credentialType, baseUrl, credential), options: { baseUrl } });
+			const http = httpClientFor(context, credentialType, baseUrl, credential);
+			const options = { baseUrl, ...fhirPresetOptions(credential) };
+			return ehr === 'fhir'
+				? createFhirAdapter({ http, options })
+				: createHl7v2Adapter({ http, options: { ...options, patientIdentifierSystem: String(credential.hl7PatientIdentifierSystem ?? '') || undefined } });
+		}
+		case 'tebra': {
+			const endpoint = String(credential.endpoint || tebraEndpoint);
+			return createTebraAdapter({
+				http: httpClientFor(context, credentialType, endpoint, credential),
+				login: { customerKey: String(credential.customerKey ?? ''), user: String(credential.user ?? ''), password: String(credential.password ?? '') },
+				options: {
+					endpoint,
+					practiceName: String(credential.practiceName ?? ''),
+					zone: credential.zone ? String(credential.zone) : undefined,
+					patientAlert: credential.patientAlert === true,
+					followUpItem: credential.followUpItem !== false,
+				},
+			});
 		}
 	}
 }
@@ -40,7 +83,7 @@ export function notificationFromItem(json: IDataObject, ehr: EhrKind): Notificat
 	const event = json as unknown as Partial<NotificationEvent>;
 	if (typeof event.eventId !== 'string' || typeof event.resourceId !== 'string' || !event.resourceType) {
 		throw new DomainError(
-			'This item is not an EHR notification: connect Visit Details right after EHR Trigger or EHR Poll Trigger',
+			'This item is not an EHR notification: connect Visit Details right after EHR Trigger, EHR Poll Trigger or HL7 v2 Trigger',
 			'not_a_notification',
 			'eventId',
 		);

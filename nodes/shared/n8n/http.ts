@@ -5,12 +5,15 @@ import type {
 	IHookFunctions,
 	IHttpRequestOptions,
 	IPollFunctions,
+	ITriggerFunctions,
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
+import { EhrResponseError, ownServerLink } from '../ehr/http';
+import { headerValue } from '../ehr/signature';
 import type { HttpClient, HttpRequest, HttpResponse } from '../ehr/types';
 
-export type HttpCapableContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions;
+export type HttpCapableContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions | ITriggerFunctions;
 
 /** What the node can send by itself: the Authorization header (absent when the EHR needs none). */
 export interface DirectAuthorization {
@@ -52,6 +55,9 @@ export function directAuthorization(credentialType: string, credential: ICredent
 			return bearer(credential.accessToken);
 		case 'drChronoOAuth2Api':
 			return bearer((credential.oauthTokenData as IDataObject | undefined)?.access_token);
+		case 'tebraApi':
+			// Tebra's login travels inside each SOAP request: no header to add.
+			return {};
 		default:
 			return undefined;
 	}
@@ -86,6 +92,10 @@ function requestOptions(request: HttpRequest, baseUrl: string): IHttpRequestOpti
 		arrayFormat: 'repeat',
 		timeout: 20_000,
 		json: true,
+		// n8n 2.41 follows redirects and by default re-attaches the credentials on a cross-origin one: this client
+		// follows none itself (sendFollowingOwnRedirects follows those on the credential's own server).
+		disableFollowRedirect: true,
+		sendCredentialsOnCrossOriginRedirect: false,
 	};
 	if (request.form) {
 		options.body = new URLSearchParams(request.form).toString();
@@ -97,10 +107,36 @@ function requestOptions(request: HttpRequest, baseUrl: string): IHttpRequestOpti
 	return options;
 }
 
+const ehrOfCredential: Record<string, string> = { fhirR4Api: 'fhir', athenahealthApi: 'athenahealth', drChronoOAuth2Api: 'drchrono' };
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+const maxRedirects = 5;
+
+function absoluteUrl(url: string, baseUrl: string): string {
+	return /^https?:\/\//.test(url) ? url : `${baseUrl.replace(/\/$/, '')}/${url.replace(/^\//, '')}`;
+}
+
+/**
+ * Sends a request and follows a GET's redirects itself, each Location through the same origin check as every
+ * link an EHR returns (DrChrono answers /api/users/current with a redirect to the user): the token goes to the
+ * credential's own server, never elsewhere. A redirect of another method is returned to the adapter as it is.
+ */
+async function sendFollowingOwnRedirects(send: HttpClient, request: HttpRequest, ehr: string, baseUrl: string): Promise<HttpResponse> {
+	let current: HttpRequest = { ...request, url: ownServerLink(request.url, ehr, 'url', baseUrl) };
+	for (let redirects = 0; ; redirects++) {
+		const response = await send(current);
+		const location = redirectStatuses.has(response.status) ? headerValue(response.headers, 'location') : undefined;
+		if (request.method !== 'GET' || !location) return response;
+		if (redirects >= maxRedirects) throw new EhrResponseError(ehr, 'Location', `more than ${maxRedirects} redirects`);
+		const target = new URL(location, absoluteUrl(current.url, baseUrl)).toString();
+		current = { method: 'GET', url: ownServerLink(target, ehr, 'Location', baseUrl), headers: request.headers };
+	}
+}
+
 /**
  * The adapters' HttpClient over n8n's HTTP helpers. Error statuses are returned, not thrown, so the adapter
  * can retry 429/5xx. Tokens stay in the credential (refreshed by n8n, shared by queue-mode workers), never in
- * process memory beyond this node run.
+ * process memory beyond this node run, and go only to the credential's base URL (origin): absolute URLs and
+ * redirects elsewhere are refused before anything is sent.
  *
  * Given the credential the node read, requests carry its Authorization header directly (`httpRequest`). The
  * first 401 hands this request and every later one to `httpRequestWithAuthentication`, where n8n refreshes
@@ -113,7 +149,8 @@ export function httpClientFor(
 	credential?: ICredentialDataDecryptedObject,
 ): HttpClient {
 	let direct = credential ? directAuthorization(credentialType, credential) : undefined;
-	return async (request: HttpRequest) => {
+	const ehr = ehrOfCredential[credentialType] ?? credentialType;
+	const sendOnce: HttpClient = async (request) => {
 		const options = requestOptions(request, baseUrl);
 		if (direct) {
 			const headers = direct.authorization ? { ...options.headers, Authorization: direct.authorization } : options.headers;
@@ -127,4 +164,5 @@ export function httpClientFor(
 		})) as FullResponse;
 		return toHttpResponse(response);
 	};
+	return async (request) => await sendFollowingOwnRedirects(sendOnce, request, ehr, baseUrl);
 }

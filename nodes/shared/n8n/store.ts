@@ -13,7 +13,8 @@ function n8nUserFolder(): string {
 /** The "Post-Visit Journey Store" credential → the store's connection settings. */
 export function journeyStoreConfigFrom(credential: ICredentialDataDecryptedObject): JourneyStoreConfig {
 	if (credential.backend === 'postgres') {
-		const ssl = credential.ssl === 'verify' ? true : credential.ssl === 'noVerify' ? 'no-verify' : false;
+		// Verified TLS unless the credential says otherwise: one saved before the field existed gets it too.
+		const ssl = credential.ssl === 'off' ? false : credential.ssl === 'noVerify' ? 'no-verify' : true;
 		return {
 			backend: 'postgres',
 			host: String(credential.host ?? 'localhost'),

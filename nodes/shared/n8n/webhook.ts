@@ -1,10 +1,15 @@
-import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IHookFunctions, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import type { EhrKind } from '../core/schemas';
+import type { DrChronoSignatureMode } from '../ehr/drchrono';
 import { parseNotification } from '../ehr/notifications';
-import { webhookSecretsAt } from '../ehr/webhookSecrets';
 import type { InboundRequest, NotificationResult } from '../ehr/types';
+import { webhookSecretsAt } from '../ehr/webhookSecrets';
+import type { ActiveWebhookSecrets } from '../ehr/webhookSecrets';
 import { nowIso } from './clock';
+import { toNodeError } from './errors';
+import { fhirSubscriptionLifecycle } from './fhirSubscription';
+import { startFreshEvents } from './webhookReplays';
 
 type RequestWithRawBody = ReturnType<IWebhookFunctions['getRequestObject']> & {
 	rawBody?: Buffer;
@@ -25,6 +30,27 @@ async function rawBodyOf(request: RequestWithRawBody): Promise<Buffer | undefine
 	return Buffer.from(typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? ''));
 }
 
+/**
+ * The secrets deliveries are verified with now. A secret too short to be one (the credential test's 16-character
+ * minimum) fails the delivery, or the publishing, with an error naming the field: it is never used.
+ */
+function usableSecrets(context: IWebhookFunctions | IHookFunctions, credential: ICredentialDataDecryptedObject): ActiveWebhookSecrets {
+	try {
+		return webhookSecretsAt(credential, nowIso());
+	} catch (error) {
+		throw toNodeError(context.getNode(), error);
+	}
+}
+
+/** The EHR Trigger's webhook lifecycle: publishing checks the webhook secret, then (FHIR) manages the Subscription. */
+export const ehrWebhookLifecycle = {
+	...fhirSubscriptionLifecycle,
+	async checkExists(this: IHookFunctions): Promise<boolean> {
+		usableSecrets(this, await this.getCredentials('ehrWebhookApi'));
+		return await fhirSubscriptionLifecycle.checkExists.call(this);
+	},
+};
+
 function answer(context: IWebhookFunctions, status: number, body: unknown): IWebhookResponseData {
 	const response = context.getResponseObject();
 	response.status(status).json(body);
@@ -33,8 +59,9 @@ function answer(context: IWebhookFunctions, status: number, body: unknown): IWeb
 
 /**
  * Verifies and classifies one EHR delivery, answers the EHR at once (athenahealth allows 2 s), and
- * starts an execution only for completed-visit events. Refusals are logged at warn level with the
- * reason (never the body), so ops can see them although no execution exists.
+ * starts an execution only for completed-visit events within the maximum event age. Refusals are logged at
+ * warn level with the reason (never the body), so ops can see them although no execution exists; the caller
+ * gets a plain 401, never the reason.
  */
 export async function receiveEhrDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const ehr = context.getNodeParameter('ehr') as EhrKind;
@@ -63,14 +90,15 @@ export async function receiveEhrDelivery(context: IWebhookFunctions): Promise<IW
 	const inbound: InboundRequest = {
 		method: request.method ?? 'POST',
 		headers: request.headers,
-		query: context.getQueryData() as Record<string, string | undefined>,
+		query: context.getQueryData() as Record<string, unknown>,
 		rawBody,
 	};
 	// The previous secret counts only inside its rotation window ("Previous Secret Valid Until").
-	const { secrets, previousRefused } = webhookSecretsAt(credential, nowIso());
+	const { secrets, previousRefused } = usableSecrets(context, credential);
 	const result: NotificationResult = parseNotification(ehr, inbound, {
 		secrets,
 		fhirSecretHeader: credential.headerName ? String(credential.headerName) : undefined,
+		drChronoSignature: context.getNodeParameter('drChronoSignature', 'tokenOrHmac') as DrChronoSignatureMode,
 	});
 	switch (result.kind) {
 		case 'rejected':
@@ -78,7 +106,8 @@ export async function receiveEhrDelivery(context: IWebhookFunctions): Promise<IW
 				`EHR Trigger refused a ${ehr} delivery with ${result.status}: ${result.reason}` +
 					(result.status === 401 && previousRefused ? ` (${previousRefused})` : ''),
 			);
-			return answer(context, result.status, { error: result.reason });
+			// A 401's reason would tell a caller which header is checked, or that no secret is set: the log has it.
+			return answer(context, result.status, { error: result.status === 401 ? 'Unauthorized' : result.reason });
 		case 'handshake':
 			return answer(context, result.status, result.body);
 		case 'heartbeat':
@@ -87,9 +116,6 @@ export async function receiveEhrDelivery(context: IWebhookFunctions): Promise<IW
 			context.logger.debug(`EHR Trigger acknowledged a ${ehr} delivery without starting a journey: ${result.reason}`);
 			return answer(context, 200, { received: true, ignored: result.reason });
 		case 'events':
-			return {
-				workflowData: [result.events.map((event) => ({ json: event as unknown as IDataObject }))],
-				webhookResponse: { received: true, events: result.events.length },
-			};
+			return await startFreshEvents(context, ehr, result.events);
 	}
 }

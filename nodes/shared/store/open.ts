@@ -22,7 +22,8 @@ const postgresConfigSchema = z.object({
 	database: z.string().trim().min(1),
 	user: z.string().trim().min(1),
 	password: z.string().default(''),
-	ssl: z.union([z.boolean(), z.literal('no-verify')]).default(false),
+	// Verified TLS unless the config says otherwise: the store holds patient identifiers.
+	ssl: z.union([z.boolean(), z.literal('no-verify')]).default(true),
 	ca: z.string().optional(),
 	schema: z
 		.string()

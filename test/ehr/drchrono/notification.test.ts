@@ -70,6 +70,19 @@ describe('DrChrono verification handshake', () => {
 		expect(parseDrChronoNotification(request, secrets)).toMatchObject({ kind: 'rejected', status });
 	});
 
+	it.each([
+		['twice', ['q8Zt1mXc0Rk3', 'q8Zt1mXc0Rk3']],
+		['with two values', ['a1', 'b2']],
+		['as an object (msg[x]=1)', { x: '1' }],
+	])('refuses a handshake whose msg is repeated %s with 400, not a TypeError', (_label, msg) => {
+		const request = { ...buildDrChronoHandshake('unused'), query: { msg } } as unknown as InboundRequest;
+		expect(parseDrChronoNotification(request, secrets)).toEqual({
+			kind: 'rejected',
+			status: 400,
+			reason: 'verification msg must be given once, as text',
+		});
+	});
+
 	it('the handshake refusal closes the signing oracle: a forged body cannot get a valid HMAC signature', () => {
 		const forged = buildDrChronoDelivery({ secret: 'attacker-does-not-know', event: 'APPOINTMENT_MODIFY', object: completedObject });
 		const oracle = parseDrChronoNotification(buildDrChronoHandshake(forged.rawBody.toString('utf8')), secrets);
@@ -115,6 +128,18 @@ describe('DrChrono delivery signature', () => {
 			},
 		};
 		expect(parseDrChronoNotification(upper, secrets)).toMatchObject({ kind: 'events', events: [{ eventId: 'delivery-9' }] });
+	});
+});
+
+describe('DrChrono "Body HMAC Only" signature mode (the stronger option)', () => {
+	it.each<[string, InboundRequest, 'events' | 401]>([
+		['hex HMAC-SHA256(secret, body)', delivery({ signature: 'hmac' }), 'events'],
+		['the raw secret token, which anyone who saw one delivery\'s headers has', delivery(), 401],
+		['an HMAC of another body under a captured header', withHeaders(delivery(), { 'x-drchrono-signature': hmacHex(SECRET, Buffer.from('{}')) }), 401],
+	])('%s → %s', (_label, request, expected) => {
+		const result = parseDrChronoNotification(request, secrets, 'hmacOnly');
+		if (expected === 'events') expect(result.kind).toBe('events');
+		else expect(result).toMatchObject({ kind: 'rejected', status: 401 });
 	});
 });
 

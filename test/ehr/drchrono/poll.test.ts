@@ -99,13 +99,14 @@ describe('DrChrono pollChanges', () => {
 		expect(result.nextCursor).toEqual({ since: '2026-03-10T14:50:00Z', extra: { idsAtSince: '8100' } });
 	});
 
-	it('hands the verbose appointment to resolveVisit, which then needs no second read', async () => {
+	it('hands the polled appointment to resolveVisit, which reads it once more from DrChrono (an item proves nothing)', async () => {
 		const adapter = fixture.adapter();
 		const { events } = await adapter.pollChanges(start, NOW);
 		const before = apiCalls(fixture.server, '/api/appointments/8100').length;
 		const resolved = await adapter.resolveVisit(events[0]!, context);
 		expect(resolved).toMatchObject({ status: 'completed', event: { visitId: '8100', completedAt: '2026-03-10T08:00:00-05:00' } });
-		expect(apiCalls(fixture.server, '/api/appointments/8100')).toHaveLength(before);
+		// Issue 19: resolveVisit never takes an event's copy as the visit, whichever trigger emitted it.
+		expect(apiCalls(fixture.server, '/api/appointments/8100')).toHaveLength(before + 1);
 	});
 
 	it('asks for each doctor once per adapter', async () => {

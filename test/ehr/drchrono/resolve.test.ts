@@ -23,7 +23,7 @@ describe('DrChrono resolveVisit', () => {
 		await fixture.server.close();
 	});
 
-	it('turns the webhook of a completed visit into a valid VisitEvent, using the object it carries', async () => {
+	it('turns the webhook of a completed visit into a valid VisitEvent, reading the appointment back from DrChrono', async () => {
 		const server = await startDrChronoServer({ accessToken: TOKEN, zone: ZONE, now: () => NOW, webhook: { secret: SECRET } });
 		try {
 			const { delivery } = await server.completeAppointment('9001');
@@ -58,10 +58,29 @@ describe('DrChrono resolveVisit', () => {
 				providerName: 'Ana Grey MD',
 				actionItems: [],
 			});
-			expect(apiCalls(server, '/api/appointments/9001')).toHaveLength(0);
+			// The delivered object is never proof of completion: DrChrono's own copy is read (issue 19).
+			expect(apiCalls(server, '/api/appointments/9001')).toHaveLength(1);
 		} finally {
 			await server.close();
 		}
+	});
+
+	/** What a delivery can claim: a completed appointment, with its transition to Complete. */
+	const completedCopy = (id: string) => ({
+		...{ id, patient: '5001', doctor: '1001', office: '2001', status: 'Complete', scheduled_time: '2026-03-10T09:00:00' },
+		status_transitions: [{ datetime: '2026-03-10T10:00:00', from_status: 'In Session', to_status: 'Complete' }],
+	});
+
+	it('refuses a delivered "Complete" appointment that DrChrono does not have (a forged delivery)', async () => {
+		const result = await fixture.adapter().resolveVisit(appointmentEvent('424242', completedCopy('424242')), context);
+		expect(result).toEqual({ status: 'notCompleted', reason: 'DrChrono has no appointment 424242 (deleted, or a delivery DrChrono did not send)' });
+		expect(apiCalls(fixture.server, '/api/appointments/424242')).toHaveLength(1);
+		expect(apiCalls(fixture.server, '/api/patients/5001')).toHaveLength(0);
+	});
+
+	it('goes by DrChrono\'s status, not the delivered copy\'s: a visit still in session is not completed', async () => {
+		const result = await fixture.adapter().resolveVisit(appointmentEvent('9001', completedCopy('9001')), context);
+		expect(result).toMatchObject({ status: 'notCompleted', reason: expect.stringMatching(/not Complete|status is/) });
 	});
 
 	it('reads the appointment (verbose, for its status transitions) when the event carries none', async () => {

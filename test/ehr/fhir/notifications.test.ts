@@ -125,6 +125,8 @@ describe('parseFhirNotification', () => {
 						patientId: 'pat-1',
 						resource: encounter('finished'),
 						occurredAt: '2026-03-10T15:31:00Z',
+						// Kept so the adapter can refuse a resource named on another server than its own (issue 19).
+						resourceUrl: 'https://ehr.example.test/fhir/Encounter/enc-1',
 					},
 				],
 			},
@@ -275,6 +277,15 @@ describe('parseFhirNotification', () => {
 			const result = parseFhirNotification(inbound, options);
 			expect(result).toEqual({ kind: 'rejected', status: 400, reason });
 			expect(JSON.stringify(result)).not.toMatch(/Maria|555/);
+		});
+
+		it.each(['..', '.', '...'])('a focus whose id is only dots (%s) is refused: it would become a path traversal', (id) => {
+			for (const focus of [`Encounter/${id}`, `https://ehr.example.test/fhir/Encounter/${id}`]) {
+				const result = parseFhirNotification(request(r4Bundle(r4Status('event-notification', [{ number: '1', focus }]))), options);
+				expect(result).toEqual({ kind: 'rejected', status: 400, reason: 'notification-event focus is not a resource reference' });
+			}
+			const classic = parseFhirNotification(request({ ...encounter('finished'), id }), options);
+			expect(classic).toEqual({ kind: 'rejected', status: 400, reason: 'Encounter has no valid id' });
 		});
 
 		it('refuses methods other than POST/PUT/GET', () => {

@@ -1,4 +1,4 @@
-export { createAthenaAdapter, defaultPatientCaseSource, defaultPatientCaseSubclass, lastReadWindow } from './adapter';
+export { createAthenaAdapter } from './adapter';
 export type {
 	AthenaAdapter,
 	AthenaAdapterConfig,
@@ -6,7 +6,9 @@ export type {
 	AthenaPatientCaseOptions,
 	AthenaReadWindow,
 	AthenaTaskResult,
-} from './adapter';
+} from './options';
+export { lastReadWindow } from './poll';
+export { defaultPatientCaseSource, defaultPatientCaseSubclass } from './task';
 export { athenaCompletionTopics, parseAthenaNotification } from './notification';
 export {
 	athenaBaseUrl,

@@ -28,6 +28,11 @@ export function easternDateTime(instant: Date | DateTime): string {
 	return dateTime.setZone(athenaServerZone).toFormat('MM/dd/yyyy HH:mm:ss');
 }
 
+/** An instant as the ISO UTC string the visit event carries. */
+export function isoOf(dateTime: DateTime): string {
+	return dateTime.toUTC().toISO() as string;
+}
+
 const dateTimeFormats = ['MM/dd/yyyy HH:mm:ss', 'MM/dd/yyyy HH:mm', 'MM/dd/yyyy hh:mm a', 'MM/dd/yyyy'];
 
 /**

@@ -40,6 +40,9 @@ export interface TokenHttpOptions {
 	returnFullResponse: boolean;
 	ignoreHttpStatusErrors: boolean;
 	timeout: number;
+	/** The client secret goes to the token endpoint only: a redirect is an error, never followed. */
+	disableFollowRedirect: true;
+	sendCredentialsOnCrossOriginRedirect: false;
 }
 export type TokenHttpRequest = (options: TokenHttpOptions) => Promise<unknown>;
 
@@ -100,6 +103,8 @@ export async function requestAthenaToken(httpRequest: TokenHttpRequest, request:
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		timeout: 20_000,
+		disableFollowRedirect: true,
+		sendCredentialsOnCrossOriginRedirect: false,
 	});
 	const { status, body } = fullResponse(raw);
 	if (status < 200 || status >= 300) {

@@ -31,22 +31,32 @@ function isHandshakeToken(msg: string): boolean {
 	return msg.length > 0 && msg.length <= 1024 && !msg.replace(jsonWhitespace, '').startsWith('{');
 }
 
-function signatureMatches(secrets: WebhookSecrets, provided: string, rawBody: Buffer): boolean {
-	// DrChrono documents the header as the secret token itself; some receivers see hex HMAC-SHA256(body).
+/**
+ * What X-drchrono-signature may be: `tokenOrHmac` (default) accepts the secret token itself, as DrChrono
+ * documents it, or hex HMAC-SHA256(secret, body), as some receivers see it; `hmacOnly` accepts only the body
+ * HMAC, so a captured delivery's headers cannot carry another body.
+ */
+export type DrChronoSignatureMode = 'tokenOrHmac' | 'hmacOnly';
+
+function signatureMatches(secrets: WebhookSecrets, provided: string, rawBody: Buffer, mode: DrChronoSignatureMode): boolean {
 	const asToken = matchesAnySecret(secrets, provided, (secret) => secret);
 	const hex = provided.trim().replace(/^sha256=/i, '').toLowerCase();
 	const asBodyHmac = matchesAnySecret(secrets, hex, (secret) => hmacSha256Hex(secret, rawBody));
-	return asToken || asBodyHmac;
+	return asBodyHmac || (mode === 'tokenOrHmac' && asToken);
 }
 
 /**
  * Verifies and classifies one request to the DrChrono webhook URL. Pure: no I/O, no clock.
  * - GET `?msg=` → the handshake answer `{secret_token: hex HMAC-SHA256(current secret, msg)}`.
- * - POST with a valid `X-drchrono-signature` (raw secret token or hex HMAC of the body, current or previous
- *   secret) → PING is ignored; APPOINTMENT_CREATE/MODIFY with status "Complete" is one event keyed by the
+ * - POST with a valid `X-drchrono-signature` (raw secret token or hex HMAC of the body, or the HMAC only in
+ *   `hmacOnly` mode; current or previous secret) → PING is ignored; APPOINTMENT_CREATE/MODIFY with status "Complete" is one event keyed by the
  *   delivery id; anything else is ignored with the reason. Reasons never carry PHI.
  */
-export function parseDrChronoNotification(request: InboundRequest, secrets: WebhookSecrets): NotificationResult {
+export function parseDrChronoNotification(
+	request: InboundRequest,
+	secrets: WebhookSecrets,
+	signatureMode: DrChronoSignatureMode = 'tokenOrHmac',
+): NotificationResult {
 	const method = request.method.toUpperCase();
 	if (secretsToTry(secrets).length === 0) {
 		return { kind: 'rejected', status: 401, reason: 'no webhook secret token is configured' };
@@ -57,6 +67,7 @@ export function parseDrChronoNotification(request: InboundRequest, secrets: Webh
 		if (msg === undefined || msg === '') {
 			return { kind: 'rejected', status: 400, reason: 'verification request without a msg parameter' };
 		}
+		if (typeof msg !== 'string') return { kind: 'rejected', status: 400, reason: 'verification msg must be given once, as text' };
 		if (!isHandshakeToken(msg)) {
 			return { kind: 'rejected', status: 400, reason: 'verification msg is not a token' };
 		}
@@ -66,7 +77,7 @@ export function parseDrChronoNotification(request: InboundRequest, secrets: Webh
 
 	const signature = headerValue(request.headers, drChronoHeaders.signature);
 	if (!signature) return { kind: 'rejected', status: 401, reason: 'missing X-drchrono-signature header' };
-	if (!signatureMatches(secrets, signature, request.rawBody)) {
+	if (!signatureMatches(secrets, signature, request.rawBody, signatureMode)) {
 		return { kind: 'rejected', status: 401, reason: 'X-drchrono-signature does not match the secret token' };
 	}
 

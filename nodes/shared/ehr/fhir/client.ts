@@ -1,8 +1,10 @@
 import type { ZodType, ZodTypeDef } from 'zod';
 
-import { EhrHttpError, EhrResponseError, parseVendor, sendWithRetry } from '../http';
+import { DomainError } from '../../core/errors';
+import { EhrHttpError, EhrResponseError, ownServerLink, parseVendor, sendWithRetry } from '../http';
 import type { RetryPolicy } from '../http';
 import type { HttpClient, HttpRequest, HttpResponse } from '../types';
+import { isFhirId } from './mapping';
 import { bundleSchema, EHR, operationOutcomeSchema } from './resources';
 
 export type Schema<T> = ZodType<T, ZodTypeDef, unknown>;
@@ -41,6 +43,15 @@ export function isUnsupported(response: HttpResponse): boolean {
 	return parsed.success && parsed.data.issue.some((issue) => issue.code === 'not-supported');
 }
 
+/**
+ * `/{type}/{id}` for a read or an update. An id that is not a FHIR id never becomes a path: `..` would read the
+ * server's base and `.` would search every resource of the type.
+ */
+export function resourcePath(resourceType: string, id: string): string {
+	if (!isFhirId(id)) throw new DomainError(`${resourceType} id is not a FHIR id`, 'invalid_input', `${resourceType}.id`);
+	return `/${resourceType}/${encodeURIComponent(id)}`;
+}
+
 export interface FhirClient {
 	send(request: HttpRequest): Promise<HttpResponse>;
 	/** Throws EhrHttpError for a non-2xx answer; `what` names the interaction, never a value. */
@@ -63,7 +74,7 @@ export interface FhirClient {
 export interface FhirClientOptions {
 	http: HttpClient;
 	retry?: RetryPolicy;
-	/** When known, next links pointing elsewhere are refused: they would carry the credential to another host. */
+	/** When known, next links pointing elsewhere are refused (ownServerLink): they would carry the credential to another host. */
 	baseUrl?: string;
 	maxPages: number;
 }
@@ -76,21 +87,6 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
 		if (response.status >= 200 && response.status < 300) return response;
 		const summary = summarizeOutcome(response.body);
 		throw new EhrHttpError(EHR, response.status, summary ? `${what}: ${summary}` : what, false);
-	};
-
-	const checkNextLink = (next: string): string => {
-		if (!options.baseUrl) return next;
-		const base = new URL(options.baseUrl);
-		let target: URL;
-		try {
-			target = new URL(next, options.baseUrl);
-		} catch {
-			throw new EhrResponseError(EHR, 'Bundle.link.next', 'is not a URL');
-		}
-		if (target.origin !== base.origin) {
-			throw new EhrResponseError(EHR, 'Bundle.link.next', 'points to another server');
-		}
-		return target.toString();
 	};
 
 	const searchPages: FhirClient['searchPages'] = async (resourceType, params, schema, onPage, maxPages) => {
@@ -109,7 +105,7 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
 			const next = bundle.link?.find((link) => link.relation === 'next')?.url;
 			if (!next) return { truncated: false };
 			if (page >= limit) return { truncated: true };
-			const url = checkNextLink(next);
+			const url = ownServerLink(next, EHR, 'Bundle.link.next', options.baseUrl);
 			if (seen.has(url)) throw new EhrResponseError(EHR, 'Bundle.link.next', 'repeats a page already read');
 			seen.add(url);
 			request = { method: 'GET', url };
@@ -120,14 +116,11 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
 		send,
 		ensureOk,
 		read: async (resourceType, id, schema) => {
-			const response = ensureOk(
-				await send({ method: 'GET', url: `/${resourceType}/${encodeURIComponent(id)}` }),
-				`reading ${resourceType}`,
-			);
+			const response = ensureOk(await send({ method: 'GET', url: resourcePath(resourceType, id) }), `reading ${resourceType}`);
 			return parseResource(schema, response.body);
 		},
 		readIfExists: async (resourceType, id, schema) => {
-			const response = await send({ method: 'GET', url: `/${resourceType}/${encodeURIComponent(id)}` });
+			const response = await send({ method: 'GET', url: resourcePath(resourceType, id) });
 			if (response.status === 404 || response.status === 410) return undefined;
 			return parseResource(schema, ensureOk(response, `reading ${resourceType}`).body);
 		},

@@ -11,3 +11,7 @@ export {
 	smartTokenEndpoint,
 } from './smart';
 export type { SmartAlgorithm, SmartTokenRequest, SmartTokenResponse } from './smart';
+export { ecwEncounterSearchParameters, isEcwCompleted } from './ecw';
+export type { EcwPresetOptions } from './ecw';
+export { createCallBudget, processCallBudget } from './ecwBudget';
+export type { CallBudget } from './ecwBudget';

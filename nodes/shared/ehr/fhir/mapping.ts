@@ -11,11 +11,24 @@ import type {
 	ServiceRequest,
 } from './resources';
 
+/** FHIR's id syntax, without the ids made only of dots: `.` and `..` are path segments, not ids. */
+const fhirIdPattern = /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
+
+export function isFhirId(value: string): boolean {
+	return fhirIdPattern.test(value);
+}
+
 /** `Encounter/123`, `https://x/fhir/Encounter/123`, `Encounter/123/_history/2` → type and id. */
 export function parseReference(reference: string | undefined): { type: string; id: string } | undefined {
 	if (!reference) return undefined;
 	const match = /(?:^|\/)([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference.trim());
-	return match ? { type: match[1], id: match[2] } : undefined;
+	return match && isFhirId(match[2]) ? { type: match[1], id: match[2] } : undefined;
+}
+
+/** The absolute URL of a reference given in full (`https://x/fhir/Encounter/123/_history/2` → `…/Encounter/123`). */
+export function absoluteReferenceUrl(reference: string | undefined): string | undefined {
+	const trimmed = reference?.trim();
+	return trimmed && /^https?:\/\//i.test(trimmed) ? trimmed.replace(/\/_history\/[^/]+$/, '') : undefined;
 }
 
 export function referenceId(reference: FhirReference | undefined, type: string): string | undefined {

@@ -1,6 +1,6 @@
 import { headerValue, matchesAnySecret } from '../signature';
 import type { InboundRequest, NotificationEvent, NotificationResult, WebhookSecrets } from '../types';
-import { parseReference } from './mapping';
+import { absoluteReferenceUrl, isFhirId, parseReference } from './mapping';
 import { appointmentSchema, encounterSchema } from './resources';
 
 /**
@@ -220,6 +220,7 @@ function backportEvents(bundle: Json, status: SubscriptionStatus, entries: Json[
 		if (subscriptionId && event.eventNumber) eventId = `${subscriptionId}#${event.eventNumber}`;
 		else if (bundleId) eventId = status.events.length > 1 ? `${bundleId}#${index}` : bundleId;
 		else eventId = `${type}/${focus.id}@${event.timestamp ?? 'notification'}`;
+		const resourceUrl = absoluteReferenceUrl(event.focus);
 		events.push({
 			ehr: 'fhir',
 			eventId,
@@ -229,6 +230,8 @@ function backportEvents(bundle: Json, status: SubscriptionStatus, entries: Json[
 			patientId,
 			resource: visitSummary(resource),
 			occurredAt: event.timestamp,
+			// The adapter refuses a resource named on another server than its credential's (it knows the base URL).
+			...(resourceUrl ? { resourceUrl } : {}),
 		});
 	}
 	if (events.length === 0) return { kind: 'ignored', reason: skipped[0] ?? 'no completed visit in the notification' };
@@ -238,7 +241,7 @@ function backportEvents(bundle: Json, status: SubscriptionStatus, entries: Json[
 function classicEvent(resource: Json, topic: string): NotificationEvent | { skip: string } | { invalid: string } {
 	const type = resource.resourceType as VisitType;
 	const id = str(resource.id);
-	if (!id || !/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return { invalid: `${type} has no valid id` };
+	if (!id || !isFhirId(id)) return { invalid: `${type} has no valid id` };
 	const malformed = statusProblem(type, resource);
 	if (malformed) return { invalid: malformed };
 	const notCompleted = notCompletedReason(type, resource);

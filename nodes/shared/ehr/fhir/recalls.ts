@@ -1,0 +1,92 @@
+import { DateTime } from 'luxon';
+
+import { DomainError } from '../../core/errors';
+import { parseRecallDue } from '../../core/schemas';
+import type { RecallDue } from '../../core/schemas';
+import type { RecallWindow, ResolveContext } from '../types';
+import type { SearchParams } from './client';
+import { actionTypeOf, consentOf, localDate, referenceId } from './mapping';
+import type { FhirShared } from './options';
+import type { PatientFacts } from './patients';
+import { patientSchema, serviceRequestSchema } from './resources';
+import type { Patient, ServiceRequest } from './resources';
+
+const defaultRecallCodes = ['http://snomed.info/sct|390906007', 'http://snomed.info/sct|185389009'];
+
+/**
+ * pollRecalls of the FHIR adapter. Recalls are active ServiceRequests whose occurrence falls in the window, not
+ * CarePlan.activity: a ServiceRequest is one searchable order (`status`, `occurrence`, `code`, `patient` search
+ * params) with its own id, status and completion, which is what a recall journey tracks; CarePlan activities are
+ * nested inside plans, cannot be searched by their own dates, and have no id of their own; and Epic exposes
+ * ServiceRequest.Search to backend apps while its CarePlan support is narrower. Which ServiceRequests count as
+ * recalls: `recallCodes` (default: SNOMED follow-up encounter/visit) or `recallCategories`.
+ */
+export function createRecallPoller({ client, options, pageSize }: FhirShared, patients: PatientFacts) {
+	function searchParams(window: RecallWindow): SearchParams {
+		const from = DateTime.fromISO(window.from, { zone: 'UTC' });
+		const to = DateTime.fromISO(window.to, { zone: 'UTC' });
+		if (!from.isValid || !to.isValid || from > to) {
+			throw new DomainError('Recall window: "from" and "to" must be dates with from ≤ to', 'invalid_input', 'window');
+		}
+		// One day of slack on each side: the window is in patients' local dates, the server compares in UTC.
+		const params: SearchParams = {
+			status: 'active',
+			occurrence: [`ge${from.minus({ days: 1 }).toISODate()}`, `lt${to.plus({ days: 2 }).toISODate()}`],
+			_count: pageSize,
+		};
+		const categories = options.recallCategories ?? [];
+		const codes = options.recallCodes ?? (categories.length > 0 ? [] : defaultRecallCodes);
+		if (codes.length > 0) params.code = codes.join(',');
+		if (categories.length > 0) params.category = categories.join(',');
+		return params;
+	}
+
+	async function recallOf(
+		request: ServiceRequest,
+		patient: Patient,
+		patientId: string,
+		window: RecallWindow,
+		context: ResolveContext,
+	): Promise<RecallDue | undefined> {
+		const occurrence = request.occurrenceDateTime ?? request.occurrencePeriod?.start;
+		if (!occurrence) return undefined;
+		const locationIds = (request.locationReference ?? [])
+			.map((reference) => referenceId(reference, 'Location'))
+			.filter((id): id is string => id !== undefined);
+		const { zone, zoneSource } = await patients.resolveZone(patient, locationIds, [], context);
+		const dueDate = localDate(occurrence, zone);
+		if (!dueDate || dueDate < window.from || dueDate > window.to) return undefined;
+		const item = patients.serviceRequestItem(request, zone, context, { patientId }, actionTypeOf(request) ?? 'followUpVisit');
+		if (!item) return undefined;
+		return parseRecallDue({
+			kind: 'recall',
+			ehr: 'fhir',
+			patientId,
+			zone,
+			zoneSource,
+			patient: patients.contactOf(patient, context, `ServiceRequest/${request.id}`),
+			consent: consentOf(patient),
+			recallId: request.id,
+			dueDate,
+			actionItem: { ...item, dueBy: dueDate },
+		});
+	}
+
+	return async function pollRecalls(window: RecallWindow, context: ResolveContext): Promise<RecallDue[]> {
+		const requests = await client.search('ServiceRequest', searchParams(window), serviceRequestSchema);
+		const patientsById = new Map<string, Patient>();
+		const recalls: RecallDue[] = [];
+		for (const request of requests) {
+			const patientId = referenceId(request.subject, 'Patient');
+			if (!patientId || !(request.occurrenceDateTime ?? request.occurrencePeriod?.start)) continue;
+			let patient = patientsById.get(patientId);
+			if (!patient) {
+				patient = await client.read('Patient', patientId, patientSchema);
+				patientsById.set(patientId, patient);
+			}
+			const recall = await recallOf(request, patient, patientId, window, context);
+			if (recall) recalls.push(recall);
+		}
+		return recalls;
+	};
+}

@@ -1,0 +1,11 @@
+export { buildAck } from './ack';
+export type { AckCode, AckOptions } from './ack';
+export { createHl7v2Adapter, hl7Instant } from './adapter';
+export type { Hl7v2AdapterConfig } from './adapter';
+export { classifyMessage, completionRules, epicCompletionDefaults, hl7VisitFactsSchema, languageFrom } from './facts';
+export type { Classification, CompletionRules, Hl7VisitFacts } from './facts';
+export { Hl7Message, Hl7ParseError, messageTypeOf, parseFieldPath, parseHl7 } from './message';
+export { frame, MllpDecoder } from './mllp';
+export type { FrameEvent } from './mllp';
+export { startMllpListener } from './listener';
+export type { MllpListener, MllpListenerOptions, MllpTls } from './listener';
