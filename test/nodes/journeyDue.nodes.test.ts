@@ -15,6 +15,7 @@ import { openJourneyStore } from '../../nodes/shared/store';
 import type { JourneyStore } from '../../nodes/shared/store/types';
 import { demoPatients } from '../../sandbox/demo-patients';
 import { bookFhirFollowUp, closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
+import { createResource } from '../../sandbox/fhir-server';
 import { startSmtpSink } from '../../sandbox/smtp-sink';
 import type { SmtpSink } from '../../sandbox/smtp-sink';
 import { startTwilioApi } from '../../sandbox/twilio-api';
@@ -255,6 +256,39 @@ describe('Journey Due Trigger in n8n\'s engine', () => {
 		try {
 			expect(await store.steps({ journeyId })).toEqual([]);
 			expect((await store.journal({ journeyId, type: 'step.completed' }))[0]).toMatchObject({ code: 'followup.booked' });
+		} finally {
+			await store.close();
+		}
+	});
+
+	it('resumes a recall journey by its ServiceRequest id, and ends it when the recall was completed meanwhile', async () => {
+		const w = world();
+		const zone = zoneWhereNowIsBetween(9, 19);
+		const patientId = await ensureFhirPatient(sandbox.fhir, { ...john, key: `recall-${Math.random().toString(36).slice(2)}` }, zone);
+		const dueDate = DateTime.utc().plus({ days: 30 }).toISODate() as string;
+		const recalls = await Promise.all(['open', 'completed'].map(async () =>
+			await createResource(sandbox.fhir.repo, {
+				resourceType: 'ServiceRequest',
+				status: 'active',
+				intent: 'order',
+				subject: { reference: `Patient/${patientId}` },
+				code: { coding: [{ system: 'http://snomed.info/sct', code: '390906007' }], text: 'Annual check-up' },
+				occurrenceDateTime: `${dueDate}T15:00:00Z`,
+			}),
+		));
+		const store = await w.store();
+		try {
+			for (const recall of recalls) {
+				const journeyId = `recall:fhir:${recall.id}`;
+				await store.recordJourney({ journeyId, patientKey: `fhir:${patientId}`, kind: 'recall', ehr: 'fhir', patientId, sourceId: recall.id!, sourceType: 'recall', anchorAt: `${dueDate}T05:00:00.000Z`, startedAt: new Date().toISOString(), zone });
+				await store.scheduleStep({ journeyId, patientKey: `fhir:${patientId}`, workflowId, step: 'Nudge', dueAt: new Date(Date.now() - 60_000).toISOString(), at: new Date().toISOString() });
+			}
+			await sandbox.fhir.repo.updateResource({ ...recalls[1], status: 'completed' } as never);
+			trigger = await startTrigger(triggerFixture(['Nudge']), w.options(), 'Journey Due Trigger');
+			const [outputs] = await trigger.emits(1);
+			expect(outputs[0].map((item) => item.json)).toEqual([expect.objectContaining({ kind: 'recall', recallId: recalls[0].id, dueDate })]);
+			expect(await store.steps({ journeyId: `recall:fhir:${recalls[1].id}` })).toEqual([]);
+			expect(await store.journal({ journeyId: `recall:fhir:${recalls[1].id}`, type: 'journey.ended' })).toHaveLength(1);
 		} finally {
 			await store.close();
 		}

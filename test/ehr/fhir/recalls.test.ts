@@ -113,3 +113,25 @@ describe('pollRecalls', () => {
 		await expect(adapter().pollRecalls({ from: '2026-04-30', to: '2026-04-01' }, context)).rejects.toBeInstanceOf(DomainError);
 	});
 });
+
+describe('resolveRecall: a recall journey fetched again by its ids (journeys resumed from the journey store)', () => {
+	it('returns the same recall the poll found, with the patient\'s contact read afresh', async () => {
+		const [polled] = (await adapter().pollRecalls(april, context)).filter((recall) => recall.recallId === 'r1');
+		const resolved = await adapter().resolveRecall!({ recallId: 'r1', patientId: 'p1' }, context);
+		expect(resolved).toEqual({ status: 'open', event: polled });
+	});
+
+	it('finds a recall outside any polling window: a resumed journey is due whenever its recall is', async () => {
+		const resolved = await adapter().resolveRecall!({ recallId: 'r7', patientId: 'p3' }, context);
+		expect(resolved.status === 'open' && resolved.event.dueDate).toBe('2026-06-01');
+	});
+
+	it('ends the journey of a recall that was completed meanwhile', async () => {
+		const resolved = await adapter().resolveRecall!({ recallId: 'r6', patientId: 'p3' }, context);
+		expect(resolved).toEqual({ status: 'closed', reason: expect.stringMatching(/status is completed/) });
+	});
+
+	it('reports a recall the server no longer has as an EHR error, not as a closed journey', async () => {
+		await expect(adapter().resolveRecall!({ recallId: 'gone', patientId: 'p1' }, context)).rejects.toThrow(/404|not found/i);
+	});
+});

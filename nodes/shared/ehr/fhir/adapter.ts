@@ -6,7 +6,7 @@ import { createFindFollowUp } from './followUp';
 import type { FhirAdapterConfig, FhirShared } from './options';
 import { createPatientFacts } from './patients';
 import { createPollChanges } from './poll';
-import { createRecallPoller } from './recalls';
+import { createRecallPoller, createRecallResolver } from './recalls';
 import { createResolveVisit } from './resolve';
 import { createTaskCreator } from './task';
 
@@ -39,6 +39,7 @@ export function createFhirAdapter(config: FhirAdapterConfig): EhrAdapter {
 		createTask: ecw && !ecw.writeback ? async (escalation) => ecwStaffNotice(escalation) : createTask,
 		findsEarlierTasks: true,
 		pollRecalls: createRecallPoller(shared, patients),
+		resolveRecall: createRecallResolver(shared, patients),
 		updateSmsConsent: createSmsConsentUpdater(shared),
 	};
 }

@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { DomainError } from '../../core/errors';
 import { parseRecallDue } from '../../core/schemas';
 import type { RecallDue } from '../../core/schemas';
-import type { RecallWindow, ResolveContext } from '../types';
+import type { RecallReference, RecallResolveResult, RecallWindow, ResolveContext } from '../types';
 import type { SearchParams } from './client';
 import { actionTypeOf, consentOf, localDate, referenceId } from './mapping';
 import type { FhirShared } from './options';
@@ -12,6 +12,39 @@ import { patientSchema, serviceRequestSchema } from './resources';
 import type { Patient, ServiceRequest } from './resources';
 
 const defaultRecallCodes = ['http://snomed.info/sct|390906007', 'http://snomed.info/sct|185389009'];
+
+/** The recall journey of one ServiceRequest, if its occurrence falls in the window (local dates in the patient's zone). */
+async function recallOf(
+patients: PatientFacts,
+	request: ServiceRequest,
+	patient: Patient,
+	patientId: string,
+	window: RecallWindow,
+	context: ResolveContext,
+): Promise<RecallDue | undefined> {
+	const occurrence = request.occurrenceDateTime ?? request.occurrencePeriod?.start;
+	if (!occurrence) return undefined;
+	const locationIds = (request.locationReference ?? [])
+		.map((reference) => referenceId(reference, 'Location'))
+		.filter((id): id is string => id !== undefined);
+	const { zone, zoneSource } = await patients.resolveZone(patient, locationIds, [], context);
+	const dueDate = localDate(occurrence, zone);
+	if (!dueDate || dueDate < window.from || dueDate > window.to) return undefined;
+	const item = patients.serviceRequestItem(request, zone, context, { patientId }, actionTypeOf(request) ?? 'followUpVisit');
+	if (!item) return undefined;
+	return parseRecallDue({
+		kind: 'recall',
+		ehr: 'fhir',
+		patientId,
+		zone,
+		zoneSource,
+		patient: patients.contactOf(patient, context, `ServiceRequest/${request.id}`),
+		consent: consentOf(patient),
+		recallId: request.id,
+		dueDate,
+		actionItem: { ...item, dueBy: dueDate },
+	});
+}
 
 /**
  * pollRecalls of the FHIR adapter. Recalls are active ServiceRequests whose occurrence falls in the window, not
@@ -41,37 +74,6 @@ export function createRecallPoller({ client, options, pageSize }: FhirShared, pa
 		return params;
 	}
 
-	async function recallOf(
-		request: ServiceRequest,
-		patient: Patient,
-		patientId: string,
-		window: RecallWindow,
-		context: ResolveContext,
-	): Promise<RecallDue | undefined> {
-		const occurrence = request.occurrenceDateTime ?? request.occurrencePeriod?.start;
-		if (!occurrence) return undefined;
-		const locationIds = (request.locationReference ?? [])
-			.map((reference) => referenceId(reference, 'Location'))
-			.filter((id): id is string => id !== undefined);
-		const { zone, zoneSource } = await patients.resolveZone(patient, locationIds, [], context);
-		const dueDate = localDate(occurrence, zone);
-		if (!dueDate || dueDate < window.from || dueDate > window.to) return undefined;
-		const item = patients.serviceRequestItem(request, zone, context, { patientId }, actionTypeOf(request) ?? 'followUpVisit');
-		if (!item) return undefined;
-		return parseRecallDue({
-			kind: 'recall',
-			ehr: 'fhir',
-			patientId,
-			zone,
-			zoneSource,
-			patient: patients.contactOf(patient, context, `ServiceRequest/${request.id}`),
-			consent: consentOf(patient),
-			recallId: request.id,
-			dueDate,
-			actionItem: { ...item, dueBy: dueDate },
-		});
-	}
-
 	return async function pollRecalls(window: RecallWindow, context: ResolveContext): Promise<RecallDue[]> {
 		const requests = await client.search('ServiceRequest', searchParams(window), serviceRequestSchema);
 		const patientsById = new Map<string, Patient>();
@@ -84,9 +86,27 @@ export function createRecallPoller({ client, options, pageSize }: FhirShared, pa
 				patient = await client.read('Patient', patientId, patientSchema);
 				patientsById.set(patientId, patient);
 			}
-			const recall = await recallOf(request, patient, patientId, window, context);
+			const recall = await recallOf(patients, request, patient, patientId, window, context);
 			if (recall) recalls.push(recall);
 		}
 		return recalls;
+	};
+}
+
+/** Any date at all: a recall fetched again by its id is due whenever it is. */
+const anyDate: RecallWindow = { from: '0001-01-01', to: '9999-12-31' };
+
+/**
+ * resolveRecall of the FHIR adapter: a recall journey resumed from the journey store, fetched again by its
+ * ServiceRequest id (the store keeps only ids). A request no longer active (completed, revoked, entered in error)
+ * ends the journey; so does one that lost its occurrence date.
+ */
+export function createRecallResolver({ client }: FhirShared, patients: PatientFacts) {
+	return async function resolveRecall(recall: RecallReference, context: ResolveContext): Promise<RecallResolveResult> {
+		const request = await client.read('ServiceRequest', recall.recallId, serviceRequestSchema);
+		if (request.status !== 'active') return { status: 'closed', reason: `ServiceRequest status is ${request.status}` };
+		const patient = await client.read('Patient', recall.patientId, patientSchema);
+		const event = await recallOf(patients, request, patient, recall.patientId, anyDate, context);
+		return event ? { status: 'open', event } : { status: 'closed', reason: 'the ServiceRequest has no occurrence date' };
 	};
 }
