@@ -7,6 +7,7 @@ import type {
 } from 'n8n-workflow';
 
 import { nowIso } from '../shared/n8n/clock';
+import { journeyCredentials } from '../shared/n8n/descriptions';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
 import { routeEachItem } from '../shared/n8n/items';
 import { readJourneyItem } from '../shared/n8n/journeyItem';
@@ -30,10 +31,7 @@ export class CadenceWaitV1 implements INodeType {
 		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
-			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
-		],
+		credentials: journeyCredentials,
 		properties: [
 			{
 				displayName:

@@ -11,6 +11,7 @@ import { stepName } from '../shared/core/resume';
 import { scheduleJourneyStep } from '../shared/flows/planWait';
 import type { WaitAnchor } from '../shared/flows/planWait';
 import { nowIso } from '../shared/n8n/clock';
+import { journeyCredentials } from '../shared/n8n/descriptions';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
 import { routeEachItem } from '../shared/n8n/items';
 import { journeyItemToActOn, journeyJson } from '../shared/n8n/journeyItem';
@@ -33,10 +34,7 @@ export class CadenceWaitV2 implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Due Now', 'Scheduled'],
-		credentials: [
-			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
-			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
-		],
+		credentials: journeyCredentials,
 		properties: [
 			{
 				displayName:

@@ -3,7 +3,7 @@ import type { INodeType, INodeTypeDescription, ITriggerFunctions, ITriggerRespon
 
 import type { ReleaseBucket } from '../shared/core/resume';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrOptions, journeyCredentials } from '../shared/n8n/descriptions';
 import { dueStepSettings, NEEDS_STAFF_OUTPUT, previewDueJourneys, resumeDueJourneys } from '../shared/n8n/dueSteps';
 
 /** The outputs follow the Steps list (the editor evaluates it): one per step, then Needs Staff. */
@@ -21,11 +21,7 @@ export class JourneyDueTrigger implements INodeType {
 		defaults: { name: 'Journey Due Trigger' },
 		inputs: [],
 		outputs: stepOutputs,
-		credentials: [
-			...ehrApiCredentials,
-			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
-			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
-		],
+		credentials: [...ehrApiCredentials, ...journeyCredentials],
 		properties: [
 			{
 				displayName:

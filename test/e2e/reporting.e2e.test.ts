@@ -268,6 +268,8 @@ describe('reporting in a real n8n 2.41.1', () => {
 		// nothing since. One lost two days ago was reported by yesterday's check; live journeys wait for later.
 		const lost = `visit:fhir:lost-${Date.now()}`;
 		const reportedYesterday = `visit:fhir:lost-earlier-${Date.now()}`;
+		// And a step scheduled in the journey store by a workflow that was deleted since: nobody resumes it.
+		const orphaned = `visit:fhir:deleted-workflow-${Date.now()}`;
 		const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath });
 		const hoursAgo = (hours: number) => DateTime.utc().minus({ hours }).toISO() as string;
 		try {
@@ -276,6 +278,10 @@ describe('reporting in a real n8n 2.41.1', () => {
 				await store.append({ ...base, at: hoursAgo(dueHoursAgo + 48), type: 'touch.sent', stage: 1, channel: 'sms' });
 				await store.append({ ...base, at: hoursAgo(dueHoursAgo + 48), type: 'wait.scheduled', detail: { sendAt: hoursAgo(dueHoursAgo) } });
 			}
+			const base = { journeyId: orphaned, patientKey: `fhir:${orphaned}` };
+			await store.append({ ...base, at: hoursAgo(50), type: 'touch.sent', stage: 1, channel: 'sms' });
+			await store.append({ ...base, at: hoursAgo(50), type: 'wait.scheduled', detail: { sendAt: hoursAgo(2), step: 'Reminder', workflowId: 'deleted-workflow' } });
+			await store.scheduleStep({ ...base, workflowId: 'deleted-workflow', step: 'Reminder', dueAt: hoursAgo(2), at: hoursAgo(50) });
 		} finally {
 			await store.close();
 		}
@@ -283,12 +289,15 @@ describe('reporting in a real n8n 2.41.1', () => {
 		const since = Date.now();
 		const execution = await runManually(sandbox.workflows.journeyWatchdog.id, 'Every Day 08:00');
 		expect([execution.status, execution.data?.resultData?.error?.message]).toEqual(['success', undefined]);
-		expect(outputOf(execution, 'Overdue Journeys').map((row) => [row.journeyId, row.state, row.stagesSent])).toEqual([[lost, 'waiting', '1']]);
+		expect(outputOf(execution, 'Overdue Journeys').map((row) => [row.journeyId, row.state, row.stagesSent]).sort()).toEqual(
+			[[lost, 'waiting', '1'], [orphaned, 'waiting', '1']].sort(),
+		);
 		const email = await eventually('the watchdog email', () =>
 			sandbox.smtp.messages.find((m) => m.receivedAt >= since && m.to.includes('practice-manager@example-practice.test') && /stopped and need a person/.test(m.subject)),
 		);
-		expect(email.subject).toBe('Post-visit: 1 follow-up journey(s) stopped and need a person');
+		expect(email.subject).toBe('Post-visit: 2 follow-up journey(s) stopped and need a person');
 		expect(email.text).toContain(`- ${lost}: waiting, due `);
+		expect(email.text).toContain(`- ${orphaned}: waiting, due `);
 		expect(email.text).not.toContain(reportedYesterday);
 		for (const drive of Object.values(driven)) expect(email.text).not.toContain(drive.journeyId);
 	});

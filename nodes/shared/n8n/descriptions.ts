@@ -52,3 +52,9 @@ export const stageOption: INodeProperties = {
 	default: 1,
 	description: 'Which step of the journey this node serves; caps and exactly-once keys are counted per stage',
 };
+
+/** The practice's journey store and practice profile: the two credentials every journey node reads. */
+export const journeyCredentials: INodeCredentialDescription[] = [
+	{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
+	{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
+];
