@@ -85,6 +85,16 @@ export class JourneyStoreApi implements ICredentialType {
 			displayOptions: { show: { backend: ['postgres'] } },
 		},
 		{
+			displayName: 'Contact Hash Secret',
+			name: 'contactHashSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			placeholder: 'empty: derived from n8n\'s encryption key',
+			description:
+				'The secret the store keys its hashes of phone numbers and email addresses with (opt-outs, contacts), so a copy of the database cannot be turned back into numbers. Leave it empty to derive it from n8n\'s encryption key (the same on every worker and after a restore, as n8n already requires); or set one of at least 32 characters (openssl rand -hex 32) and keep it with n8n\'s backups. Never change it: opt-outs recorded under one secret are not found under another, and the store refuses a changed one.',
+		},
+		{
 			displayName: 'Journal Retention (Days)',
 			name: 'retentionDays',
 			type: 'number',

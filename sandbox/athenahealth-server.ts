@@ -33,6 +33,8 @@ export interface AthenaFault {
 	 */
 	delayMs?: number;
 	retryAfter?: string;
+	/** With a 3xx status: where the answer sends the client (e.g. another host, which must never get the token). */
+	location?: string;
 	body?: unknown;
 	/** How many requests it hits (default 1). */
 	times?: number;
@@ -79,6 +81,8 @@ export interface AthenaSandboxState {
 	subscription: { active: boolean; events: Set<string> };
 	/** athenaNet usernames a patient case may be assigned to. */
 	users: Set<string>;
+	/** The practice's appointment types (GET /appointmenttypes), by appointmenttypeid. */
+	appointmentTypes: Map<string, AthenaRecord>;
 	tokens: Map<string, Date>;
 	tokenRequests: TokenRequestLog[];
 	requests: RequestLog[];
@@ -133,6 +137,7 @@ export interface AthenaSandbox {
 	addEncounter(encounter: AthenaRecord & { encounterid: string }): AthenaRecord;
 	setOrders(encounterId: string, orders: AthenaRecord[]): void;
 	addUser(username: string): void;
+	addAppointmentType(type: AthenaRecord & { appointmenttypeid: string; name: string }): AthenaRecord;
 	/** Changes an appointment and queues a changed-feed record (only while subscribed, as athena does). */
 	emitChange(input: EmitChangeInput): ChangeEntry | undefined;
 	/** Checks an appointment out (status 3, checkoutdatetime) and queues the change. */
@@ -140,6 +145,18 @@ export interface AthenaSandbox {
 }
 
 export const athenaEastern = 'America/New_York';
+
+/**
+ * A practice's appointment types as athena lists them (recorded responses: strings throughout, `generic`,
+ * `patient` and `templatetypeonly` as "true"/"false"). The demo visit is type 2.
+ */
+export const defaultAppointmentTypes: Array<AthenaRecord & { appointmenttypeid: string; name: string }> = [
+	{ appointmenttypeid: '2', name: 'Follow-Up Visit', shortname: 'FU', duration: '15', patientdisplayname: 'Follow-up visit', generic: 'false', patient: 'true', templatetypeonly: 'false' },
+	{ appointmenttypeid: '4', name: 'Physical Exam', shortname: 'PE', duration: '30', patientdisplayname: 'Physical exam', generic: 'false', patient: 'true', templatetypeonly: 'false' },
+	{ appointmenttypeid: '21', name: 'Allergy Test', shortname: 'ALLG', duration: '30', patientdisplayname: 'Allergy test', generic: 'false', patient: 'true', templatetypeonly: 'false' },
+	{ appointmenttypeid: '82', name: 'Any 15', shortname: 'ANY15', duration: '15', patientdisplayname: 'Any 15', generic: 'true', patient: 'true', templatetypeonly: 'false' },
+	{ appointmenttypeid: '90', name: 'Lunch Block', shortname: 'LUNCH', duration: '60', patientdisplayname: 'Lunch', generic: 'false', patient: 'false', templatetypeonly: 'true' },
+];
 
 /** Holds back what the handler writes by `delayMs` (the answer is computed, and its effects happen, now). */
 function deferAnswer(response: ServerResponse, delayMs: number): void {
@@ -246,6 +263,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 		changedFeed: [],
 		subscription: { active: false, events: new Set() },
 		users: new Set(),
+		appointmentTypes: new Map(defaultAppointmentTypes.map((type) => [type.appointmenttypeid, { ...type }])),
 		tokens: new Map(),
 		tokenRequests: [],
 		requests: [],
@@ -397,6 +415,21 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 			? withQuery(`/v1/${practiceId}/patients/${patientId}/appointments`, { ...query, offset: String(offset + limit) })
 			: undefined;
 		send(response, 200, { appointments: page, totalcount: items.length, ...(next ? { next } : {}) });
+	}
+
+	/** athena's list: every field a string, template-only types hidden on request, paged with `next`. */
+	function appointmentTypes(query: Record<string, string>, response: ServerResponse): void {
+		const items = [...state.appointmentTypes.values()].filter((type) => {
+			if (isTrue(query.hidetemplatetypeonly) && isTrue(String(type.templatetypeonly))) return false;
+			if (isTrue(query.hidenonpatient) && !isTrue(String(type.patient))) return false;
+			if (isTrue(query.hidegeneric) && isTrue(String(type.generic))) return false;
+			return true;
+		});
+		const { page, offset, limit } = pageOf(items, query, options.defaultPageSize);
+		const next = offset + limit < items.length
+			? withQuery(`/v1/${practiceId}/appointmenttypes`, { ...query, offset: String(offset + limit) })
+			: undefined;
+		send(response, 200, { appointmenttypes: page, totalcount: items.length, ...(next ? { next } : {}) });
 	}
 
 	function bookedAppointments(query: Record<string, string>, response: ServerResponse): void {
@@ -553,6 +586,8 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 				state.subscription.events.clear();
 				send(response, 200, { success: true });
 				return;
+			case 'GET /appointmenttypes':
+				return appointmentTypes(query, response);
 			case 'GET /appointments/changed':
 				return changedFeed(query, response);
 			case 'GET /appointments/booked':
@@ -605,7 +640,10 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 			if (fault?.delayMs && fault.status !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());
 			if (fault?.status !== undefined) {
 				const body = fault.body ?? (fault.status === 401 ? expiredTokenBody : { error: 'Service temporarily unavailable.' });
-				send(response, fault.status, body, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+				send(response, fault.status, body, {
+					...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
+					...(fault.location ? { location: fault.location } : {}),
+				});
 				return;
 			}
 			if (method === 'POST' && url.pathname === '/oauth2/v1/token') {
@@ -665,6 +703,10 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 		},
 		setOrders: (encounterId, orders) => state.orders.set(encounterId, orders),
 		addUser: (username) => state.users.add(username),
+		addAppointmentType: (type) => {
+			state.appointmentTypes.set(type.appointmenttypeid, type);
+			return type;
+		},
 		emitChange,
 		checkOut: (appointmentId, at) => {
 			const when = at ?? now();

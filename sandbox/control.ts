@@ -12,22 +12,26 @@ import type { DemoPatient } from './demo-patients';
 import { drChronoPatientId, openDrChronoVisit } from './drchrono-demo';
 import { buildDrChronoDelivery, demoIds } from './drchrono-server';
 import type { SandboxAppointment } from './drchrono-server';
-import type { Sandbox, SandboxEhr } from './environment';
+import { demoEhrs } from './environment';
+import type { DemoEhr, Sandbox, SandboxEhr } from './environment';
 import { bookFhirFollowUp, closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from './fhir-demo';
+import { ackCodeOf, checkedOutSiu, sendMllp } from './hl7v2-demo';
+import { bookTebraFollowUp, closeTebraVisit, tebraPatientId, tebraSandboxAccount } from './tebra-demo';
 import { zoneWhereNowIsBetween } from './zones';
 
 /*
  * The sandbox's control API and outbox page, on 127.0.0.1 only:
  *   GET  /                   the outbox: what the demo patients and staff received, newest first (HTML)
  *   GET  /api/outbox         the same as JSON
- *   POST /api/close-visit    {ehr, patient, hoursAgo?}: a visit closes in that sandbox EHR, which notifies n8n
+ *   POST /api/close-visit    {ehr, patient, hoursAgo?}: a visit closes in that sandbox EHR, which notifies n8n (Tebra:
+ *                            n8n's poll finds it; HL7 v2: an SIU checked-out message over MLLP)
  *   POST /api/book-follow-up {ehr, patient}: the patient books the follow-up, so Booking Check stops the journey
  *   POST /api/text-in        {patient | from, body}: a patient texts the practice number (Twilio's signed webhook to
  *                            the Patient Replies workflow); answers with what Twilio would text back
  */
 
 /** What the control API needs of a running sandbox (a stub in unit tests). */
-export type ControlTarget = Pick<Sandbox, 'fhir' | 'athena' | 'drchrono' | 'twilio' | 'smtp' | 'webhookSecret' | 'deliver'>;
+export type ControlTarget = Pick<Sandbox, 'fhir' | 'athena' | 'drchrono' | 'tebra' | 'mllpPort' | 'twilio' | 'smtp' | 'webhookSecret' | 'deliver'>;
 
 /** "real": each demo patient's own zone; "nowWindow": a zone where it is 10:00–19:00 now, so sends go out at once. */
 export type DemoZoneMode = 'real' | 'nowWindow';
@@ -38,6 +42,8 @@ export interface ControlOptions {
 	zones: DemoZoneMode;
 	/** The zone of the DrChrono sandbox's naive local times (its doctor's zone). */
 	drchronoZone?: string;
+	/** The Tebra practice's zone (the sandbox's Tebra credential and server). */
+	tebraZone?: string;
 	/** Linked from the outbox page. */
 	editorUrl?: string;
 }
@@ -46,12 +52,14 @@ export interface DemoAction {
 	/** Epoch milliseconds. */
 	at: number;
 	action: 'close-visit' | 'book-follow-up';
-	ehr: SandboxEhr;
+	ehr: DemoEhr;
 	patient: string;
 	/** The visit (encounter or appointment) closed, or the follow-up appointment booked. */
 	id: string;
 	/** close-visit: n8n's HTTP status for the EHR's notification. */
 	delivered?: number;
+	/** close-visit over HL7 v2: the acknowledgement code n8n's MLLP listener answered (MSA-1: AA, AE, AR). */
+	acknowledged?: string;
 	zone?: string;
 	localTime?: string;
 	/** close-visit: whether the patient's local time is inside the default 09:00–20:00 send window. */
@@ -75,19 +83,26 @@ export class RequestError extends Error {
 	}
 }
 
-const ehrNames = new Map<string, SandboxEhr>([
+const ehrNames = new Map<string, DemoEhr>([
 	['fhir', 'fhir'],
 	['athenahealth', 'athenahealth'],
 	['athena', 'athenahealth'],
 	['drchrono', 'drchrono'],
+	['tebra', 'tebra'],
+	['kareo', 'tebra'],
+	['hl7v2', 'hl7v2'],
+	['hl7', 'hl7v2'],
 ]);
 const maxBodyBytes = 16 * 1024;
 const maxHoursAgo = 24 * 30;
+// The Tebra poll reads appointments that start yesterday to tomorrow (practice zone); a 30-minute visit that ended
+// at most 23 hours ago always starts inside that range.
+const maxTebraHoursAgo = 23;
 const windowStartHour = 9;
 const windowEndHour = 20;
 
 export interface CloseVisitRequest {
-	ehr: SandboxEhr;
+	ehr: DemoEhr;
 	patient: DemoPatient;
 	hoursAgo: number;
 }
@@ -106,7 +121,7 @@ export function parseDemoRequest(body: unknown, options: { allowHoursAgo: boolea
 	const fields = body as Record<string, unknown>;
 	const unknown = (field: string) => (fields[field] === undefined ? `${field} is missing` : `unknown ${field} ${quoted(fields[field])}`);
 	const ehr = typeof fields.ehr === 'string' ? ehrNames.get(fields.ehr.toLowerCase()) : undefined;
-	if (!ehr) throw new RequestError(400, `${unknown('ehr')}: use one of fhir, athenahealth, drchrono`);
+	if (!ehr) throw new RequestError(400, `${unknown('ehr')}: use one of ${demoEhrs.join(', ')}`);
 	const patient = demoPatients.find((p) => typeof fields.patient === 'string' && p.key === fields.patient.toLowerCase());
 	if (!patient) throw new RequestError(400, `${unknown('patient')}: use one of ${demoPatients.map((p) => p.key).join(', ')}`);
 	let hoursAgo = 0;
@@ -115,6 +130,9 @@ export function parseDemoRequest(body: unknown, options: { allowHoursAgo: boolea
 		hoursAgo = typeof fields.hoursAgo === 'string' && fields.hoursAgo.trim() !== '' ? Number(fields.hoursAgo) : (fields.hoursAgo as number);
 		if (typeof hoursAgo !== 'number' || !Number.isFinite(hoursAgo) || hoursAgo < 0 || hoursAgo > maxHoursAgo) {
 			throw new RequestError(400, `hoursAgo must be a number of hours from 0 to ${maxHoursAgo}, got ${quoted(fields.hoursAgo)}`);
+		}
+		if (ehr === 'tebra' && hoursAgo > maxTebraHoursAgo) {
+			throw new RequestError(400, `hoursAgo for tebra is at most ${maxTebraHoursAgo}: its poll reads appointments from yesterday to tomorrow`);
 		}
 	}
 	return { ehr, patient, hoursAgo };
@@ -307,7 +325,7 @@ export function renderOutbox(snapshot: OutboxSnapshot, options: { editorUrl?: st
 			a.ehr,
 			a.patient,
 			a.id,
-			a.delivered ?? '',
+			a.delivered ?? a.acknowledged ?? (a.ehr === 'tebra' && a.action === 'close-visit' ? 'polled within a minute' : ''),
 			a.zone ? `${a.zone} (${a.localTime})${a.insideWindow === false ? ' — outside 09:00–20:00: sends wait for the window' : ''}` : '',
 		]), hint),
 		table('Text messages (SMS)', ['time', 'to', 'who', 'message', 'segments', 'delivery status'], snapshot.sms.map((m) => [shortTime(m.at), m.to, m.who, m.body, m.segments, m.status]), 'No text message sent yet.'),
@@ -352,8 +370,29 @@ function stringHeaders(headers: Record<string, string | string[] | undefined>): 
 	return result;
 }
 
+/**
+ * A check-out on the HL7 v2 feed: the patient in the FHIR sandbox behind the feed (zone, consent), then the SIU^S14
+ * "Complete" Epic's Cadence interface sends, over MLLP to the HL7 v2 workflow's listener.
+ */
+async function sendHl7v2CheckOut(
+	target: ControlTarget,
+	request: { patient: DemoPatient; zone: string; completedAt: DateTime; visitId: string },
+): Promise<{ id: string; acknowledged: string }> {
+	const fhirPatientId = await ensureFhirPatient(target.fhir, request.patient, request.zone);
+	const message = checkedOutSiu({
+		patient: request.patient,
+		fhirPatientId,
+		appointmentId: request.visitId,
+		controlId: `DEMO${request.visitId}`,
+		at: request.completedAt.toJSDate(),
+	});
+	const [ack] = await sendMllp(target.mllpPort, [message], '127.0.0.1', 30_000);
+	return { id: `appointment ${request.visitId}`, acknowledged: ackCodeOf(ack) };
+}
+
 export async function startControlServer(target: ControlTarget, options: ControlOptions): Promise<ControlServer> {
 	const drchronoZone = options.drchronoZone ?? demoPractice.zone;
+	const tebraZone = options.tebraZone ?? tebraSandboxAccount.practice.zone;
 	const actions: DemoAction[] = [];
 	// Ids stay unique across `npm start` runs: the journey store (kept between runs) claims events and visits by id.
 	let lastId = 0;
@@ -408,6 +447,16 @@ export async function startControlServer(target: ControlTarget, options: Control
 			await response.arrayBuffer();
 			return record({ ...base, id: `appointment ${appointmentId}`, delivered: response.status, ...windowFacts(zone) });
 		}
+		if (ehr === 'tebra') {
+			// Tebra pushes nothing: the three-stage workflow's EHR Poll Trigger finds the check-out within a minute.
+			const appointmentId = closeTebraVisit(target.tebra, patient, uniqueId(), completedAt.toJSDate());
+			return record({ ...base, id: `appointment ${appointmentId}`, ...windowFacts(tebraZone) });
+		}
+		if (ehr === 'hl7v2') {
+			const zone = zoneOf(patient);
+			const sent = await sendHl7v2CheckOut(target, { patient, zone, completedAt, visitId: uniqueId() });
+			return record({ ...base, ...sent, ...windowFacts(zone) });
+		}
 		const opened = openDrChronoVisit(target.drchrono, patient);
 		const appointment = rekeyDrChronoAppointment(opened.appointmentId, uniqueId());
 		let delivered: number | undefined;
@@ -453,7 +502,8 @@ export async function startControlServer(target: ControlTarget, options: Control
 		const { ehr, patient } = request;
 		const base = { at: Date.now(), action: 'book-follow-up' as const, ehr, patient: patient.key };
 		const noVisit = () => new RequestError(409, `no ${ehr} visit for ${patient.key} yet: close one first (POST /api/close-visit)`);
-		if (ehr === 'fhir') {
+		// An HL7 v2 journey's Booking Check asks the FHIR API behind the feed, where the patient is demo-<key> too.
+		if (ehr === 'fhir' || ehr === 'hl7v2') {
 			const start = DateTime.utc().plus({ days: 5 }).set({ hour: 15, minute: 0, second: 0, millisecond: 0 });
 			const id = await bookFhirFollowUp(target.fhir, `demo-${patient.key}`, start.toISO() as string);
 			return record({ ...base, id: `Appointment/${id}` });
@@ -476,6 +526,10 @@ export async function startControlServer(target: ControlTarget, options: Control
 				providerid: '21',
 			});
 			return record({ ...base, id: `appointment ${appointmentId}` });
+		}
+		if (ehr === 'tebra') {
+			if (!target.tebra.patients.has(tebraPatientId(patient))) throw noVisit();
+			return record({ ...base, id: `appointment ${bookTebraFollowUp(target.tebra, patient, uniqueId())}` });
 		}
 		const patientId = drChronoPatientId(patient);
 		if (!target.drchrono.state.patients.has(patientId)) throw noVisit();

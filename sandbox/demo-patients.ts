@@ -25,4 +25,6 @@ export const demoPractice = {
 	phone: '(512) 555-0100',
 	zone: 'America/Chicago',
 	coordinator: { key: 'care-coordinator', name: 'Maria Lopez', email: 'maria.lopez@riverside.example' },
+	/** The Contact Hash Secret of the sandbox's journey store (demo and tests only, so not a secret). */
+	contactHashSecret: 'sandbox-contact-hash-secret-0123456789abcdef',
 };

@@ -139,6 +139,19 @@ export interface SandboxCarePlan {
 	updated_at: string;
 }
 
+/** DrChrono's appointment type: "common kinds of appointments a doctor might have", with a duration and a colour. */
+export interface SandboxAppointmentProfile {
+	id: number;
+	name: string;
+	doctor: number;
+	color: string;
+	duration: number;
+	reason: string;
+	online_scheduling: boolean;
+	sort_order: number;
+	archived: boolean;
+}
+
 export interface SandboxTaskStatus {
 	id: number;
 	name: string;
@@ -185,6 +198,7 @@ export interface DrChronoState {
 	labOrders: Map<number, SandboxLabOrder>;
 	medications: Map<number, SandboxMedication>;
 	carePlans: Map<number, SandboxCarePlan>;
+	appointmentProfiles: Map<number, SandboxAppointmentProfile>;
 	taskStatuses: Map<number, SandboxTaskStatus>;
 	tasks: Map<number, SandboxTask>;
 	taskNotes: Map<number, SandboxTaskNote>;
@@ -204,6 +218,7 @@ export function emptyDrChronoState(): DrChronoState {
 		labOrders: new Map(),
 		medications: new Map(),
 		carePlans: new Map(),
+		appointmentProfiles: new Map(),
 		taskStatuses: new Map(),
 		tasks: new Map(),
 		taskNotes: new Map(),
@@ -466,6 +481,15 @@ export function seedDrChronoDemo(state: DrChronoState, zone: string, now: DateTi
 			{ appointment: demoIds.visitInSession, datetime: local(start), from_status: 'Arrived', to_status: 'In Session' },
 		],
 	});
+	// The demo visit's profile (301) and the practice's other kinds of appointment; an archived one is not offered.
+	for (const profile of [
+		{ id: 301, name: 'Follow-up', color: '#4CAF50', duration: 30, reason: 'Follow-up', sort_order: 1, archived: false },
+		{ id: 302, name: 'Annual physical', color: '#2196F3', duration: 45, reason: 'Annual physical', sort_order: 2, archived: false },
+		{ id: 303, name: 'Lab draw', color: '#9C27B0', duration: 15, reason: 'Lab draw', sort_order: 3, archived: false },
+		{ id: 304, name: 'Old consult', color: '#9E9E9E', duration: 60, reason: '', sort_order: 9, archived: true },
+	]) {
+		state.appointmentProfiles.set(profile.id, { ...profile, doctor: demoIds.doctor, online_scheduling: true });
+	}
 	for (const status of [
 		{ id: demoIds.openTaskStatus, name: 'Open', status_category: 'O' as const },
 		{ id: 12, name: 'In progress', status_category: 'P' as const },
@@ -809,6 +833,18 @@ export async function startDrChronoServer(options: DrChronoServerOptions): Promi
 				if (patient) rows = rows.filter((plan) => String(plan.patient) === patient);
 				const planType = query.get('plan_type');
 				if (planType) rows = rows.filter((plan) => plan.plan_type === planType);
+				return { status: 200, body: page(path, query, rows) };
+			}
+			case 'appointment_profiles': {
+				only('GET');
+				if (id) {
+					const profile = state.appointmentProfiles.get(Number(id));
+					if (!profile) throw notFound();
+					return { status: 200, body: profile };
+				}
+				let rows = [...state.appointmentProfiles.values()].sort((a, b) => a.sort_order - b.sort_order || a.id - b.id);
+				const doctor = query.get('doctor');
+				if (doctor) rows = rows.filter((profile) => String(profile.doctor) === doctor);
 				return { status: 200, body: page(path, query, rows) };
 			}
 			case 'task_statuses': {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { startAthenaServer } from './athenahealth-server';
@@ -10,15 +12,23 @@ import type { DrChronoServer } from './drchrono-server';
 import { startFhirServer } from './fhir-server';
 import type { FhirServer } from './fhir-server';
 import { ensureFhirPatient } from './fhir-demo';
+import { withHl7v2Trigger, withPollTriggerOnly } from './hl7v2-demo';
 import { installPack, N8nClient, N8nProcess, projectRoot } from './n8n';
 import type { N8nOptions } from './n8n';
 import { startSmtpSink } from './smtp-sink';
 import type { SmtpSink } from './smtp-sink';
+import { tebraSandboxAccount } from './tebra-demo';
+import { startTebraServer } from './tebra-server';
+import type { TebraServer } from './tebra-server';
 import { startTwilioApi } from './twilio-api';
 import type { TwilioApiSandbox } from './twilio-api';
 
+/** The EHRs that notify n8n by webhook: one three-stage and one replies workflow each (the webhook suites loop over them). */
 export type SandboxEhr = 'fhir' | 'athenahealth' | 'drchrono';
 export const sandboxEhrs: SandboxEhr[] = ['fhir', 'athenahealth', 'drchrono'];
+/** Every EHR the sandbox offers a practice in: the webhook ones, Tebra (polled) and an HL7 v2 feed (MLLP). */
+export type DemoEhr = SandboxEhr | 'tebra' | 'hl7v2';
+export const demoEhrs: DemoEhr[] = [...sandboxEhrs, 'tebra', 'hl7v2'];
 
 export interface SandboxOptions {
 	/** Everything the sandbox writes (n8n user folder, journey store, logs) goes below it. */
@@ -27,9 +37,11 @@ export interface SandboxOptions {
 	n8nPort: number;
 	brokerPort: number;
 	/** 0 = any free port (tests); fixed ports for `npm start`. */
-	ports?: { fhir?: number; athenahealth?: number; drchrono?: number; twilio?: number; smtp?: number };
+	ports?: { fhir?: number; athenahealth?: number; drchrono?: number; tebra?: number; mllp?: number; twilio?: number; smtp?: number };
 	/** The DrChrono doctor's zone (DrChrono's times are naive local times in it). */
 	drchronoZone?: string;
+	/** The Tebra practice's zone (Tebra records none: its credential holds it); default the demo practice's. */
+	tebraZone?: string;
 	/** Overrides of the practice profile credential (window, caps…). */
 	profile?: Record<string, unknown>;
 	/**
@@ -64,6 +76,7 @@ export interface JourneyDueOptions {
 	leaseMinutes?: number;
 	backlogPerMinute?: number;
 	batchSize?: number;
+	batchesInFlight?: number;
 	maxAttempts?: number;
 }
 
@@ -80,6 +93,9 @@ export interface Sandbox {
 	fhir: FhirServer;
 	athena: AthenaSandbox;
 	drchrono: DrChronoServer;
+	tebra: TebraServer;
+	/** The port the HL7 v2 workflow's MLLP listener opens on 127.0.0.1. */
+	mllpPort: number;
 	twilio: TwilioApiSandbox;
 	smtp: SmtpSink;
 	webhookSecret: string;
@@ -87,6 +103,10 @@ export interface Sandbox {
 	credentialIds: Record<string, string>;
 	workflows: {
 		threeStage: Record<SandboxEhr, SandboxWorkflow>;
+		/** The three-stage template polling the Tebra practice (EHR Poll Trigger every minute; Tebra pushes nothing). */
+		tebra: SandboxWorkflow;
+		/** The three-stage template started by the HL7 v2 Trigger on `mllpPort`, details from the FHIR sandbox. */
+		hl7v2: SandboxWorkflow;
 		recall: SandboxWorkflow;
 		errorAlert: SandboxWorkflow;
 		/** Twilio status callbacks and email bounces (FHIR sandbox); webhookPath is the Delivery Status Trigger's. */
@@ -118,7 +138,7 @@ function template(file: string): Template {
 
 /** The credentials each of the pack's node types declares, so imported templates get them assigned. */
 const credentialsOfNode: Record<string, string[]> = {
-	ehrTrigger: ['ehrWebhookApi'],
+	ehrTrigger: ['ehrWebhookApi', 'journeyStoreApi'],
 	ehrPollTrigger: ['ehr', 'practiceProfileApi'],
 	visitDetails: ['ehr', 'journeyStoreApi', 'practiceProfileApi'],
 	cadenceWait: ['journeyStoreApi', 'practiceProfileApi'],
@@ -133,8 +153,16 @@ const credentialsOfNode: Record<string, string[]> = {
 	followUpReport: ['journeyStoreApi'],
 	timelinePreview: ['ehr', 'journeyStoreApi', 'practiceProfileApi'],
 	patientReplyTrigger: ['postVisitTwilioApi', 'journeyStoreApi', 'practiceProfileApi', 'ehr'],
+	hl7v2Trigger: ['journeyStoreApi'],
 };
-const ehrCredential: Record<SandboxEhr, string> = { fhir: 'fhirR4Api', athenahealth: 'athenahealthApi', drchrono: 'drChronoOAuth2Api' };
+// An HL7 v2 journey reads and writes through the FHIR API of the EHR behind the feed (here the FHIR sandbox).
+const ehrCredential: Record<DemoEhr, string> = {
+	fhir: 'fhirR4Api',
+	athenahealth: 'athenahealthApi',
+	drchrono: 'drChronoOAuth2Api',
+	tebra: 'tebraApi',
+	hl7v2: 'fhirR4Api',
+};
 const athenaAccount = { practiceId: '195900', clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
 const drchronoToken = 'sandbox-drchrono-access-token';
 
@@ -169,7 +197,7 @@ export function prepareTemplate(
 	source: Template,
 	options: {
 		name: string;
-		ehr: SandboxEhr;
+		ehr: DemoEhr;
 		webhookPath: string;
 		credentialIds: Record<string, string>;
 		errorWorkflowId?: string;
@@ -236,6 +264,19 @@ export function practiceProfileData(overrides: Record<string, unknown> = {}): Re
 	};
 }
 
+function tebraZoneOf(options: SandboxOptions): string {
+	return options.tebraZone ?? tebraSandboxAccount.practice.zone;
+}
+
+/** A loopback port free at this moment (bound by the OS, then released), for a listener n8n opens later. */
+async function unusedLocalPort(): Promise<number> {
+	const probe = createServer();
+	await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+	const { port } = probe.address() as AddressInfo;
+	await new Promise<void>((resolve) => probe.close(() => resolve()));
+	return port;
+}
+
 /** The webhook secret the sandbox EHRs sign with; kept between `npm start` runs so registered EHRs keep working. */
 function sandboxWebhookSecret(options: SandboxOptions): string {
 	const secretFile = join(options.workDir, 'webhook-secret');
@@ -267,6 +308,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 		zone: options.drchronoZone ?? demoPractice.zone,
 		webhook: { secret: webhookSecret, callbackUrl: `${options.webhookBaseUrl ?? `http://127.0.0.1:${options.n8nPort}`}/webhook/${webhookPathOf('drchrono')}` },
 	});
+	const tebraPractice = { ...tebraSandboxAccount.practice, zone: tebraZoneOf(options) };
+	const tebra = await startTebraServer({ login: tebraSandboxAccount.login, practice: tebraPractice, port: options.ports?.tebra ?? 0 });
+	// The MLLP port is a parameter of the HL7 v2 Trigger, so it has to be known before the workflow is made.
+	const mllpPort = options.ports?.mllp ?? (await unusedLocalPort());
 	// Ray's only number is a landline: Twilio answers 21614, so the demo shows the fallback to a staff call.
 	const landlines = Object.fromEntries(demoPatients.filter((p) => p.landline).map((p) => [p.landline as string, 'notMobile' as const]));
 	const twilio = await startTwilioApi({
@@ -278,11 +323,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 	});
 	const smtp = await startSmtpSink({ port: options.ports?.smtp ?? 0, disableStartTls: true });
 	for (const patient of demoPatients) await ensureFhirPatient(fhir, patient);
-	log(`FHIR ${fhir.url} · Twilio-shaped API ${twilio.url} · SMTP 127.0.0.1:${smtp.port}`);
+	log(`FHIR ${fhir.url} · Tebra ${tebra.endpoint} · Twilio-shaped API ${twilio.url} · SMTP 127.0.0.1:${smtp.port}`);
 
-	const servers = [fhir, athena, drchrono, twilio, smtp];
+	const servers = [fhir, athena, drchrono, tebra, twilio, smtp];
 	try {
-		return await startN8nWithTemplates(options, { fhir, athena, drchrono, twilio, smtp, webhookSecret, userFolder, journeyStorePath, log });
+		return await startN8nWithTemplates(options, { fhir, athena, drchrono, tebra, mllpPort, twilio, smtp, webhookSecret, userFolder, journeyStorePath, log });
 	} catch (error) {
 		await Promise.all(servers.map((server) => server.close()));
 		throw error;
@@ -290,7 +335,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 }
 
 /** The servers started before n8n, and what n8n's set-up needs from them. */
-type SandboxParts = Pick<Sandbox, 'fhir' | 'athena' | 'drchrono' | 'twilio' | 'smtp' | 'webhookSecret' | 'journeyStorePath'> & {
+type SandboxParts = Pick<Sandbox, 'fhir' | 'athena' | 'drchrono' | 'tebra' | 'mllpPort' | 'twilio' | 'smtp' | 'webhookSecret' | 'journeyStorePath'> & {
 	log: (line: string) => void;
 };
 
@@ -318,24 +363,22 @@ async function startN8nWithTemplates(
 	}
 }
 
-async function setUpN8n(
+/** The sandbox's credentials, by type: kept ones (found by name) as they are but for the Tebra zone; others created. */
+async function ensureSandboxCredentials(
 	options: SandboxOptions,
-	n8n: N8nProcess,
 	parts: SandboxParts,
-): Promise<Sandbox> {
-	const { fhir, athena, drchrono, twilio, smtp, webhookSecret, journeyStorePath, log } = parts;
-	const client = new N8nClient(n8n.baseUrl);
-	await client.signIn();
-	log(`n8n ready at ${n8n.baseUrl}`);
-	const kept = options.fresh ? undefined : await keptSandboxItems(client);
-	const reused = { credentials: 0, workflows: 0 };
-
+	client: N8nClient,
+	kept: KeptSandboxItems | undefined,
+	reused: Sandbox['reused'],
+): Promise<Record<string, string>> {
+	const { fhir, athena, drchrono, tebra, twilio, smtp, webhookSecret, journeyStorePath } = parts;
 	const credentialIds: Record<string, string> = {};
 	const credentialData: Record<string, Record<string, unknown>> = {
 		fhirR4Api: { baseUrl: fhir.url, authentication: 'none' },
 		athenahealthApi: { environment: 'custom', baseUrl: athena.url, clientId: athenaAccount.clientId, clientSecret: athenaAccount.clientSecret, practiceId: athenaAccount.practiceId },
+		tebraApi: { ...tebraSandboxAccount.login, practiceName: tebraSandboxAccount.practice.name, zone: tebraZoneOf(options), endpoint: tebra.endpoint },
 		ehrWebhookApi: { secret: webhookSecret, previousSecret: '', headerName: 'X-Webhook-Secret' },
-		journeyStoreApi: { backend: 'sqlite', sqlitePath: journeyStorePath, retentionDays: 400 },
+		journeyStoreApi: { backend: 'sqlite', sqlitePath: journeyStorePath, retentionDays: 400, contactHashSecret: demoPractice.contactHashSecret },
 		practiceProfileApi: practiceProfileData(options.profile),
 		postVisitTwilioApi: sandboxTwilioCredential(
 			twilio.url,
@@ -350,6 +393,9 @@ async function setUpN8n(
 		if (existing) reused.credentials += 1;
 		credentialIds[type] = existing ?? (await client.createCredential(`Sandbox ${type}`, type, data)).id;
 	}
+	const keptTebra = kept?.credential('Sandbox tebraApi', 'tebraApi');
+	// The Tebra server reads its times in this start's zone (the demo zones may move it): the credential must agree.
+	if (keptTebra) await client.updateCredential(keptTebra, { zone: tebraZoneOf(options) });
 	const keptDrChrono = kept?.credential('Sandbox drChronoOAuth2Api', 'drChronoOAuth2Api');
 	if (keptDrChrono) reused.credentials += 1;
 	// An OAuth2 credential normally gets its token from the consent screen; the sandbox hands it one directly.
@@ -365,6 +411,22 @@ async function setUpN8n(
 			},
 		})
 	).data.id;
+	return credentialIds;
+}
+
+async function setUpN8n(
+	options: SandboxOptions,
+	n8n: N8nProcess,
+	parts: SandboxParts,
+): Promise<Sandbox> {
+	const { fhir, athena, drchrono, tebra, mllpPort, twilio, smtp, webhookSecret, journeyStorePath, log } = parts;
+	const client = new N8nClient(n8n.baseUrl);
+	await client.signIn();
+	log(`n8n ready at ${n8n.baseUrl}`);
+	const kept = options.fresh ? undefined : await keptSandboxItems(client);
+	const reused = { credentials: 0, workflows: 0 };
+
+	const credentialIds = await ensureSandboxCredentials(options, parts, client, kept, reused);
 
 	/** A kept workflow of that name as it is, else the prepared template, created; published either way. */
 	async function ensureWorkflow(prepared: Template, publish = true): Promise<{ id: string }> {
@@ -389,6 +451,16 @@ async function setUpN8n(
 		const created = await ensureWorkflow(prepared);
 		threeStage[ehr] = { id: created.id, name: prepared.name, webhookPath };
 	}
+	/** The three-stage template for an EHR that does not notify by webhook, started by its own trigger. */
+	async function threeStageWithOwnTrigger(ehr: 'tebra' | 'hl7v2'): Promise<SandboxWorkflow> {
+		const prepared = prepareTemplate(template('post-visit-three-stage.json'), {
+			name: `Post-Visit: Three-Stage Follow-Up (${ehr} sandbox)`, ehr, webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id, journeyDue: options.journeyDue,
+		});
+		const withTrigger = ehr === 'tebra' ? withPollTriggerOnly(prepared) : withHl7v2Trigger(prepared, mllpPort, credentialIds.journeyStoreApi);
+		return { id: (await ensureWorkflow(withTrigger)).id, name: prepared.name, webhookPath: '' };
+	}
+	const tebraThreeStage = await threeStageWithOwnTrigger('tebra');
+	const hl7v2ThreeStage = await threeStageWithOwnTrigger('hl7v2');
 	const recallPrepared = prepareTemplate(template('recall-outreach.json'), {
 		name: 'Post-Visit: Recall Outreach (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id, journeyDue: options.journeyDue,
 	});
@@ -426,6 +498,8 @@ async function setUpN8n(
 		fhir,
 		athena,
 		drchrono,
+		tebra,
+		mllpPort,
 		twilio,
 		smtp,
 		webhookSecret,
@@ -434,6 +508,8 @@ async function setUpN8n(
 		reused,
 		workflows: {
 			threeStage,
+			tebra: tebraThreeStage,
+			hl7v2: hl7v2ThreeStage,
 			recall: { id: recall.id, name: recallPrepared.name, webhookPath: '' },
 			deliveryStatus: { id: deliveryStatus.id, name: deliveryStatusPrepared.name, webhookPath: deliveryStatusPath },
 			weeklyReport: { id: weeklyReport.id, name: weeklyReportPrepared.name, webhookPath: '' },
@@ -446,10 +522,12 @@ async function setUpN8n(
 			await fetch(`${options.webhookBaseUrl ?? n8n.baseUrl}/webhook/${threeStage[ehr].webhookPath}`, { method: 'POST', body, headers }),
 		stop: async () => {
 			await n8n.stop();
-			await Promise.all([fhir.close(), athena.close(), drchrono.close(), twilio.close(), smtp.close()]);
+			await Promise.all([fhir.close(), athena.close(), drchrono.close(), tebra.close(), twilio.close(), smtp.close()]);
 		},
 	};
 }
+
+type KeptSandboxItems = Awaited<ReturnType<typeof keptSandboxItems>>;
 
 /**
  * What a kept n8n database already holds of the sandbox's own items, looked up by name (the sandbox names

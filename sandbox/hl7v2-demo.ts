@@ -1,11 +1,12 @@
 import { connect } from 'node:net';
 
-import { frame, MllpDecoder } from '../nodes/shared/ehr/hl7v2';
+import { frame, MllpDecoder, parseHl7 } from '../nodes/shared/ehr/hl7v2';
 import type { DemoPatient } from './demo-patients';
 
 /**
  * The sandbox's HL7 v2 feed: what Epic's outgoing Cadence interface sends when a visit is checked out (an SIU^S14
- * whose SCH-25 is "Complete"), built for a demo patient, and an MLLP sender that collects the ACKs.
+ * whose SCH-25 is "Complete"), built for a demo patient, with the follow-up visit the clinician ordered (ORC/OBR,
+ * SNOMED 390906007, placer order number `FU-<appointment id>`), and an MLLP sender that collects the ACKs.
  */
 export function checkedOutSiu(options: { patient: DemoPatient; fhirPatientId: string; appointmentId: string; controlId: string; at: Date }): string {
 	const { patient } = options;
@@ -20,6 +21,8 @@ export function checkedOutSiu(options: { patient: DemoPatient; fhirPatientId: st
 		`MSH|^~\\&|EPIC|RIVERSIDE|POSTVISIT|RIVERSIDE|${stamp}||SIU^S14^SIU_S12|${options.controlId}|P|2.5.1`,
 		sch,
 		`PID|1||${options.fhirPatientId}^^^EPIC^MR||${patient.lastName}^${patient.firstName}||${patient.birthDate.replace(/-/g, '')}|||||${contacts.join('~')}||${patient.language === 'es' ? 'SPA' : 'ENG'}`,
+		`ORC|NW|FU-${options.appointmentId}^EPIC`,
+		`OBR|1|FU-${options.appointmentId}^EPIC||390906007^Follow-up encounter^SCT`,
 		'RGS|1',
 		'AIL|1||RFM^^^RIVERSIDE',
 	].join('\r');
@@ -50,6 +53,11 @@ export async function sendMllp(port: number, messages: string[], host = '127.0.0
 			reject(error);
 		});
 	});
+}
+
+/** The acknowledgement code of an ACK (MSA-1: AA accepted, AE send again, AR refused). */
+export function ackCodeOf(ack: string): string {
+	return parseHl7(ack).value({ segment: 'MSA', field: 1 });
 }
 
 /** A workflow that only listens: HL7 v2 Trigger → No Op (the reliability suite counts its executions). */

@@ -7,7 +7,7 @@ import { DateTime } from 'luxon';
 import { startControlServer } from './control';
 import type { ControlServer, DemoZoneMode } from './control';
 import { demoPatients, demoPractice } from './demo-patients';
-import { sandboxEhrs, startSandbox } from './environment';
+import { demoEhrs, sandboxEhrs, startSandbox } from './environment';
 import type { Sandbox } from './environment';
 import { owner, projectRoot } from './n8n';
 import type { N8nProcess } from './n8n';
@@ -26,6 +26,9 @@ export const startPorts = {
 	athenahealth: 8104,
 	drchrono: 8105,
 	twilio: 8106,
+	tebra: 8107,
+	/** The HL7 v2 workflow's MLLP listener: 2575, the port registered for HL7 over MLLP. */
+	mllp: 2575,
 	smtp: 2525,
 	control: 5699,
 } as const;
@@ -85,14 +88,14 @@ function zoneLines(zones: DemoZoneMode, drchronoZone: string): string[] {
 		const zone = zoneWhereNowIsBetween(9, 20, now);
 		return [
 			`  Demo zones: now-window. Each demo visit gives its patient a zone where it is 10:00-19:00 at that moment`,
-			`  (now ${zone}, ${localTimeIn(zone, now)} there; DrChrono's doctor zone, fixed at start: ${drchronoZone}),`,
+			`  (now ${zone}, ${localTimeIn(zone, now)} there; DrChrono's doctor zone and Tebra's practice zone, fixed at start: ${drchronoZone}),`,
 			`  so the care summary goes out at once. \`npm start -- --real-zones\` uses the patients' own zones.`,
 		];
 	}
 	return [
 		'  Demo zones: real. Sends wait for 09:00-20:00 in the patient\'s own zone:',
 		...demoPatients.map((p) => `    ${p.key.padEnd(8)} ${p.zone.padEnd(18)} ${localTimeIn(p.zone, now)} now`),
-		`  DrChrono visits use the doctor's zone ${drchronoZone} (${localTimeIn(drchronoZone, now)} now). --now-window sends at any hour.`,
+		`  DrChrono and Tebra visits use the practice's zone ${drchronoZone} (${localTimeIn(drchronoZone, now)} now). --now-window sends at any hour.`,
 	];
 }
 
@@ -112,7 +115,9 @@ export function banner(sandbox: Sandbox, control: ControlServer, args: StartArgs
 		'',
 		'  Close a demo visit (the sandbox EHR closes it and notifies n8n; the care summary follows):',
 		'    bash scripts/close-visit.sh fhir ana',
-		`    EHR: ${sandboxEhrs.join(' | ')}   patient: ${demoPatients.map((p) => p.key).join(' | ')}   (--hours-ago N backdates the visit)`,
+		`    EHR: ${demoEhrs.join(' | ')}   patient: ${demoPatients.map((p) => p.key).join(' | ')}   (--hours-ago N backdates the visit)`,
+		'    npm run close-visit -- tebra ana     Tebra pushes nothing: the EHR Poll Trigger finds the check-out within a minute',
+		`    npm run close-visit -- hl7v2 ana     an SIU checked-out message over MLLP to 127.0.0.1:${sandbox.mllpPort} (details from FHIR)`,
 		'  The patient books the follow-up (Booking Check then ends that journey before the next stage):',
 		'    bash scripts/close-visit.sh --book-follow-up fhir ana',
 		'  A patient texts back (STOP, ALTO, START, HELP, YES, or anything else for a staff task):',
@@ -122,12 +127,14 @@ export function banner(sandbox: Sandbox, control: ControlServer, args: StartArgs
 		'',
 		...zoneLines(args.zones, drchronoZone),
 		'',
-		`  workflows    ${sandboxEhrs.map((ehr) => sandbox.workflows.threeStage[ehr].name).join(', ')}, ${sandbox.workflows.recall.name}, ${sandbox.workflows.errorAlert.name},`,
+		`  workflows    ${sandboxEhrs.map((ehr) => sandbox.workflows.threeStage[ehr].name).join(', ')},`,
+		`               ${sandbox.workflows.tebra.name}, ${sandbox.workflows.hl7v2.name}, ${sandbox.workflows.recall.name}, ${sandbox.workflows.errorAlert.name},`,
 		`               ${sandboxEhrs.map((ehr) => sandbox.workflows.patientReplies[ehr].name).join(', ')},`,
 		`               ${[sandbox.workflows.deliveryStatus, sandbox.workflows.weeklyReport, sandbox.workflows.journeyWatchdog, sandbox.workflows.timelinePreview].map((workflow) => workflow.name).join(', ')}`,
 		`  data         ${relative(projectRoot, sandbox.options.workDir)}: ${kept}`,
 		`  n8n log      ${relative(projectRoot, join(sandbox.options.workDir, 'n8n.log'))}`,
 		`  sandbox EHRs FHIR ${sandbox.fhir.url} · athenahealth ${sandbox.athena.url} · DrChrono ${sandbox.drchrono.url}`,
+		`               Tebra ${sandbox.tebra.endpoint} (practice zone ${sandbox.options.tebraZone ?? drchronoZone}) · HL7 v2 MLLP 127.0.0.1:${sandbox.mllpPort}`,
 		`               (in memory: their visits are gone after a restart; n8n's executions and the journey store stay)`,
 		`  messaging    Twilio-shaped API ${sandbox.twilio.url} · SMTP 127.0.0.1:${sandbox.smtp.port}`,
 		rule,
@@ -166,10 +173,14 @@ async function main(): Promise<void> {
 			fhir: startPorts.fhir,
 			athenahealth: startPorts.athenahealth,
 			drchrono: startPorts.drchrono,
+			tebra: startPorts.tebra,
+			mllp: startPorts.mllp,
 			twilio: startPorts.twilio,
 			smtp: startPorts.smtp,
 		},
 		drchronoZone,
+		// Tebra records no zone: its practice gets the DrChrono doctor's, so both EHRs' demo visits behave alike.
+		tebraZone: drchronoZone,
 		fresh: args.reset,
 		log: (line) => console.log(`[start] ${line}`),
 		onN8nProcess: (process) => {
@@ -199,6 +210,7 @@ async function main(): Promise<void> {
 			port: startPorts.control,
 			zones: args.zones,
 			drchronoZone,
+			tebraZone: drchronoZone,
 			editorUrl: `${sandbox.n8n.baseUrl}/`,
 		});
 	} catch (error) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm run bench`: benchmarks in a real n8n 2.41.1 with the sandbox, and the core in-process (issue #8).
-#   npm run bench                          full profile (the issue's numbers, 30–40 min; run it on a quiet machine)
-#   BENCH_PROFILE=quick npm run bench      small counts, a few minutes
-#   npm run bench -- core footprint        only some of: core footprint stage-one waiting
+#   npm run bench                          full profile (the issue's numbers, about 2 hours; run it on a quiet machine)
+#   BENCH_PROFILE=quick npm run bench      small counts, about 20 minutes
+#   npm run bench -- core footprint        only some of: core footprint stage-one stage-one-eager stage-two waiting scheduled
 # Prints a table; writes bench/results/*.json and regenerates BENCHMARKS.md (see bench/run.ts).
 set -euo pipefail
 . "$(dirname "$0")/node24.sh"

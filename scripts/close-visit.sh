@@ -4,12 +4,14 @@
 #   bash scripts/close-visit.sh fhir ana
 #   bash scripts/close-visit.sh --ehr athenahealth --patient john [--hours-ago 2]
 #   bash scripts/close-visit.sh --book-follow-up fhir ana      (the patient books the follow-up)
-# EHR: fhir | athenahealth | drchrono   patient: ana | john | leilani | ray
+#   npm run close-visit -- tebra ana    (Tebra pushes nothing: n8n's poll finds the check-out within a minute)
+#   npm run close-visit -- hl7v2 ana    (an SIU checked-out message over MLLP; details from the FHIR sandbox)
+# EHR: fhir | athenahealth | drchrono | tebra | hl7v2   patient: ana | john | leilani | ray
 # POST_VISIT_CONTROL_URL overrides the control API's address (default http://127.0.0.1:5699).
 set -euo pipefail
 CONTROL_URL="${POST_VISIT_CONTROL_URL:-http://127.0.0.1:5699}"
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 ehr="" patient="" hours="" action="close-visit"
@@ -32,7 +34,7 @@ done
 [ -z "$patient" ] && [ ${#positional[@]} -ge 2 ] && patient="${positional[1]}"
 [ -n "$ehr" ] && [ -n "$patient" ] || usage
 # The control API validates the names; here they only have to be safe to put in JSON.
-[[ "$ehr" =~ ^[A-Za-z]{1,20}$ ]] || { echo "ehr must be one of fhir, athenahealth, drchrono" >&2; exit 2; }
+[[ "$ehr" =~ ^[A-Za-z0-9]{1,20}$ ]] || { echo "ehr must be one of fhir, athenahealth, drchrono, tebra, hl7v2" >&2; exit 2; }
 [[ "$patient" =~ ^[A-Za-z]{1,20}$ ]] || { echo "patient must be one of ana, john, leilani, ray" >&2; exit 2; }
 body="{\"ehr\":\"$ehr\",\"patient\":\"$patient\""
 if [ -n "$hours" ]; then
@@ -70,5 +72,10 @@ else
   echo "${answer%$'\n'*}"
 fi
 if [ "${code:0:1}" != "2" ]; then exit 1; fi
-[ "$action" = "close-visit" ] && echo "See what the patient received: $CONTROL_URL/"
+if [ "$action" = "close-visit" ]; then
+  case "${ehr,,}" in
+    tebra|kareo) echo "Tebra pushes nothing: the EHR Poll Trigger finds the check-out within a minute." ;;
+  esac
+  echo "See what the patient received: $CONTROL_URL/"
+fi
 exit 0

@@ -74,6 +74,12 @@ if [ -n "${POST_VISIT_JOURNEY_STORE_BACKEND:-}" ]; then
 			console.error("post-visit init: POST_VISIT_JOURNEY_STORE_PASSWORD is empty");
 			process.exit(1);
 		}
+		// The store keys its hashes of phone numbers and emails with it; it must never change (docs/journey-store.md).
+		data.contactHashSecret = (env.POST_VISIT_CONTACT_HASH_SECRET ?? "").trim();
+		if (data.contactHashSecret.length < 32) {
+			console.error("post-visit init: POST_VISIT_CONTACT_HASH_SECRET must be at least 32 characters (openssl rand -hex 32)");
+			process.exit(1);
+		}
 		const credential = { id: "post-visit-journey-store", name: "Post-Visit Journey Store", type: "journeyStoreApi", data };
 		fs.writeFileSync(process.argv[1], JSON.stringify([credential]));
 	' "$scratch/journey-store.json"

@@ -6,8 +6,8 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { localTimeLabel } from '../shared/core/cadence';
 import { stepName } from '../shared/core/resume';
+import { waitSummary } from '../shared/core/summaries';
 import { scheduleJourneyStep } from '../shared/flows/planWait';
 import type { WaitAnchor } from '../shared/flows/planWait';
 import { nowIso } from '../shared/n8n/clock';
@@ -72,14 +72,9 @@ export class CadenceWaitV2 implements INodeType {
 				const step = stepName(this.getNodeParameter('step', itemIndex), 'step');
 				const now = nowIso();
 				const planned = await scheduleJourneyStep({ ...journey, anchor, amount, unit, policy: profile.sendPolicy, now, store, workflowId, step });
-				const when = localTimeLabel(planned.sendAt, journey.event.zone);
-				const summary =
-					planned.outcome === 'due'
-						? `Due now (was due ${when}): goes on at once`
-						: planned.untilResume
-							? `Outreach is paused: step "${step}" resumes when it is switched back on`
-							: `Step "${step}" resumes ${when}`;
-				const wait = { step, outcome: planned.outcome, due: planned.due, resumesAt: planned.sendAt, summary: manual && planned.outcome === 'scheduled' ? `${summary} (manual run: nothing was scheduled)` : summary };
+				const untilResume = planned.outcome === 'scheduled' && planned.untilResume;
+				const summary = waitSummary({ step, outcome: planned.outcome, sendAt: planned.sendAt, zone: journey.event.zone, untilResume, manual });
+				const wait = { step, outcome: planned.outcome, due: planned.due, resumesAt: planned.sendAt, summary };
 				return [{ output: planned.outcome === 'due' ? 0 : 1, json: journeyJson(journey, planned.trail, { wait }) }];
 			}, { journal: store }),
 		);

@@ -1,6 +1,7 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
+import { routeSummary } from '../shared/core/summaries';
 import { routeTouch } from '../shared/flows/routeTouch';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest } from '../shared/n8n/credentialTests';
@@ -19,7 +20,8 @@ export class ChannelRouter implements INodeType {
 		subtitle: '={{"Stage " + $parameter["stage"]}}',
 		description: 'Chooses SMS, email or voice from preference, consent and opt-outs, and enforces the contact caps',
 		defaults: { name: 'Channel Router' },
-		usableAsTool: true,
+		// Not a tool: it routes a journey and counts its contacts, nothing an AI agent should call (n8n has no `false`).
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Send', 'Staff Call'],
@@ -51,7 +53,12 @@ export class ChannelRouter implements INodeType {
 			const stage = this.getNodeParameter('stage', itemIndex) as 1 | 2 | 3;
 			const allowVoice = stage === 3 && (this.getNodeParameter('allowVoice', itemIndex, false) as boolean);
 			const outcome = await routeTouch({ ...journey, stage, allowVoice, profile, store, now: nowIso(), nodeName });
-			const route = { stage, strategy: outcome.route?.strategy, channels: outcome.route?.channels ?? [], decisions: outcome.route?.decisions ?? [] };
+			const channels = outcome.route?.channels ?? [];
+			const summary =
+				outcome.output === 'send'
+					? routeSummary({ output: 'send', stage, strategy: outcome.route.strategy, channels })
+					: routeSummary({ output: 'staffCall', stage, reason: outcome.reason });
+			const route = { stage, strategy: outcome.route?.strategy, channels, decisions: outcome.route?.decisions ?? [], summary };
 			if (outcome.output === 'send') return [{ output: 0, json: journeyJson(journey, outcome.trail, { route }) }];
 			return [{ output: 1, json: journeyJson(journey, outcome.trail, { route, staffCall: { reason: outcome.reason, stage } }) }];
 		}, { journal: store }));

@@ -6,7 +6,7 @@ import { pollEhr } from '../shared/flows/pollEhr';
 import type { PollState } from '../shared/flows/pollEhr';
 import { nowIso } from '../shared/n8n/clock';
 import { practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, pollEhrOptions } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, pollEhrOptions, pollEhrsWithoutRecalls, recallEhrs } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
@@ -36,15 +36,45 @@ export class EhrPollTrigger implements INodeType {
 			},
 			pollEhrOptions,
 			{
+				displayName:
+					'Tebra pushes nothing and asks integrators to poll sparingly: set Poll Times to every 5 to 15 minutes',
+				name: 'tebraPollNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { ehr: ['tebra'] } },
+			},
+			{
 				displayName: 'Event',
 				name: 'event',
 				type: 'options',
 				noDataExpression: true,
 				options: [
 					{ name: 'Visit Completed', value: 'visitCompleted' },
-					{ name: 'Recall Coming Due', value: 'recallDue' },
+					{
+						name: 'Recall Coming Due',
+						value: 'recallDue',
+						description: 'Active ServiceRequests coded as a recall (e.g. an annual exam), once each, the days below before their date',
+					},
 				],
 				default: 'visitCompleted',
+				displayOptions: { show: { ehr: recallEhrs } },
+			},
+			{
+				displayName: 'Event',
+				name: 'event',
+				type: 'options',
+				noDataExpression: true,
+				options: [{ name: 'Visit Completed', value: 'visitCompleted' }],
+				default: 'visitCompleted',
+				displayOptions: { show: { ehr: pollEhrsWithoutRecalls } },
+			},
+			{
+				displayName:
+					'athenahealth, DrChrono and Tebra have no API that lists recalls, so "Recall Coming Due" needs a FHIR R4 EHR. To plan recall outreach from a recall list (a CSV export or a Google Sheet), map its rows to recall events (kind "recall") and preview them with Timeline Preview ("Input Items" or "JSON List").',
+				name: 'recallNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { ehr: pollEhrsWithoutRecalls } },
 			},
 			{
 				displayName: 'Days Before the Recall Date',

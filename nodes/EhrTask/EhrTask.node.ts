@@ -1,8 +1,11 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
+import type { PracticeProfile } from '../shared/core/practice';
 import type { EhrKind } from '../shared/core/schemas';
+import { taskSummary } from '../shared/core/summaries';
 import { escalate, escalateReply } from '../shared/flows/escalate';
+import type { EscalateReplyOutcome } from '../shared/flows/escalate';
 import { patientReplyOfItem } from '../shared/flows/patientReply';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
@@ -14,8 +17,32 @@ import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { escalationReasonOf } from '../shared/n8n/escalationReason';
 import { routeEachItem } from '../shared/n8n/items';
 import { journeyItemToActOn, journeyJson } from '../shared/n8n/journeyItem';
+import { staffDirectory } from '../shared/n8n/pickers';
 import { isManualRun, practiceProfileFor, withJourneyStore } from '../shared/n8n/resources';
 import { messageSendersFor } from '../shared/n8n/senders';
+
+/** What the item says about the task: the EHR's answer, who was told, and one sentence for a person. */
+function taskJson(
+	outcome: EscalateReplyOutcome,
+	ehr: EhrKind,
+	profile: PracticeProfile,
+	assigneeKey: string,
+	zone = profile.defaultZone,
+): IDataObject {
+	const { task, notified } = outcome;
+	const assignee = task.preview?.assignee ?? profile.staff.find((member) => member.key === assigneeKey)?.name ?? assigneeKey;
+	const summary = taskSummary({
+		ehr,
+		taskId: task.taskId,
+		kind: task.kind,
+		existing: task.existing,
+		assignee,
+		notifiedBy: notified.status === 'sent' ? notified.channel : undefined,
+		previewDueAt: task.preview?.dueAt,
+		zone,
+	});
+	return { ...task, staffNotified: notified, summary } as unknown as IDataObject;
+}
 
 export class EhrTask implements INodeType {
 	description: INodeTypeDescription = {
@@ -28,7 +55,8 @@ export class EhrTask implements INodeType {
 		description:
 			'Hands the journey to a person: a task in the EHR worklist (athenahealth patient case, DrChrono task, FHIR Task), and tells the assignee',
 		defaults: { name: 'EHR Task' },
-		usableAsTool: true,
+		// Not a tool: it hands a journey to a person in the EHR, nothing an AI agent should call (n8n has no `false`).
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
@@ -41,12 +69,22 @@ export class EhrTask implements INodeType {
 		properties: [
 			ehrOptions,
 			{
+				displayName:
+					'Tebra has no worklist: nothing is written to Tebra (unless its credential sets a patient Alert) and the assignee\'s notification is the task',
+				name: 'tebraNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { ehr: ['tebra'] } },
+			},
+			{
 				displayName: 'Assignee',
 				name: 'assignee',
-				type: 'string',
+				type: 'options',
+				typeOptions: { loadOptionsMethod: 'staffDirectory', loadOptionsDependsOn: ['ehr'] },
 				default: 'care-coordinator',
 				required: true,
-				description: 'The "key" of a person in the practice profile\'s staff directory; they are notified by email or SMS',
+				description:
+					'Who takes over, from the practice profile\'s Staff Directory; they are notified by email or SMS. Choose from the list, or give a staff "key" with an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 			{
 				displayName: 'Due In (Hours)',
@@ -86,7 +124,10 @@ export class EhrTask implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest, tebraConnectionTest } };
+	methods = {
+		credentialTest: { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest, tebraConnectionTest },
+		loadOptions: { staffDirectory },
+	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const ehr = this.getNodeParameter('ehr', 0) as EhrKind;
@@ -100,6 +141,7 @@ export class EhrTask implements INodeType {
 			await routeEachItem(this, 1, async (item, itemIndex) => {
 				// A Patient Reply Trigger item: the patient's text goes to the worklist as its own task.
 				const reply = patientReplyOfItem(item.json);
+				const assigneeKey = this.getNodeParameter('assignee', itemIndex) as string;
 				if (reply) {
 					const outcome = await escalateReply({
 						reply,
@@ -107,15 +149,14 @@ export class EhrTask implements INodeType {
 						store,
 						profile,
 						senders,
-						assigneeKey: this.getNodeParameter('assignee', itemIndex) as string,
+						assigneeKey,
 						dueInHours: this.getNodeParameter('dueInHours', itemIndex, 24) as number,
 						priority: this.getNodeParameter('priority', itemIndex, 'routine') as 'routine' | 'urgent',
 						now: nowIso(),
 						nodeName,
 						preview,
 					});
-					const task = { ...outcome.task, staffNotified: outcome.notified } as unknown as IDataObject;
-					return [{ output: 0, json: { ...item.json, task } }];
+					return [{ output: 0, json: { ...item.json, task: taskJson(outcome, ehr, profile, assigneeKey) } }];
 				}
 				const journey = await journeyItemToActOn(item.json, store, nowIso());
 				if (!journey) return [];
@@ -125,7 +166,7 @@ export class EhrTask implements INodeType {
 					store,
 					profile,
 					senders,
-					assigneeKey: this.getNodeParameter('assignee', itemIndex) as string,
+					assigneeKey,
 					dueInHours: this.getNodeParameter('dueInHours', itemIndex, 24) as number,
 					priority: this.getNodeParameter('priority', itemIndex, 'routine') as 'routine' | 'urgent',
 					reason: escalationReasonOf(item.json, this.getNodeParameter('reason', itemIndex, 'automatic')),
@@ -133,7 +174,7 @@ export class EhrTask implements INodeType {
 					nodeName,
 					preview,
 				});
-				const task = { ...outcome.task, staffNotified: outcome.notified } as unknown as IDataObject;
+				const task = taskJson(outcome, ehr, profile, assigneeKey, journey.event.zone);
 				return [{ output: 0, json: journeyJson(journey, outcome.trail, { task }) }];
 			}, { journal: store }),
 		);

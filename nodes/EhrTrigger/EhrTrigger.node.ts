@@ -57,14 +57,23 @@ export class EhrTrigger implements INodeType {
 		],
 		properties: [
 			unparsedBodyProperty,
+			webhookEhrOptions,
 			{
 				displayName:
-					'athenahealth and DrChrono webhooks are registered by hand: give the vendor the Production URL above and the same secret as in the credential. For FHIR, this node can create the Subscription itself.',
+					'athenahealth and DrChrono webhooks are registered by hand: give the vendor the Production URL above and the same secret as in the credential',
 				name: 'registrationNotice',
 				type: 'notice',
 				default: '',
+				displayOptions: { show: { ehr: ['athenahealth', 'drchrono'] } },
 			},
-			webhookEhrOptions,
+			{
+				displayName:
+					'This node can create the FHIR Subscription itself (below); a server without Subscriptions (Epic, eClinicalWorks) pushes nothing: use the EHR Poll Trigger or the HL7 v2 Trigger instead',
+				name: 'fhirNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { ehr: ['fhir'] } },
+			},
 			{
 				displayName: 'Path',
 				name: 'path',
@@ -118,7 +127,9 @@ export class EhrTrigger implements INodeType {
 				typeOptions: { minValue: 1 },
 				default: defaultMaxEventAgeDays,
 				description:
-					'Deliveries whose event happened longer ago than this (by the EHR\'s own event time) are refused with 400 and journaled: a replayed old delivery starts nothing. DrChrono sends no event time, so its deliveries are not aged.',
+					'Deliveries whose event happened longer ago than this (by the EHR\'s own event time) are refused with 400 and journaled: a replayed old delivery starts nothing',
+				// DrChrono's deliveries carry no event time, so they cannot be aged.
+				displayOptions: { show: { ehr: ['athenahealth', 'fhir'] } },
 			},
 			{
 				displayName: 'Maximum Body Size (KB)',

@@ -20,6 +20,7 @@ export class FollowUpReport implements INodeType {
 		description:
 			'The three numbers: follow-ups booked within 7 days, recall compliance at 30 days, care summaries delivered within 2 hours',
 		defaults: { name: 'Follow-Up Report' },
+		// A tool an AI agent may call: it only reads the journey store and counts.
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

@@ -82,6 +82,7 @@ export class JourneyLog implements INodeType {
 		description:
 			'Reads the journey store\'s audit journal (kept after n8n prunes executions) and the steps journeys wait for: by patient, visit or date',
 		defaults: { name: 'Journey Log' },
+		// A tool an AI agent may call: it only reads the journey store (ids, channels, times; never message text).
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

@@ -1,6 +1,7 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
+import { deliverySummary } from '../shared/core/summaries';
 import { sendTouch } from '../shared/flows/sendTouch';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest } from '../shared/n8n/credentialTests';
@@ -22,7 +23,8 @@ export class PatientMessage implements INodeType {
 		description:
 			'Writes and sends the care summary, reminder or recall nudge by SMS, email or voice, exactly once, inside the send window',
 		defaults: { name: 'Patient Message' },
-		usableAsTool: true,
+		// Not a tool: it messages patients inside a journey's rules, nothing an AI agent should call (n8n has no `false`).
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Sent', 'Held', 'Not Sent'],
@@ -87,10 +89,14 @@ export class PatientMessage implements INodeType {
 					maxHolds: this.getNodeParameter('maxHolds', itemIndex, 6) as number,
 					preview: manual || (this.getNodeParameter('preview', itemIndex, false) as boolean),
 				});
-				const delivery =
-					outcome.output === 'held'
-						? { stage, held: { reason: outcome.reason, notBefore: outcome.retryAt } }
-						: { stage, results: outcome.results, ...(outcome.output === 'notSent' ? { notSentReason: outcome.reason } : {}) };
+				if (outcome.output === 'held') {
+					const summary = deliverySummary({ output: 'held', stage, reason: outcome.reason, retryAt: outcome.retryAt, zone: journey.event.zone });
+					const delivery = { stage, held: { reason: outcome.reason, notBefore: outcome.retryAt }, summary };
+					return [{ output: outputIndex.held, json: journeyJson(journey, outcome.trail, { delivery }) }];
+				}
+				const notSentReason = outcome.output === 'notSent' ? outcome.reason : undefined;
+				const summary = deliverySummary({ output: outcome.output, stage, reason: notSentReason, results: outcome.results });
+				const delivery = { stage, results: outcome.results, ...(notSentReason ? { notSentReason } : {}), summary };
 				return [{ output: outputIndex[outcome.output], json: journeyJson(journey, outcome.trail, { delivery }) }];
 			}, { journal: store }),
 		);

@@ -14,7 +14,7 @@ import { handlePatientReply, replyClassifications } from '../shared/flows/patien
 import type { InboundSms, PatientReplyOutcome, ReplyClassification } from '../shared/flows/patientReply';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrOptions, smsConsentEhrs } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
@@ -97,7 +97,16 @@ export class PatientReplyTrigger implements INodeType {
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether STOP and START also change the patient\'s text-message consent in the EHR (FHIR, athenahealth, DrChrono). The opt-out is recorded in the journey store either way.',
+					'Whether STOP and START also change the patient\'s text-message consent in the EHR. The opt-out is recorded in the journey store either way.',
+				displayOptions: { show: { ehr: smsConsentEhrs } },
+			},
+			{
+				displayName:
+					'Tebra\'s API has no text-message consent to update: STOP and START are recorded in the journey store, which every workflow of the pack obeys; change the patient\'s preference in Tebra by hand if the practice keeps it there',
+				name: 'tebraConsentNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { ehr: ['tebra'] } },
 			},
 		],
 	};

@@ -5,6 +5,7 @@ import type { DeliveryReport } from '../shared/core/deliveryStatus';
 import { dsnReport, parseDsn } from '../shared/core/dsn';
 import { DomainError } from '../shared/core/errors';
 import type { EhrKind } from '../shared/core/schemas';
+import { deliveryStatusSummary } from '../shared/core/summaries';
 import { recordDelivery } from '../shared/flows/recordDelivery';
 import type { RecordDeliveryOutcome } from '../shared/flows/recordDelivery';
 import { reloadJourney } from '../shared/flows/reloadJourney';
@@ -36,6 +37,17 @@ function reportFromItem(json: IDataObject): DeliveryReport {
 function summaryOf(report: DeliveryReport, outcome: RecordDeliveryOutcome): IDataObject {
 	const entry = outcome.entry;
 	const touch = outcome.output === 'recorded' ? outcome.touch : undefined;
+	const stage = entry?.stage ?? touch?.stage ?? null;
+	const channel = entry?.channel ?? touch?.channel ?? null;
+	const summary = deliveryStatusSummary({
+		output: outcome.output,
+		kind: report.kind,
+		status: report.status,
+		code: report.code,
+		stage,
+		channel,
+		reason: outcome.output === 'recorded' ? outcome.reason : undefined,
+	});
 	return {
 		provider: report.provider,
 		kind: report.kind,
@@ -45,11 +57,12 @@ function summaryOf(report: DeliveryReport, outcome: RecordDeliveryOutcome): IDat
 		...(report.answeredBy ? { answeredBy: report.answeredBy } : {}),
 		providerId: entry?.providerId ?? touch?.providerId ?? report.providerIds[0] ?? null,
 		journeyId: entry?.journeyId ?? touch?.journeyId ?? null,
-		stage: entry?.stage ?? touch?.stage ?? null,
-		channel: entry?.channel ?? touch?.channel ?? null,
+		stage,
+		channel,
 		journalType: entry?.type ?? null,
 		recorded: outcome.output === 'recorded' ? outcome.reason : 'recorded',
 		...(outcome.output === 'recorded' && outcome.detail ? { detail: outcome.detail } : {}),
+		summary,
 	};
 }
 
@@ -72,7 +85,8 @@ export class RecordDelivery implements INodeType {
 		description:
 			'Records a delivery status or a bounce against the message it is about, once, and hands undelivered messages to the fallback and unanswered calls to staff',
 		defaults: { name: 'Record Delivery' },
-		usableAsTool: true,
+		// Not a tool: it routes undelivered journeys to their fallback, nothing an AI agent should call (n8n has no `false`).
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Undelivered: Stage 1', 'Undelivered: Stage 2', 'Call Unanswered', 'Recorded'],
@@ -142,7 +156,9 @@ export class RecordDelivery implements INodeType {
 						report = dsnReport(parseDsn(String(this.getNodeParameter('message', itemIndex, ''))));
 					} catch (error) {
 						if (!(error instanceof DomainError) || error.code !== 'not_a_dsn') throw toNodeError(this.getNode(), error, itemIndex);
-						return [{ output: outputIndex.recorded, json: { deliveryStatus: { provider: 'smtp', kind: 'email', recorded: 'notABounce', detail: error.message } } }];
+						const summary = deliveryStatusSummary({ output: 'recorded', kind: 'email', status: 'received', reason: 'notABounce' });
+						const deliveryStatus = { provider: 'smtp', kind: 'email', recorded: 'notABounce', detail: error.message, summary };
+						return [{ output: outputIndex.recorded, json: { deliveryStatus } }];
 					}
 				}
 				const outcome = await recordDelivery({

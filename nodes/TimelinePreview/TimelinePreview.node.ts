@@ -23,7 +23,7 @@ import {
 import type { PreviewStepNames } from '../shared/flows/previewTimeline';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, pollEhrOptions, recallEhrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
 import { failedItem } from '../shared/n8n/items';
@@ -128,6 +128,7 @@ export class TimelinePreview implements INodeType {
 		description:
 			'Dry run: one item per touch the journey would make (stage, channel, local send time, the rule that decided it). Sends nothing.',
 		defaults: { name: 'Timeline Preview' },
+		// A tool an AI agent may call: a dry run that sends and writes nothing.
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -158,13 +159,22 @@ export class TimelinePreview implements INodeType {
 				noDataExpression: true,
 				options: [
 					{ name: 'Visits Completed in the EHR', value: 'ehrVisits', description: 'Visits completed in the last N days, read as the poll trigger reads them' },
-					{ name: 'Recalls Coming Due in the EHR', value: 'ehrRecalls', description: 'Recalls due in the next N days' },
+					{ name: 'Recalls Coming Due in the EHR', value: 'ehrRecalls', description: 'Recalls due in the next N days (FHIR R4 EHRs)' },
 					{ name: 'Input Items', value: 'inputItems', description: 'Each input item is a visit or recall as Visit Details outputs it' },
 					{ name: 'JSON List', value: 'json', description: 'Visit or recall events pasted as a JSON array' },
 				],
 				default: 'ehrVisits',
 			},
-			{ ...ehrOptions, displayOptions: { show: { source: fromEhr } } },
+			{ ...pollEhrOptions, displayOptions: { show: { source: ['ehrVisits'] } } },
+			{ ...recallEhrOptions, displayOptions: { show: { source: ['ehrRecalls'] } } },
+			{
+				displayName:
+					'Recalls are read from FHIR R4 EHRs only (active ServiceRequests). athenahealth, DrChrono and Tebra have no API that lists recalls: map the rows of a recall list (a CSV export or a Google Sheet) to recall events (kind "recall") and choose "Input Items" or "JSON List" above.',
+				name: 'recallNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { source: ['ehrRecalls'] } },
+			},
 			{
 				displayName: 'Days',
 				name: 'days',

@@ -2,6 +2,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import type { EhrKind } from '../shared/core/schemas';
+import { admissionSummary } from '../shared/core/summaries';
 import { admitVisit } from '../shared/flows/admitVisit';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
@@ -24,7 +25,8 @@ export class VisitDetails implements INodeType {
 		description:
 			'Turns an EHR notification into a complete visit (patient contact, language, consent, time zone, orders), once per visit',
 		defaults: { name: 'Visit Details' },
-		usableAsTool: true,
+		// Not a tool: it claims the visit and starts its journey, nothing an AI agent should call (n8n has no `false`).
+		usableAsTool: undefined,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Visit', 'Skipped'],
@@ -56,13 +58,15 @@ export class VisitDetails implements INodeType {
 			await routeEachItem(this, 2, async (item) => {
 				const notification = notificationFromItem(item.json, ehr);
 				const outcome = await admitVisit(notification, { adapter, store, context: profile, now: new Date(nowIso()), nodeName });
+				const visit = { summary: admissionSummary(outcome) };
 				if (outcome.outcome === 'admitted') {
-					return [{ output: 0, json: { ...(outcome.event as unknown as IDataObject), journey: outcome.trail as unknown as IDataObject } }];
+					const journey = outcome.trail as unknown as IDataObject;
+					return [{ output: 0, json: { ...(outcome.event as unknown as IDataObject), journey, visit } }];
 				}
 				const skipped: IDataObject = { skipped: outcome.outcome, eventId: notification.eventId, topic: notification.topic };
 				if (outcome.outcome === 'notCompleted') skipped.reason = outcome.reason;
 				if (outcome.outcome === 'alreadyStarted') skipped.journeyId = outcome.journeyId;
-				return [{ output: 1, json: skipped }];
+				return [{ output: 1, json: { ...skipped, visit } }];
 			}, { journal: store }),
 			{ prune: true },
 		);

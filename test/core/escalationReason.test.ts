@@ -15,3 +15,16 @@ describe('the automatic reason of an EHR task', () => {
 		expect(automaticEscalationReason(facts)).toBe(reason);
 	});
 });
+
+describe('the automatic reason, with what the item leaves out', () => {
+	it.each<[string, EscalationFacts, string]>([
+		['a handover summary in other words', { staff: { summary: 'step "Reminder" set aside by hand' } }, 'step "Reminder" set aside by hand'],
+		['a handover with no summary', { staff: { reason: 'late' }, kind: 'visit' }, 'follow-up still open after the reminders'],
+		['an unanswered call without its code', { deliveryStatus: { outcome: 'unanswered' } }, 'the stage-3 voice call was not answered (no answer)'],
+		['an undelivered message without stage, channel or code', { deliveryStatus: { outcome: 'undelivered' } }, 'the stage ? message was not delivered (unknown) and no other channel worked'],
+		['a delivery report that needs nothing', { deliveryStatus: { outcome: 'delivered' }, kind: 'recall' }, 'recall still not booked after the reminders'],
+		['a numeric not-sent reason', { delivery: { notSentReason: 21610 } }, 'message not sent (21610)'],
+	])('%s', (_what, facts, reason) => {
+		expect(automaticEscalationReason(facts)).toBe(reason);
+	});
+});

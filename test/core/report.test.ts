@@ -1,6 +1,7 @@
 import { DomainError } from '../../nodes/shared/core/errors';
 import { computeFollowUpReport, instantInZone, resolvePeriod } from '../../nodes/shared/core/report';
-import type { ReportJournalEntry, ReportJourney, ReportPeriod, ReportPeriodInput, ReportStep } from '../../nodes/shared/core/report';
+import type { JournalEntry } from '../../nodes/shared/core/journal';
+import type { ReportJourney, ReportPeriod, ReportPeriodInput, ReportStep } from '../../nodes/shared/core/report';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,20 +18,20 @@ function recall(id: string, dueAt: string, startedAt: string): ReportJourney {
 	return { journeyId: id, kind: 'recall', anchorAt: dueAt, startedAt, zone: 'UTC' };
 }
 
-function entry(journeyId: string, offsetMs: number, type: string, fields: Partial<ReportJournalEntry> = {}): ReportJournalEntry {
-	return { at: at(offsetMs), journeyId, type, ...fields };
+function entry(journeyId: string, offsetMs: number, type: string, fields: Partial<JournalEntry> = {}): JournalEntry {
+	return { at: at(offsetMs), journeyId, patientKey: 'fhir:pat-1', type, ...fields };
 }
 
-function one(journey: ReportJourney, entries: ReportJournalEntry[], asOfOffset: number) {
+function one(journey: ReportJourney, entries: JournalEntry[], asOfOffset: number) {
 	const { journeys } = computeFollowUpReport({ journeys: [journey], entriesByJourney: { [journey.journeyId]: entries }, period, asOf: at(asOfOffset) });
 	return journeys[0];
 }
 
 describe('follow-up booking within 7 days of visit close', () => {
 	const id = 'visit:fhir:enc-1';
-	const booked = (offset: number, detail?: ReportJournalEntry['detail']) => entry(id, offset, 'followup.booked', detail ? { detail } : {});
+	const booked = (offset: number, detail?: JournalEntry['detail']) => entry(id, offset, 'followup.booked', detail ? { detail } : {});
 
-	it.each<[string, ReportJournalEntry[], number, string, string | null, string | null]>([
+	it.each<[string, JournalEntry[], number, string, string | null, string | null]>([
 		['found booked by the 48 h check', [entry(id, 2 * DAY, 'followup.booked')], 3 * DAY, 'booked', 'check', at(2 * DAY)],
 		['the EHR\'s booking time inside the window, found late', [booked(20 * DAY, { bookedAt: at(3 * DAY) })], 21 * DAY, 'booked', 'ehr', at(3 * DAY)],
 		['the EHR\'s booking time after the deadline', [booked(9 * DAY, { bookedAt: at(8 * DAY) })], 10 * DAY, 'notBooked', null, null],
@@ -69,7 +70,7 @@ describe('recall compliance at 30 days', () => {
 	const id = 'recall:fhir:sr-9';
 	const due = '2026-07-01T05:00:00.000Z';
 
-	it.each<[string, ReportJournalEntry[], number, string, string]>([
+	it.each<[string, JournalEntry[], number, string, string]>([
 		['booked 20 days after the nudge', [entry(id, 0, 'touch.sent', { stage: 1, channel: 'sms' }), entry(id, 20 * DAY, 'followup.booked')], 25 * DAY, 'booked', 'nudge'],
 		['nothing booked 30 days after the nudge', [entry(id, 0, 'touch.sent', { stage: 1, channel: 'sms' }), entry(id, 23 * DAY, 'followup.open')], 32 * DAY, 'notBooked', 'nudge'],
 		['no nudge went out: the window runs from the journey start', [entry(id, 0, 'route.staffCall', { stage: 1 })], 10 * DAY, 'pending', 'journeyStart'],
@@ -85,7 +86,7 @@ describe('care summaries within 2 hours of visit close', () => {
 	const id = 'visit:fhir:enc-2';
 	const sent = (offset: number, channel: string, providerId: string, stage = 1) => entry(id, offset, 'touch.sent', { stage, channel, providerId });
 
-	it.each<[string, ReportJournalEntry[], number, string, string, string | null]>([
+	it.each<[string, JournalEntry[], number, string, string, string | null]>([
 		['SMS sent and delivered in minutes', [sent(5 * 60_000, 'sms', 'SM1'), entry(id, 6 * 60_000, 'touch.delivered', { channel: 'sms', providerId: 'SM1', stage: 1 })], 3 * HOUR, 'yes', 'yes', 'smsDelivered'],
 		['SMS sent, no status callback', [sent(5 * 60_000, 'sms', 'SM1')], 3 * HOUR, 'yes', 'no', null],
 		['SMS sent, callback still to come', [sent(5 * 60_000, 'sms', 'SM1')], HOUR, 'yes', 'pending', null],
@@ -109,7 +110,7 @@ describe('care summaries within 2 hours of visit close', () => {
 
 describe('the report over several journeys', () => {
 	const journeys = [visit('v1'), visit('v2'), visit('v3', { departmentId: '7' }), visit('v4'), visit('v5'), recall('r1', at(31 * DAY), at(-HOUR))];
-	const entriesByJourney: Record<string, ReportJournalEntry[]> = {
+	const entriesByJourney: Record<string, JournalEntry[]> = {
 		// v1: SMS + email in minutes, booked at 48 h.
 		v1: [entry('v1', 60_000, 'touch.sent', { stage: 1, channel: 'sms', providerId: 'SM1' }), entry('v1', 60_000, 'touch.sent', { stage: 1, channel: 'email', providerId: '<1@x>' }), entry('v1', 2 * DAY, 'followup.booked')],
 		// v2: SMS only, not booked by the day-7 check.
@@ -262,7 +263,7 @@ describe('the report refuses bad input, naming the field', () => {
 		['a window of 0 days', () => computeFollowUpReport({ journeys: [], entriesByJourney: {}, period, asOf: at(0), rules: { bookingWindowDays: 0 } }), 'bookingWindowDays'],
 		['a negative grace', () => computeFollowUpReport({ journeys: [], entriesByJourney: {}, period, asOf: at(0), rules: { checkGraceHours: -1 } }), 'checkGraceHours'],
 		['a bad "asOf"', () => computeFollowUpReport({ journeys: [], entriesByJourney: {}, period, asOf: 'tomorrow' }), 'asOf'],
-		['an entry without a time', () => computeFollowUpReport({ journeys: [visit('v')], entriesByJourney: { v: [{ at: 'x', journeyId: 'v', type: 'touch.sent' }] }, period, asOf: at(0) }), 'at'],
+		['an entry without a time', () => computeFollowUpReport({ journeys: [visit('v')], entriesByJourney: { v: [{ at: 'x', journeyId: 'v', patientKey: 'fhir:pat-1', type: 'touch.sent' }] }, period, asOf: at(0) }), 'at'],
 	])('%s', (_name, run, field) => {
 		expect(run).toThrow(DomainError);
 		try {

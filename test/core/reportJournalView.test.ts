@@ -13,12 +13,13 @@ import {
 	typeMatches,
 	withOverdue,
 } from '../../nodes/shared/core/journalView';
-import type { OverdueRule, ViewJournalEntry, ViewJourneyFacts, ViewStep } from '../../nodes/shared/core/journalView';
+import type { JournalEntry } from '../../nodes/shared/core/journal';
+import type { OverdueRule, ViewJourneyFacts, ViewStep } from '../../nodes/shared/core/journalView';
 import { scheduledStep } from '../helpers/steps';
 
 const J = 'visit:fhir:enc-1';
 const P = 'fhir:pat-1';
-const e = (at: string, type: string, fields: Partial<ViewJournalEntry> = {}): ViewJournalEntry => ({ at, journeyId: J, patientKey: P, type, ...fields });
+const e = (at: string, type: string, fields: Partial<JournalEntry> = {}): JournalEntry => ({ at, journeyId: J, patientKey: P, type, ...fields });
 const facts: ViewJourneyFacts = {
 	journeyId: J,
 	patientKey: P,
@@ -92,7 +93,7 @@ describe('a journey summarised from its journal', () => {
 	const email = e('2026-06-10T15:00:06.000Z', 'touch.sent', { stage: 1, channel: 'email', providerId: '<1@x>' });
 	const waiting = e('2026-06-10T15:00:07.000Z', 'wait.scheduled', { detail: { due: '2026-06-12T15:00:00.000Z', sendAt: '2026-06-12T15:00:00.000Z' } });
 
-	it.each<[string, ViewJournalEntry[], Record<string, unknown>]>([
+	it.each<[string, JournalEntry[], Record<string, unknown>]>([
 		['waiting for the reminder', [started, sms, email, waiting], { state: 'waiting', nextAt: '2026-06-12T15:00:00.000Z', stagesSent: '1', channels: 'email,sms', firstSentAt: sms.at }],
 		['booked at the 48 h check', [started, sms, waiting, e('2026-06-12T15:01:00.000Z', 'followup.booked', { detail: { appointmentId: 'ap-1' } })], { state: 'booked', booked: true, bookedAt: '2026-06-12T15:01:00.000Z', lastBookingCheck: 'booked' }],
 		['booked, with the EHR\'s booking time', [started, e('2026-06-12T15:01:00.000Z', 'followup.booked', { detail: { bookedAt: '2026-06-11T08:00:00.000Z' } })], { state: 'booked', bookedAt: '2026-06-11T08:00:00.000Z' }],
@@ -139,7 +140,7 @@ describe('a journey summarised with its steps in the journey store', () => {
 	const booked = e('2026-06-12T15:00:25.000Z', 'followup.booked');
 	const completed = e('2026-06-12T15:00:26.000Z', 'step.completed', { code: 'followup.booked', detail: { step: 'Reminder', workflowId: W, attempt: 1 } });
 
-	it.each<[string, ViewJournalEntry[], ViewStep[], Record<string, unknown>]>([
+	it.each<[string, JournalEntry[], ViewStep[], Record<string, unknown>]>([
 		['waiting for its scheduled step: the due time comes from the store', [started, sms, scheduledV2], [step()], { state: 'waiting', nextAt: '2026-06-12T15:00:00.000Z', step: 'Reminder', stepWorkflowId: W, stepState: 'scheduled', stepAttempt: 0, stepDueAt: '2026-06-12T15:00:00.000Z', stepCode: null }],
 		['the store wins over an older journal line', [started, scheduledV2], [step({ dueAt: '2026-06-13T14:00:00.000Z' })], { state: 'waiting', nextAt: '2026-06-13T14:00:00.000Z' }],
 		['paused until outreach resumes: no time to give', [started, e('2026-06-11T15:00:00.000Z', 'touch.held', { code: 'outreachPaused' })], [step({ untilResume: true })], { state: 'paused', nextAt: null }],

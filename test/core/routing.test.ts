@@ -197,6 +197,18 @@ describe('routeChannels: skip decisions carry a machine reason', () => {
 			{ address: mobile2.number, decision: 'skip', reason: 'optedOut' },
 		],
 		[
+			'SMS opted out under the national spelling of the number',
+			{ history: { optedOut: [{ channel: 'sms', address: '(512) 555-0101' }] } },
+			'sms',
+			{ address: mobile.number, decision: 'skip', reason: 'optedOut' },
+		],
+		[
+			'SMS failed under a spelling with the trunk 1 and dots',
+			{ history: { failed: [{ channel: 'sms', address: '1.512.555.0101' }] } },
+			'sms',
+			{ address: mobile.number, decision: 'skip', reason: 'failed' },
+		],
+		[
 			'SMS failed',
 			{ history: { failed: [{ channel: 'sms', address: mobile.number }] } },
 			'sms',

@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 
-import { cachedZone } from '../../nodes/shared/core/zones';
+import { cachedZone, isValidZoneName } from '../../nodes/shared/core/zones';
 
 // Zones with the awkward transitions: 30-minute DST (Lord Howe), 45-minute offsets (Chatham, Kathmandu), an
 // offset with seconds until 1972 (Monrovia), a 24-hour jump (Apia, 2011), southern DST, and the patients' zones.
@@ -60,5 +60,29 @@ describe('cachedZone: the offsets luxon computes with are exactly IANAZone\'s', 
 		}
 		const wall = { year: 2026, month: 3, day: 8, hour: 2, minute: 30 };
 		expect(DateTime.fromObject(wall, { zone: cached }).toISO()).toBe(DateTime.fromObject(wall, { zone: 'America/Chicago' }).toISO());
+	});
+});
+
+describe('isValidZoneName: IANAZone.isValidZone, remembered for valid names', () => {
+	it.each([
+		['America/Chicago', true],
+		['Etc/GMT+5', true],
+		['Mars/Olympus_Mons', false],
+		['', false],
+	])('%s → %s, the same as luxon, and the same again', (name, valid) => {
+		expect([isValidZoneName(name), isValidZoneName(name)]).toEqual([IANAZone.isValidZone(name), valid]);
+	});
+
+	it('asks luxon once for a valid name and every time for an invalid one', () => {
+		const asked = jest.spyOn(IANAZone, 'isValidZone');
+		try {
+			for (let i = 0; i < 3; i++) {
+				isValidZoneName('Asia/Kolkata');
+				isValidZoneName('Nowhere/Land');
+			}
+			expect(asked.mock.calls.map(([name]) => name)).toEqual(['Asia/Kolkata', 'Nowhere/Land', 'Nowhere/Land', 'Nowhere/Land']);
+		} finally {
+			asked.mockRestore();
+		}
 	});
 });

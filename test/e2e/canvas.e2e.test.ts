@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 
+import { demoPractice } from '../../sandbox/demo-patients';
 import type { Sandbox } from '../../sandbox/environment';
 import { owner, projectRoot } from '../../sandbox/n8n';
 import { eventually, startE2eSandbox } from './harness';
@@ -15,6 +16,7 @@ import { eventually, startE2eSandbox } from './harness';
  */
 
 const screenshotPath = join(projectRoot, 'test', 'artifacts', 'post-visit-three-stage.png');
+const assigneeScreenshotPath = join(projectRoot, 'test', 'artifacts', 'assignee-dropdown.png');
 const chromiumArgs = [
 	'--headless',
 	'--no-sandbox',
@@ -236,6 +238,28 @@ describe('the three-stage template in the n8n editor', () => {
 
 		expect(withProblems(await canvasProblems(page))).toEqual({});
 		expect(withProblems(await referenceProblems(id))).toEqual({});
+	});
+});
+
+describe('the pickers in the node panel', () => {
+	it('opens "Staff Follow-Up Task" and lists the practice profile\'s staff directory in the Assignee dropdown', async () => {
+		const { id } = sandbox.workflows.threeStage.fhir;
+		const page = await openCanvas(id, templateNodeNames.length);
+		await page.locator(nodeSelector('Staff Follow-Up Task')).dblclick();
+		const assignee = page.locator('[data-test-id="ndv"] [data-test-id="parameter-input-assignee"]');
+		await assignee.waitFor({ state: 'visible', timeout: 30_000 });
+		// The stored value (the staff key) is shown by the name the directory gives it, once the list has loaded.
+		await eventually('the Assignee field to show the coordinator by name', async () =>
+			((await assignee.locator('input').first().inputValue()) === demoPractice.coordinator.name ? true : undefined),
+		);
+		await assignee.locator('input').first().click();
+		const option = page.locator('.el-select-dropdown__item:visible', { hasText: demoPractice.coordinator.name });
+		await option.first().waitFor({ state: 'visible', timeout: 30_000 });
+		expect(await option.count()).toBe(1);
+		expect(await option.first().textContent()).toContain(`key "${demoPractice.coordinator.key}"`);
+
+		mkdirSync(dirname(assigneeScreenshotPath), { recursive: true });
+		await page.screenshot({ path: assigneeScreenshotPath });
 	});
 });
 

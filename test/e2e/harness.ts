@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 
+import { demoPractice } from '../../sandbox/demo-patients';
 import { startSandbox } from '../../sandbox/environment';
 import type { Sandbox, SandboxOptions } from '../../sandbox/environment';
 import type { N8nClient } from '../../sandbox/n8n';
@@ -68,7 +69,7 @@ export function outputOf(execution: Item, node: string, output = 0): Item[] {
 
 /** Runs `work` on the sandbox's SQLite journey store (a connection of its own beside n8n's, as a second process). */
 export async function withJourneyStore<T>(sandbox: Pick<Sandbox, 'journeyStorePath'>, work: (store: JourneyStore) => Promise<T>): Promise<T> {
-	const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath }, { reusePool: false });
+	const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath, contactHashSecret: demoPractice.contactHashSecret }, { reusePool: false });
 	try {
 		return await work(store);
 	} finally {

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import { consentExtensionUrl } from '../../nodes/shared/ehr/fhir';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JourneyStore } from '../../nodes/shared/store/types';
-import { demoPatients } from '../../sandbox/demo-patients';
+import { demoPatients, demoPractice } from '../../sandbox/demo-patients';
 import type { Sandbox } from '../../sandbox/environment';
 import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { zoneWhereNowIsBetween } from '../helpers/fixtures';
@@ -27,7 +27,7 @@ const stranger = '+15125550177';
 beforeAll(async () => {
 	// Stage 2 follows stage 1 within minutes here: allow it, as an ops lead could (the daily cap has its own tests).
 	sandbox = await startE2eSandbox('replies', 5790, { profile: { perPatientPerDay: 3 } });
-	store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath });
+	store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath, contactHashSecret: demoPractice.contactHashSecret });
 }, 300_000);
 
 afterAll(async () => {

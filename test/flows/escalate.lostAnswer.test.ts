@@ -13,7 +13,7 @@ import { startAthenaServer } from '../../sandbox/athenahealth-server';
 import type { AthenaSandbox } from '../../sandbox/athenahealth-server';
 import { clientId, clientSecret, practiceId, seedVisit, serverNow } from '../ehr/athenahealth/helpers';
 import { fetchHttpClient, instantRetryPolicy } from '../helpers/fetchHttpClient';
-import { tempDir, visitEvent } from '../helpers/fixtures';
+import { tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
 
 /*
  * Found by the reliability run: when the EHR took the task but its answer never came (a timeout), the staff
@@ -43,7 +43,7 @@ const senders: MessageSenders = {
 beforeEach(async () => {
 	server = await startAthenaServer({ practiceId, clientId, clientSecret, now: () => serverNow });
 	seedVisit(server);
-	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite') });
+	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite'), contactHashSecret: testContactHashSecret });
 	notified.length = 0;
 });
 afterEach(async () => {

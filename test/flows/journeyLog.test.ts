@@ -6,7 +6,7 @@ import { readJourneyLog } from '../../nodes/shared/flows/journeyLog';
 import type { JourneyLogQuery } from '../../nodes/shared/flows/journeyLog';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JournalEntry, JourneyStore, StepSchedule } from '../../nodes/shared/store/types';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 /*
  * The Journey Log's reads of the scheduled steps, over a real SQLite store, at a fixed "now": what each journey
@@ -41,7 +41,7 @@ async function setAside(store: JourneyStore, name: string, code: string, claimAt
 
 let store: JourneyStore;
 beforeAll(async () => {
-	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite') });
+	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite'), contactHashSecret: testContactHashSecret });
 	const v2Wait = (name: string, dueAt: string, workflowId = visits, step = 'Reminder') =>
 		entry(name, hoursBefore(48), 'wait.scheduled', { detail: { due: dueAt, sendAt: dueAt, step, workflowId, untilResume: false } });
 	// Waiting for tomorrow: nothing to report.

@@ -6,7 +6,7 @@ import { buildFollowUpReport } from '../../nodes/shared/flows/followUpReport';
 import { recordDelivery, recordSettledDelivery } from '../../nodes/shared/flows/recordDelivery';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JournalEntry, JourneyStore } from '../../nodes/shared/store/types';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 /*
  * The Delivery Status Trigger records delivered and answered statuses in its webhook (recordSettledDelivery);
@@ -23,7 +23,7 @@ const sid = 'SM' + 'd4'.repeat(16);
 const delivered = parseTwilioStatusCallback({ MessageSid: sid, MessageStatus: 'delivered', To: '+15125550141', From: '+15125550199' });
 
 async function storeWithSentSummary(): Promise<JourneyStore> {
-	const store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite') });
+	const store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite'), contactHashSecret: testContactHashSecret });
 	await store.recordJourney({
 		journeyId,
 		patientKey,

@@ -14,7 +14,7 @@ import { closeFhirVisit, ensureFhirPatient } from '../../sandbox/fhir-demo';
 import { startFhirServer, updateResource } from '../../sandbox/fhir-server';
 import type { FhirServer } from '../../sandbox/fhir-server';
 import { fetchHttpClient, instantRetryPolicy } from '../helpers/fetchHttpClient';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 /*
  * reloadJourney against the local FHIR server (Medplum's router) and a real SQLite journey store: the journey
@@ -34,7 +34,7 @@ let adapter: EhrAdapter;
 
 beforeAll(async () => {
 	fhir = await startFhirServer();
-	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite') });
+	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite'), contactHashSecret: testContactHashSecret });
 	adapter = createFhirAdapter({ http: fetchHttpClient(fhir.url), retry: instantRetryPolicy() });
 });
 

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 
 import { reportStaleClaims } from '../../nodes/shared/flows/reportStaleClaims';
 import { openJourneyStore } from '../../nodes/shared/store';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 describe('the crash window between claim and send', () => {
 	it('is reported once in the journal as unknown, and the claim stays closed', async () => {
-		const store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'j.sqlite') });
+		const store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'j.sqlite'), contactHashSecret: testContactHashSecret });
 		const claimedAt = '2026-03-02T15:00:00.000Z';
 		const info = { journeyId: 'visit:fhir:enc-9', patientKey: 'fhir:pat-9', stage: 1, channel: 'sms' as const };
 		expect(await store.claim('touch:visit:fhir:enc-9:1:sms', info, claimedAt)).toBe(true);

@@ -8,7 +8,7 @@ import { sendTouch } from '../../nodes/shared/flows/sendTouch';
 import type { DeliveryOutcome, MessageSenders } from '../../nodes/shared/flows/sendTouch';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JourneyStore } from '../../nodes/shared/store/types';
-import { tempDir, visitEvent } from '../helpers/fixtures';
+import { tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
 
 /*
  * Found by the compliance run (test/reliability/compliance.rel.test.ts): Patient Message re-used the channels the
@@ -47,7 +47,7 @@ const routes: Record<string, ChannelRoute> = {
 
 let store: JourneyStore;
 beforeEach(async () => {
-	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'j.sqlite') });
+	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'j.sqlite'), contactHashSecret: testContactHashSecret });
 });
 afterEach(async () => await store.close());
 

@@ -1,4 +1,4 @@
-import { ExecutionLifecycleHooks, TriggerContext, WorkflowExecute } from 'n8n-core';
+import { ExecutionLifecycleHooks, LoadOptionsContext, TriggerContext, WorkflowExecute } from 'n8n-core';
 import { ICredentialsHelper, NodeConnectionTypes, Workflow } from 'n8n-workflow';
 import type {
 	ICredentialDataDecryptedObject,
@@ -13,6 +13,7 @@ import type {
 	INodeExecutionData,
 	INodeParameters,
 	INodeProperties,
+	INodePropertyOptions,
 	INodeType,
 	INodeTypes,
 	INodeTypeDescription,
@@ -299,6 +300,19 @@ export async function runWorkflow(fixture: WorkflowFixture, options: EngineOptio
 		},
 		nodeError: (nodeName) => runData[nodeName]?.at(-1)?.error,
 	};
+}
+
+/**
+ * What a dropdown of a node lists when its panel opens: the node's `methods.loadOptions[method]` called in n8n-core's
+ * LoadOptionsContext, as n8n's dynamic-node-parameters service calls it, with the node's parameters and credentials.
+ */
+export async function loadNodeOptions(fixture: WorkflowFixture, options: EngineOptions, nodeName: string, method: string): Promise<INodePropertyOptions[]> {
+	const engine = createEngine(fixture, options);
+	const node = engine.node(nodeName);
+	const nodeType = engine.workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
+	const load = nodeType.methods?.loadOptions?.[method];
+	if (!load) throw new Error(`${nodeName} has no loadOptions method "${method}"`);
+	return await load.call(new LoadOptionsContext(engine.workflow, node, engine.additionalData, 'parameters'));
 }
 
 /** A pack trigger started as n8n starts it on activation (or on "Execute workflow", mode 'manual'). */

@@ -14,7 +14,9 @@ import { PostVisitSmtpApi } from '../../credentials/PostVisitSmtpApi.credentials
 import { PostVisitTwilioApi } from '../../credentials/PostVisitTwilioApi.credentials';
 import { PracticeProfileApi } from '../../credentials/PracticeProfileApi.credentials';
 import type { VisitEvent } from '../../nodes/shared/core/schemas';
+import { testContactHashSecret } from './contactHashSecret';
 
+export { testContactHashSecret } from './contactHashSecret';
 export { zoneWhereNowIsAtNight, zoneWhereNowIsBetween } from '../../sandbox/zones';
 
 export function tempDir(prefix = 'post-visit-'): string {
@@ -85,7 +87,7 @@ export function packCredentialTypes(): Record<string, ICredentialType> {
 }
 
 export function journeyStoreCredential(sqlitePath: string): ICredentialDataDecryptedObject {
-	return { backend: 'sqlite', sqlitePath };
+	return { backend: 'sqlite', sqlitePath, contactHashSecret: testContactHashSecret };
 }
 
 /** A FHIR R4 credential for the local FHIR server (no auth unless the server asks for a bearer token). */

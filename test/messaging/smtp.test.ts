@@ -207,7 +207,7 @@ describe('verify and the credential test', () => {
 		['points at a closed port', async () => ({ port: await closedPort() }), /Nothing accepts connections/],
 		['does not trust the certificate', async () => ({ ignoreSslIssues: false }), /certificate .* is not trusted/],
 		['uses TLS on a STARTTLS port', async () => ({ security: 'tls' }), /TLS failed .* \(TLS on 465, STARTTLS on 587\)/],
-		['has no From email', async () => ({ fromEmail: '' }), /"From Email" Invalid email/],
+		['has no From email', async () => ({ fromEmail: '' }), /"From Email" must be an email address/],
 	])('verifySmtp reports a credential that %s', async (_label, overrides, message) => {
 		const result = await verifySmtp(credential(await overrides()));
 		expect(result.status).toBe(message.source.startsWith('^Connection') ? 'OK' : 'Error');

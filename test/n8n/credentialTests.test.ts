@@ -3,16 +3,18 @@ import { join } from 'node:path';
 import type { ICredentialTestFunctions, ICredentialsDecrypted } from 'n8n-workflow';
 
 import { JourneyStoreApi } from '../../credentials/JourneyStoreApi.credentials';
+import { PracticeProfileApi } from '../../credentials/PracticeProfileApi.credentials';
 import {
 	ehrWebhookSecretTest,
 	journeyStoreConnectionTest,
 	practiceProfileTest,
 	smtpConnectionTest,
 } from '../../nodes/shared/n8n/credentialTests';
+import { practiceProfileLabels } from '../../nodes/shared/n8n/profile';
 import { journeyStoreConfigFrom } from '../../nodes/shared/n8n/store';
 import { openJourneyStore } from '../../nodes/shared/store';
 import { startSmtpSink } from '../../sandbox/smtp-sink';
-import { practiceProfileCredential, tempDir } from '../helpers/fixtures';
+import { practiceProfileCredential, tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 const context = {} as ICredentialTestFunctions;
 const credential = (data: Record<string, unknown>) => ({ id: 'c', name: 'c', type: 't', data }) as unknown as ICredentialsDecrypted;
@@ -20,11 +22,36 @@ const credential = (data: Record<string, unknown>) => ({ id: 'c', name: 'c', typ
 describe('credential tests ops run from the credential dialog', () => {
 	it('journey store: creates and migrates a new SQLite store, then reports OK', async () => {
 		const path = join(tempDir(), 'nested', 'journey.sqlite');
-		const result = await journeyStoreConnectionTest.call(context, credential({ backend: 'sqlite', sqlitePath: path }));
+		const result = await journeyStoreConnectionTest.call(context, credential({ backend: 'sqlite', sqlitePath: path, contactHashSecret: testContactHashSecret }));
 		expect(result).toEqual({ status: 'OK', message: expect.stringMatching(/up to date/) });
-		const store = await openJourneyStore({ backend: 'sqlite', path });
+		const store = await openJourneyStore({ backend: 'sqlite', path, contactHashSecret: testContactHashSecret });
 		expect(await store.claim('k', { journeyId: 'j', patientKey: 'p' }, new Date().toISOString())).toBe(true);
 		await store.close();
+	});
+
+	it.each([
+		['empty (a credential saved before the field existed)', {}, /"Contact Hash Secret" is empty/],
+		['blank', { contactHashSecret: '   ' }, /"Contact Hash Secret" is empty/],
+		['too short to resist guessing', { contactHashSecret: 'hunter2' }, /contactHashSecret.*at least 32 characters/],
+	])('journey store: a Contact Hash Secret that is %s is an Error naming the field', async (_why, key, message) => {
+		const sqlitePath = join(tempDir(), 'journey.sqlite');
+		const result = await journeyStoreConnectionTest.call(context, credential({ backend: 'sqlite', sqlitePath, ...key }));
+		expect(result).toEqual({ status: 'Error', message: expect.stringMatching(message) });
+		expect(result.message).not.toContain('hunter2');
+	});
+
+	it('journey store: a Contact Hash Secret other than the one the store was keyed with is an Error (no STOP may be lost)', async () => {
+		const sqlitePath = join(tempDir(), 'journey.sqlite');
+		expect(await journeyStoreConnectionTest.call(context, credential({ backend: 'sqlite', sqlitePath, contactHashSecret: testContactHashSecret }))).toMatchObject({ status: 'OK' });
+		const changed = await journeyStoreConnectionTest.call(context, credential({ backend: 'sqlite', sqlitePath, contactHashSecret: 'another-key-0123456789abcdef0123456789' }));
+		expect(changed).toEqual({ status: 'Error', message: expect.stringMatching(/"Contact Hash Secret" is not the secret this store recorded/) });
+	});
+
+	it('journey store: the Contact Hash Secret is an optional password field (empty: derived from n8n\'s encryption key)', () => {
+		const field = new JourneyStoreApi().properties.find((property) => property.name === 'contactHashSecret');
+		expect(field).toMatchObject({ type: 'string', typeOptions: { password: true }, default: '' });
+		expect(field?.required).toBeFalsy();
+		expect(field?.description).toMatch(/encryption key/);
 	});
 
 	it('journey store: an unreachable Postgres is an Error, not an exception', async () => {
@@ -45,6 +72,14 @@ describe('credential tests ops run from the credential dialog', () => {
 		});
 	});
 
+	it('journey store: the Contact Hash Secret reaches the store trimmed, on either backend', () => {
+		const key = `  ${testContactHashSecret}\n`;
+		expect(journeyStoreConfigFrom({ backend: 'sqlite', sqlitePath: '/data/journey.sqlite', contactHashSecret: key })).toEqual({
+			backend: 'sqlite', path: '/data/journey.sqlite', contactHashSecret: testContactHashSecret,
+		});
+		expect(journeyStoreConfigFrom({ backend: 'postgres', host: 'db', database: 'pv', user: 'u', contactHashSecret: key })).toMatchObject({ contactHashSecret: testContactHashSecret });
+	});
+
 	it('journey store: Postgres verifies the server\'s certificate unless told otherwise (PHI in transit)', () => {
 		const connection = { backend: 'postgres', host: 'db', port: 5432, database: 'pv', user: 'u', password: 'p' };
 		expect(journeyStoreConfigFrom(connection)).toMatchObject({ ssl: true });
@@ -56,13 +91,46 @@ describe('credential tests ops run from the credential dialog', () => {
 
 	it.each([
 		['a valid profile', {}, 'OK', /Riverside/],
-		['a window wider than 08:00-21:00', { windowStart: '07:00' }, 'Error', /window\.start|08:00/],
-		['an unknown zone', { defaultZone: 'Mars/Olympus' }, 'Error', /defaultZone/],
-		['broken staff JSON', { staff: '[{' }, 'Error', /staff/],
+		['a window wider than 08:00-21:00', { windowStart: '07:00' }, 'Error', /^Practice profile: Send Window Start and Send Window End may not be wider than 08:00-21:00/],
+		['a window time that is not a time', { windowEnd: '8pm' }, 'Error', /^Practice profile: Send Window End must be a time HH:mm(;|$)/],
+		['an unknown zone', { defaultZone: 'Mars/Olympus' }, 'Error', /^Practice profile: Default Time Zone /],
+		['broken staff JSON', { staff: '[{' }, 'Error', /^Practice profile: Staff Directory is not valid JSON/],
+		['a cap that is not a whole number', { perPatientPerDay: 1.5 }, 'Error', /^Practice profile: Messages Per Patient Per Day must be a whole number$/],
+		['a holiday that is not a date', { holidays: '2026-12-25, Christmas' }, 'Error', /^Practice profile: Holidays, entry 2 must be a date YYYY-MM-DD$/],
+		['an empty practice name', { practiceName: '' }, 'Error', /^Practice profile: Practice Name must not be empty$/],
 	])('practice profile: %s → %s', async (_label, overrides, status, message) => {
 		const result = await practiceProfileTest.call(context, credential(practiceProfileCredential(overrides)));
 		expect(result.status).toBe(status);
 		expect(result.message).toMatch(message);
+	});
+
+	it('practice profile: reports every invalid field at once, by the label of the credential form, without its value', async () => {
+		const staff = JSON.stringify([
+			{ key: 'care-coordinator', name: 'Maria Lopez', ehrUserId: '', email: 'maria-at-example', notifyBy: 'fax' },
+			{ key: 'front-desk', name: 'Sam', phone: '512 555 0100' },
+		]);
+		const overrides = { practicePhone: '', windowEnd: '22:30', channelOrder: 'sms,pager', schedulingLinks: '{"default": ', staff };
+		const result = await practiceProfileTest.call(context, credential(practiceProfileCredential(overrides)));
+		expect(result.status).toBe('Error');
+		const problems = result.message.replace(/^Practice profile: /, '').split('; ');
+		expect(problems).toEqual([
+			'Scheduling Links is not valid JSON (check the quotes, commas and brackets)',
+			'Practice Phone must be at least 7 characters long',
+			'Send Window Start and Send Window End may not be wider than 08:00-21:00 (TCPA quiet hours)',
+			'Staff Directory, entry 1 (key "care-coordinator"), ehrUserId must not be empty',
+			'Staff Directory, entry 1 (key "care-coordinator"), email must be an email address',
+			'Staff Directory, entry 1 (key "care-coordinator"), notifyBy must be one of: email, sms',
+			'Staff Directory, entry 2 (key "front-desk"), phone must be a mobile number in international form, such as +15125550100',
+			'Channel Order, entry 2 must be one of: sms, email, voice',
+		]);
+		for (const value of ['maria-at-example', 'fax', '512 555 0100', 'pager']) expect(result.message).not.toContain(value);
+		expect(result.message).not.toMatch(/staff\.\d|sendPolicy|\bcaps\./);
+	});
+
+	it('practice profile: every label it reports is a field of the credential form', () => {
+		const formLabels = new Set(new PracticeProfileApi().properties.map((property) => property.displayName));
+		const labels = Object.values(practiceProfileLabels).flatMap((label) => label.split(' and '));
+		expect(labels.filter((label) => !formLabels.has(label))).toEqual([]);
 	});
 
 	it('webhook secret: too short is an Error, a long one OK', async () => {

@@ -4,7 +4,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { housekeepingDue, housekeepingIntervalMs, withJourneyStore } from '../../nodes/shared/n8n/resources';
 import { openJourneyStore } from '../../nodes/shared/store';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 describe('journey-store housekeeping (stale-claim report and retention prune)', () => {
 	it('is due once per store and interval, and again once the interval has passed', () => {
@@ -24,16 +24,16 @@ describe('journey-store housekeeping (stale-claim report and retention prune)', 
 
 	it('runs when a node asks for it on a store this process has not tidied yet: a crash-left claim is reported', async () => {
 		const sqlitePath = join(tempDir(), 'journey.sqlite');
-		const store = await openJourneyStore({ backend: 'sqlite', path: sqlitePath });
+		const store = await openJourneyStore({ backend: 'sqlite', path: sqlitePath, contactHashSecret: testContactHashSecret });
 		const info = { journeyId: 'visit:fhir:enc-h1', patientKey: 'fhir:pat-h1', stage: 1, channel: 'sms' as const };
 		expect(await store.claim('touch:visit:fhir:enc-h1:1:sms', info, new Date(Date.now() - 60 * 60_000).toISOString())).toBe(true);
 		await store.close();
 
-		const context = { getNode: () => ({ name: 'Visit Details' }), getCredentials: async () => ({ backend: 'sqlite', sqlitePath }), getMode: () => 'trigger' } as unknown as IExecuteFunctions;
+		const context = { getNode: () => ({ name: 'Visit Details' }), getCredentials: async () => ({ backend: 'sqlite', sqlitePath, contactHashSecret: testContactHashSecret }), getMode: () => 'trigger' } as unknown as IExecuteFunctions;
 		const answer = await withJourneyStore(context, async () => 'worked', { prune: true });
 		expect(answer).toBe('worked');
 
-		const reopened = await openJourneyStore({ backend: 'sqlite', path: sqlitePath });
+		const reopened = await openJourneyStore({ backend: 'sqlite', path: sqlitePath, contactHashSecret: testContactHashSecret });
 		expect(await reopened.journal({ journeyId: 'visit:fhir:enc-h1', type: 'claim.unknown' })).toHaveLength(1);
 		await reopened.close();
 	});

@@ -15,7 +15,7 @@ import { demoIds } from '../../sandbox/drchrono-server';
 import { bookFhirFollowUp, closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { createResource, updateResource } from '../../sandbox/fhir-server';
 import { john, post, useEhrSandboxes } from '../helpers/ehrSandboxes';
-import { runWorkflow, single } from '../helpers/engine';
+import { loadNodeOptions, runWorkflow, single } from '../helpers/engine';
 import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
 
 const secret = 'whsec-booking-check-0123456789abcdef';
@@ -43,8 +43,9 @@ async function admit(ehr: EhrKind, notification: NotificationEvent, storePath: s
 	return visit;
 }
 
-async function bookingCheck(ehr: EhrKind, item: IDataObject, storePath: string, appointmentTypes = '') {
-	const result = await runWorkflow(single('Booking Check', 'bookingCheck', { ehr, appointmentTypes }, [item]), {
+/** Version 1 stores the types as comma-separated text, 1.1 as the list picked from the EHR (or an expression). */
+async function bookingCheck(ehr: EhrKind, item: IDataObject, storePath: string, appointmentTypes: string | string[] = '', typeVersion = 1) {
+	const result = await runWorkflow(single('Booking Check', 'bookingCheck', { ehr, appointmentTypes }, [item], { typeVersion }), {
 		nodeTypes,
 		credentials: credentials(ehr, storePath),
 		credentialTypes: packCredentialTypes(),
@@ -188,6 +189,24 @@ describe('Booking Check against the local athenahealth and DrChrono servers', ()
 		expect(after.done).toEqual([
 			expect.objectContaining({ booking: expect.objectContaining({ status: 'booked', appointmentId: `${appointmentId}1` }) }),
 		]);
+		expect((after.done[0]!.booking as IDataObject).summary).toMatch(
+			new RegExp(`^Booked: appointment ${appointmentId}1 for \\w{3} \\d{4}-\\d{2}-\\d{2} 10:30 \\S+; the journey ends$`),
+		);
+
+		// The type the follow-up was booked with, as the editor lists it (athena's "Follow-Up Visit", id 2), in each way
+		// a node stores it: typed (version 1), picked (1.1), or an expression in 1.1.
+		const followUpType = (await loadNodeOptions(
+			single('Booking Check', 'bookingCheck', { ehr: 'athenahealth' }, [], { typeVersion: 1.1 }),
+			{ nodeTypes, credentials: credentials('athenahealth', storePath), credentialTypes: packCredentialTypes() },
+			'Booking Check',
+			'ehrAppointmentTypes',
+		)).find((option) => option.name === 'Follow-Up Visit')!.value as string;
+		for (const [types, version] of [[followUpType, 1], [`${followUpType}, 21`, 1], [[followUpType, '21'], 1.1], [`={{ "${followUpType}, 21" }}`, 1.1]] as const) {
+			const counted = await bookingCheck('athenahealth', item, storePath, types as string | string[], version);
+			expect([types, counted.done.length, counted.stillOpen.length]).toEqual([types, 1, 0]);
+		}
+		const otherType = await bookingCheck('athenahealth', item, storePath, ['4'], 1.1);
+		expect(otherType.stillOpen).toEqual([expect.objectContaining({ booking: expect.objectContaining({ status: 'open', summary: 'Still open: nothing booked or done in the EHR yet' }) })]);
 	});
 
 	it('DrChrono: a follow-up booked after the visit sends the journey to "Done" (booked)', async () => {

@@ -27,7 +27,7 @@ import type { TwilioApiSandbox } from '../../sandbox/twilio-api';
 import { post, useEhrSandboxes } from '../helpers/ehrSandboxes';
 import { createEngine, runWorkflow, single } from '../helpers/engine';
 import type { WorkflowFixture } from '../helpers/engine';
-import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, zoneWhereNowIsBetween } from '../helpers/fixtures';
+import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret, zoneWhereNowIsBetween } from '../helpers/fixtures';
 import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
 import type { CapturedResponse } from '../helpers/webhookStandIns';
 
@@ -155,7 +155,7 @@ const messageStatus = (sid: string, status: string, to: string, extra: Record<st
 const callStatus = (sid: string, status: string, to: string) => statusItem(callFields(sid, status, to));
 
 async function journalOf(storePath: string, journeyId: string) {
-	const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+	const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 	try {
 		return await store.journal({ journeyId });
 	} finally {
@@ -174,6 +174,7 @@ describe('Record Delivery (Twilio status) in n8n\'s engine, against the FHIR, Tw
 		expect(first.error('Record Delivery')).toBeUndefined();
 		const [fallback] = first.output('Record Delivery', 1);
 		expect(fallback.deliveryStatus).toMatchObject({ outcome: 'undelivered', code: '30003', stage: 2, channel: 'sms', providerId: sid, journalType: 'touch.undelivered' });
+		expect((fallback.deliveryStatus as IDataObject).summary).toBe('SMS of stage 2 undelivered (30003): trying the next channel of the same stage');
 		expect((fallback.journey as { steps: unknown[] }).steps).toEqual([
 			expect.objectContaining({ outcome: 'failed', channel: 'sms', address: '+15125550301', reason: 'undelivered', stage: 2 }),
 		]);
@@ -184,6 +185,10 @@ describe('Record Delivery (Twilio status) in n8n\'s engine, against the FHIR, Tw
 		const repeated = await run(recordWorkflow([undelivered, undelivered]), touch.storePath);
 		expect(repeated.output('Record Delivery', 1)).toHaveLength(0);
 		expect(repeated.output('Record Delivery', 3).map((item) => (item.deliveryStatus as IDataObject).recorded)).toEqual(['duplicate', 'duplicate']);
+		expect(repeated.output('Record Delivery', 3).map((item) => (item.deliveryStatus as IDataObject).summary)).toEqual([
+			expect.stringMatching(/: already recorded \(the provider sent it again\)$/),
+			expect.stringMatching(/: already recorded \(the provider sent it again\)$/),
+		]);
 		expect(smtp.messages).toHaveLength(1);
 		expect(twilioApi.messages).toHaveLength(1);
 
@@ -262,6 +267,7 @@ describe('Record Delivery (voice outcomes)', () => {
 		expect(result.error('Task')).toBeUndefined();
 		const [task] = result.output('Task', 0);
 		expect(task.deliveryStatus).toMatchObject({ outcome: 'unanswered', code: 'no-answer', stage: 3, channel: 'voice', journalType: 'call.unanswered' });
+		expect((task.deliveryStatus as IDataObject).summary).toMatch(/^Call of stage 3 .*: a person takes over$/);
 		const tasks = (await sandbox.fhir.repo.searchResources(
 			parseSearchRequest(`Task?identifier=${encodeURIComponent(`${journeyIdentifierSystem}|${touch.journeyId}`)}`),
 		)) as Task[];

@@ -19,8 +19,8 @@ import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../
 import { startSmtpSink } from '../../sandbox/smtp-sink';
 import type { SmtpSink } from '../../sandbox/smtp-sink';
 import { john, post, useEhrSandboxes } from '../helpers/ehrSandboxes';
-import { runWorkflow, single } from '../helpers/engine';
-import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
+import { loadNodeOptions, runWorkflow, single } from '../helpers/engine';
+import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 const secret = 'whsec-ehr-task-0123456789abcdef';
 const coordinatorEmail = 'maria@example.test';
@@ -122,6 +122,21 @@ async function fhirResources<T>(type: 'Task' | 'Communication', journeyId: strin
 }
 
 describe('EHR Task against the local FHIR server', () => {
+	it('takes the assignee as the dropdown stores it (the staff key listed by name) or from an expression', async () => {
+		const { item, storePath } = await admittedVisit('fhir');
+		const listed = await loadNodeOptions(
+			single('EHR Task', 'ehrTask', { ehr: 'fhir' }, []),
+			{ nodeTypes, credentials: credentials('fhir', storePath), credentialTypes: packCredentialTypes() },
+			'EHR Task',
+			'staffDirectory',
+		);
+		expect(listed.map((option) => [option.name, option.value])).toEqual([['Maria Lopez', 'care-coordinator']]);
+		const result = await ehrTask('fhir', item, storePath, { assignee: '={{ "care-" + "coordinator" }}' });
+		expect(result.error('EHR Task')).toBeUndefined();
+		expect(result.task?.summary).toMatch(/^Task \S+ created in the FHIR server for Maria Lopez, who was told by email$/);
+		expect(smtp.messages.map((message) => message.to)).toEqual([[coordinatorEmail]]);
+	});
+
 	it('creates a FHIR Task for the coordinator from the staff directory and emails her through SMTP', async () => {
 		const { item, storePath } = await admittedVisit('fhir');
 		const journeyId = (item.journey as { journeyId: string }).journeyId;
@@ -147,6 +162,7 @@ describe('EHR Task against the local FHIR server', () => {
 			existing: false,
 			url: `${sandbox.fhir.url}/Task/${task.id}`,
 			staffNotified: { channel: 'email', status: 'sent', providerId: expect.any(String) },
+			summary: `Task ${task.id} created in the FHIR server for Maria Lopez, who was told by email`,
 		});
 
 		expect(smtp.messages).toHaveLength(1);
@@ -156,7 +172,7 @@ describe('EHR Task against the local FHIR server', () => {
 
 		const journey = result.json!.journey as { steps: Array<{ outcome: string; channel?: string; providerId?: string }> };
 		expect(journey.steps.at(-1)).toMatchObject({ outcome: 'escalated', channel: 'task', providerId: task.id });
-		const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 		const journal = await store.journal({ journeyId });
 		await store.close();
 		expect(journal.map((entry) => entry.type)).toEqual(expect.arrayContaining(['task.created', 'staff.notified']));

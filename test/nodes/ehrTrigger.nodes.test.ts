@@ -15,7 +15,7 @@ import { join } from 'node:path';
 
 import { openJourneyStore } from '../../nodes/shared/store';
 import { createEngine } from '../helpers/engine';
-import { fhirCredential, journeyStoreCredential, packCredentialTypes, tempDir } from '../helpers/fixtures';
+import { fhirCredential, journeyStoreCredential, packCredentialTypes, tempDir, testContactHashSecret } from '../helpers/fixtures';
 import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
 import type { CapturedResponse, WebhookDelivery } from '../helpers/webhookStandIns';
 
@@ -432,7 +432,7 @@ describe('EHR Trigger refuses replayed deliveries by the event\'s own time (issu
 		expect(result.workflowData).toBeUndefined();
 		expect(response).toEqual({ statusCode: 400, body: { error: 'Event too old' } });
 		expect(logs).toEqual([{ level: 'warn', message: expect.stringMatching(new RegExp(`^EHR Trigger refused a ${ehr} delivery with 400: .*older than 7 days`)) }]);
-		const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 		try {
 			const journal = await store.journal({ type: 'event.refused' });
 			expect(journal).toEqual([

@@ -11,7 +11,7 @@ import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 import { openJourneyStore } from '../../nodes/shared/store';
 import { runWorkflow } from '../helpers/engine';
 import type { WorkflowFixture } from '../helpers/engine';
-import { packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
+import { packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 /*
  * "On Error" as n8n's engine applies it (n8n-core's handleNodeErrorOutput): with "Continue (using error output)"
@@ -58,7 +58,7 @@ const cases: Case[] = [
 function credentials(storePath: string) {
 	return {
 		fhirR4Api: { baseUrl: 'http://127.0.0.1:9/fhir', authentication: 'none', accessToken: '' },
-		journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath },
+		journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath, contactHashSecret: testContactHashSecret },
 		practiceProfileApi: practiceProfileCredential(),
 	};
 }
@@ -79,7 +79,7 @@ function workflow(testCase: Case, onError: 'continueErrorOutput' | 'continueRegu
 }
 
 async function failures(storePath: string): Promise<number> {
-	const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+	const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 	try {
 		return (await store.journal({ type: 'node.failed' })).length;
 	} finally {

@@ -9,7 +9,7 @@ import type { RecallDue } from '../../nodes/shared/core/schemas';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JournalEntry, JourneyRecord } from '../../nodes/shared/store/types';
 import { runWorkflow, single } from '../helpers/engine';
-import { journeyStoreCredential, practiceProfileCredential, tempDir, visitEvent } from '../helpers/fixtures';
+import { journeyStoreCredential, practiceProfileCredential, tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
 
 const nodeTypes = { followUpReport: new FollowUpReport(), cadenceWait: new CadenceWait() };
 const HOUR = 3_600_000;
@@ -46,7 +46,7 @@ function entry(id: string, offsetMs: number, type: string, fields: Partial<Journ
 
 async function storeWith(records: JourneyRecord[], entries: JournalEntry[]): Promise<string> {
 	const path = join(tempDir(), 'journey.sqlite');
-	const store = await openJourneyStore({ backend: 'sqlite', path });
+	const store = await openJourneyStore({ backend: 'sqlite', path, contactHashSecret: testContactHashSecret });
 	try {
 		for (const r of records) await store.recordJourney(r);
 		for (const e of entries) await store.append(e);
@@ -112,7 +112,7 @@ describe('Follow-Up Report in n8n\'s engine', () => {
 
 	it('adds the journeys waiting in the journey store and the steps set aside or orphaned, the three figures unchanged', async () => {
 		const withSteps = await storeWith(records, entries);
-		const store = await openJourneyStore({ backend: 'sqlite', path: withSteps });
+		const store = await openJourneyStore({ backend: 'sqlite', path: withSteps, contactHashSecret: testContactHashSecret });
 		const step = (id: string, workflowId: string, step: string, dueAt: string) => ({ journeyId: `visit:fhir:${id}`, patientKey: `fhir:pat-${id}`, workflowId, step, dueAt, at: at(2 * DAY) });
 		try {
 			await store.scheduleStep(step('a', 'wf-visits', 'Escalation', at(8 * DAY)));
@@ -212,7 +212,7 @@ describe('recall journeys are recorded by their first Cadence Wait, and counted'
 		const first = await wait(storePath, item, { anchor: 'recallDate', amount: 30, unit: 'days' });
 		expect(first.status).not.toBe('error');
 		await wait(storePath, item, { anchor: 'nextAllowed' });
-		const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 		try {
 			const journey = await store.getJourney('recall:fhir:sr-1');
 			expect(journey).toMatchObject({ kind: 'recall', sourceType: 'recall', sourceId: 'sr-1', departmentId: '1', patientKey: 'fhir:pat-recall', zone, anchorAt: due.toUTC().toISO() });
@@ -229,7 +229,7 @@ describe('recall journeys are recorded by their first Cadence Wait, and counted'
 	it('leaves visit journeys to Visit Details (Cadence Wait records none)', async () => {
 		const storePath = join(tempDir(), 'journey.sqlite');
 		await wait(storePath, visitEvent({ visitId: 'enc-wait' }), { anchor: 'visitClose', amount: 0, unit: 'minutes' });
-		const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 		try {
 			expect(await store.getJourney('visit:fhir:enc-wait')).toBeUndefined();
 		} finally {

@@ -23,7 +23,7 @@ import type { TwilioApiSandbox } from '../../sandbox/twilio-api';
 import { post, useEhrSandboxes } from '../helpers/ehrSandboxes';
 import { runWorkflow, startTrigger } from '../helpers/engine';
 import type { EngineOptions, RunningTrigger, WorkflowFixture } from '../helpers/engine';
-import { packCredentialTypes, practiceProfileCredential, tempDir, zoneWhereNowIsBetween } from '../helpers/fixtures';
+import { packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret, zoneWhereNowIsBetween } from '../helpers/fixtures';
 
 /*
  * Journeys scheduled in the journey store, in n8n's own engine: Cadence Wait v2 records the next step and ends the
@@ -73,7 +73,7 @@ function world(): World {
 			nodeTypes,
 			credentials: {
 				...sandbox.credentials('fhir'),
-				journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath },
+				journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath, contactHashSecret: testContactHashSecret },
 				practiceProfileApi: practiceProfileCredential({ perPatientPerDay: 5, ...profile }),
 				postVisitTwilioApi: { authType: 'authToken', accountSid, authToken, from: '+15125550199', apiBaseUrl: twilio.url },
 				postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.test', fromName: 'Riverside' },
@@ -81,7 +81,7 @@ function world(): World {
 			credentialTypes: packCredentialTypes(),
 			...(mode ? { mode } : {}),
 		}),
-		store: () => openJourneyStore({ backend: 'sqlite', path: storePath }),
+		store: () => openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret }),
 	};
 }
 

@@ -6,7 +6,7 @@ import { JourneyLog } from '../../nodes/JourneyLog/JourneyLog.node';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JournalEntry, JourneyRecord, StepSchedule } from '../../nodes/shared/store/types';
 import { runWorkflow, single } from '../helpers/engine';
-import { journeyStoreCredential, tempDir } from '../helpers/fixtures';
+import { journeyStoreCredential, tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 const nodeTypes = { journeyLog: new JourneyLog() };
 /** n8n's own rule for data table column names (@n8n/api-types DATA_TABLE_COLUMN_REGEX) and its system columns. */
@@ -45,7 +45,7 @@ const anaRecord: JourneyRecord = {
 
 async function storeWith(entries: JournalEntry[], records: JourneyRecord[] = [anaRecord]): Promise<string> {
 	const path = join(tempDir(), 'journey.sqlite');
-	const store = await openJourneyStore({ backend: 'sqlite', path });
+	const store = await openJourneyStore({ backend: 'sqlite', path, contactHashSecret: testContactHashSecret });
 	try {
 		for (const entry of entries) await store.append(entry);
 		for (const record of records) await store.recordJourney(record);
@@ -240,7 +240,7 @@ describe('Journey Log reads the steps journeys wait for from the journey store',
 
 	beforeAll(async () => {
 		path = join(tempDir(), 'journey.sqlite');
-		const store = await openJourneyStore({ backend: 'sqlite', path });
+		const store = await openJourneyStore({ backend: 'sqlite', path, contactHashSecret: testContactHashSecret });
 		try {
 			for (const step of [tomorrow, deleted, setAside]) {
 				await store.scheduleStep(step);

@@ -4,13 +4,14 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { ChannelRouter } from '../../nodes/ChannelRouter/ChannelRouter.node';
 import { PatientMessage } from '../../nodes/PatientMessage/PatientMessage.node';
+import { localTimeLabel } from '../../nodes/shared/core/cadence';
 import { openJourneyStore } from '../../nodes/shared/store';
 import { startSmtpSink } from '../../sandbox/smtp-sink';
 import type { SmtpSink } from '../../sandbox/smtp-sink';
 import { startTwilioApi } from '../../sandbox/twilio-api';
 import type { TwilioApiSandbox } from '../../sandbox/twilio-api';
 import { runWorkflow } from '../helpers/engine';
-import { practiceProfileCredential, tempDir, visitEvent, zoneWhereNowIsAtNight, zoneWhereNowIsBetween } from '../helpers/fixtures';
+import { practiceProfileCredential, tempDir, testContactHashSecret, visitEvent, zoneWhereNowIsAtNight, zoneWhereNowIsBetween } from '../helpers/fixtures';
 
 const accountSid = 'AC' + '1'.repeat(32);
 const authToken = 'sandbox-token';
@@ -33,7 +34,7 @@ beforeEach(() => {
 
 function credentials(storePath: string, profile: Record<string, unknown> = {}) {
 	return {
-		journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath },
+		journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath, contactHashSecret: testContactHashSecret },
 		practiceProfileApi: practiceProfileCredential(profile),
 		postVisitTwilioApi: { authType: 'authToken', accountSid, authToken, from: '+15125550199', apiBaseUrl: twilio.url },
 		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.test', fromName: 'Riverside' },
@@ -84,6 +85,8 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		expect(smtp.messages[0].to).toEqual(['ana@example.test']);
 		expect(smtp.messages[0].text).toContain('https://schedule.example.test/book?order=sr-1');
 		expect(delivery.results[0].providerId).toBe(twilio.messages[0].sid);
+		expect((sent[0].route as IDataObject).summary).toMatch(/^Stage 1: send by SMS and email \(/);
+		expect((sent[0].delivery as IDataObject).summary).toMatch(/^Stage 1 sent: SMS \(\d segments?\) sent, email sent$/);
 	});
 
 	it('writes Spanish for a Spanish-preferring patient', async () => {
@@ -118,6 +121,7 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		expect(held).toHaveLength(1);
 		const journey = held[0].journey as { notBefore: string; holds: number };
 		expect(journey.holds).toBe(1);
+		expect((held[0].delivery as IDataObject).summary).toBe(`Held until ${localTimeLabel(journey.notBefore, zone)}: outside the send window`);
 		expect(new Date(journey.notBefore).getTime()).toBeGreaterThan(Date.now());
 		expect(twilio.messages).toHaveLength(0);
 		expect(smtp.messages).toHaveLength(0);
@@ -147,7 +151,7 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 	it('sends to staff ("Staff Call") when the patient opted out everywhere', async () => {
 		const dir = tempDir();
 		const path = join(dir, 'j.sqlite');
-		const store = await openJourneyStore({ backend: 'sqlite', path });
+		const store = await openJourneyStore({ backend: 'sqlite', path, contactHashSecret: testContactHashSecret });
 		const at = new Date().toISOString();
 		await store.setOptOut({ channel: 'sms', address: '+15125550101', at, source: 'reply:STOP' });
 		await store.setOptOut({ channel: 'email', address: 'ana@example.test', at, source: 'unsubscribe' });
@@ -198,7 +202,7 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 			['email', 'sent', undefined],
 		]);
 		twilio.setNumberBehaviour('+15125550101', undefined);
-		const store = await openJourneyStore({ backend: 'sqlite', path });
+		const store = await openJourneyStore({ backend: 'sqlite', path, contactHashSecret: testContactHashSecret });
 		expect(await store.optedOut('sms', ['+1 (512) 555-0101'])).toEqual(['+1 (512) 555-0101']);
 		await store.close();
 		const later = await runWorkflow(withItems([visitEvent({ zone: zoneWhereNowIsBetween(9, 20), visitId: 'enc-2' }) as unknown as IDataObject]), {
@@ -208,7 +212,7 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		const route = later.output('Send', 0)[0].route as { channels: Array<{ channel: string }> };
 		expect(route.channels.map((c) => c.channel)).toEqual(['email']);
 		expect(twilio.messages).toHaveLength(0);
-		const reopened = await openJourneyStore({ backend: 'sqlite', path });
+		const reopened = await openJourneyStore({ backend: 'sqlite', path, contactHashSecret: testContactHashSecret });
 		const contacted = await reopened.journeysContactedAt('email', event.patient.email as string);
 		expect(contacted.map((match) => match.journeyId).sort()).toEqual([`visit:${event.ehr}:${event.visitId}`, `visit:${event.ehr}:enc-2`].sort());
 		expect(await reopened.journeysContactedAt('sms', event.patient.phones[0].number)).toEqual([]);

@@ -21,7 +21,7 @@ import { startSmtpSink } from '../../sandbox/smtp-sink';
 import type { SmtpSink } from '../../sandbox/smtp-sink';
 import { createEngine } from '../helpers/engine';
 import type { RunResult } from '../helpers/engine';
-import { fhirCredential, packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
+import { fhirCredential, packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret } from '../helpers/fixtures';
 import { capturingResponse, webhookRequestOf } from '../helpers/webhookStandIns';
 
 /*
@@ -63,7 +63,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
 	storePath = join(tempDir(), 'journey.sqlite');
-	store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+	store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 	smtp.reset();
 	fhir.clearFaults();
 });
@@ -75,7 +75,7 @@ afterEach(async () => {
 function credentials(overrides: Record<string, ICredentialDataDecryptedObject> = {}): Record<string, ICredentialDataDecryptedObject> {
 	return {
 		postVisitTwilioApi: { authType: 'authToken', accountSid, authToken, from: practiceNumber, apiBaseUrl: 'http://127.0.0.1:9' },
-		journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath },
+		journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath, contactHashSecret: testContactHashSecret },
 		practiceProfileApi: practiceProfileCredential(),
 		fhirR4Api: fhirCredential(fhir),
 		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.test', fromName: 'Riverside' },

@@ -12,7 +12,7 @@ import { closeFhirVisit, ensureFhirPatient } from '../../sandbox/fhir-demo';
 import { createResource } from '../../sandbox/fhir-server';
 import { useEhrSandboxes } from '../helpers/ehrSandboxes';
 import { runWorkflow, single } from '../helpers/engine';
-import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, visitEvent } from '../helpers/fixtures';
+import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
 
 const sandbox = useEhrSandboxes();
 const nodeTypes = { timelinePreview: new TimelinePreview() };
@@ -96,7 +96,7 @@ describe('Timeline Preview over visits given as items or JSON', () => {
 
 	it('reads the opt-outs of the journey store and writes nothing to it', async () => {
 		const storePath = join(tempDir(), 'journey.sqlite');
-		const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 		await store.setOptOut({ channel: 'sms', address: '+15125550101', at: '2026-06-01T12:00:00.000Z', source: 'reply:STOP' });
 		await store.close();
 		const { touches } = await preview({ source: 'inputItems' }, [visit], { storePath });
@@ -105,7 +105,7 @@ describe('Timeline Preview over visits given as items or JSON', () => {
 			[2, 'email', 'sms:optedOut→email'],
 			[3, 'task', 'escalation'],
 		]);
-		const after = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		const after = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 		try {
 			expect(await after.journal({})).toEqual([]);
 			expect(await after.getClaim('touch:visit:fhir:enc-1:1:email')).toBeUndefined();
@@ -119,7 +119,7 @@ describe('Timeline Preview over visits given as items or JSON', () => {
 	it('keeps the due time of a step already scheduled in the store (an edit of the Cadence Wait does not move it) and writes nothing', async () => {
 		const storePath = join(tempDir(), 'journey.sqlite');
 		const step = { journeyId: 'visit:fhir:enc-1', patientKey: 'fhir:pat-1', workflowId: 'wf-visits', step: 'Reminder', dueAt: '2026-06-12T15:00:00.000Z', at: '2026-06-10T15:00:07.000Z' };
-		const store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 		await store.scheduleStep(step);
 		await store.close();
 		// The reminder's Cadence Wait now says 72 h; the journey's step was computed at 48 h and stays there.
@@ -133,7 +133,7 @@ describe('Timeline Preview over visits given as items or JSON', () => {
 			[3, '2026-06-17T15:00:00.000Z', 'onTime', null],
 		]);
 		expect(touches[2].why).toContain('an edit of the Cadence Wait does not move it');
-		const after = await openJourneyStore({ backend: 'sqlite', path: storePath });
+		const after = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 		try {
 			expect(await after.journal({})).toEqual([]);
 			const { at, ...stored } = step;

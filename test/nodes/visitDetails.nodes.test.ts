@@ -17,13 +17,7 @@ import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../
 import { createResource, startFhirServer } from '../../sandbox/fhir-server';
 import { john, post, useEhrSandboxes } from '../helpers/ehrSandboxes';
 import { runWorkflow, single } from '../helpers/engine';
-import {
-	drChronoCredential,
-	journeyStoreCredential,
-	packCredentialTypes,
-	practiceProfileCredential,
-	tempDir,
-} from '../helpers/fixtures';
+import { drChronoCredential, journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret } from '../helpers/fixtures';
 
 const secret = 'whsec-visit-details-0123456789abcdef';
 const sandbox = useEhrSandboxes({ webhookSecret: secret });
@@ -188,7 +182,13 @@ describe.each([fhirSource, athenaSource, drChronoSource])('Visit Details against
 			steps: [expect.objectContaining({ node: 'Visit Details', outcome: 'admitted' })],
 		});
 		expect(result.items('Visit Details', 0)[0].pairedItem).toEqual({ item: 0 });
-		const store = await openJourneyStore({ backend: 'sqlite', path: result.storePath });
+		const typesOfItems = visit.actionItems.map((item) => item.type).join(', ');
+		expect(result.visits[0].visit).toEqual({
+			summary: expect.stringMatching(
+				new RegExp(`^Journey started: ${visit.visitType} ${visit.visitId} closed \\w{3} \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} ${visit.zone}; .*${typesOfItems.replace(/[()]/g, '')}`),
+			),
+		});
+		const store = await openJourneyStore({ backend: 'sqlite', path: result.storePath, contactHashSecret: testContactHashSecret });
 		expect(await store.getJourney(`visit:${source.ehr}:${notification.resourceId}`)).toMatchObject({
 			kind: 'visit',
 			ehr: source.ehr,
@@ -206,7 +206,14 @@ describe.each([fhirSource, athenaSource, drChronoSource])('Visit Details against
 
 		const duplicate = await visitDetails(source, [notification], first.storePath);
 		expect(duplicate.visits).toEqual([]);
-		expect(duplicate.skipped).toEqual([{ skipped: 'duplicate', eventId: notification.eventId, topic: notification.topic }]);
+		expect(duplicate.skipped).toEqual([
+			{
+				skipped: 'duplicate',
+				eventId: notification.eventId,
+				topic: notification.topic,
+				visit: { summary: 'Skipped: this delivery was already handled (the EHR sent it again)' },
+			},
+		]);
 
 		const other = anotherDelivery();
 		expect(other.eventId).not.toBe(notification.eventId);
@@ -218,6 +225,7 @@ describe.each([fhirSource, athenaSource, drChronoSource])('Visit Details against
 				eventId: other.eventId,
 				topic: other.topic,
 				journeyId: `visit:${source.ehr}:${notification.resourceId}`,
+				visit: { summary: `Skipped: the journey of this visit already started (visit:${source.ehr}:${notification.resourceId})` },
 			},
 		]);
 	});

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import { n8nBin, n8nEnv, N8nProcess, projectRoot, queueModeEnv } from '../../sandbox/n8n';
 import type { N8nCommand, N8nOptions, QueueModeServices } from '../../sandbox/n8n';
+import { testContactHashSecret } from '../helpers/contactHashSecret';
 
 /**
  * The queue-mode topology of docker/docker-compose.yml's `queue` profile, without Docker: one Postgres
@@ -219,6 +220,7 @@ export async function runInit(): Promise<string> {
 		POST_VISIT_JOURNEY_STORE_DATABASE: journeyStoreRole.database,
 		POST_VISIT_JOURNEY_STORE_USER: journeyStoreRole.user,
 		POST_VISIT_JOURNEY_STORE_PASSWORD: journeyStoreRole.password,
+		POST_VISIT_CONTACT_HASH_SECRET: testContactHashSecret,
 	};
 	return await new Promise((resolve, reject) => {
 		execFile('sh', [initScript], { cwd: projectRoot, env, encoding: 'utf8', timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {

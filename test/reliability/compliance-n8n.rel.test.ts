@@ -12,6 +12,7 @@ import { DateTime } from 'luxon';
 
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JournalEntry } from '../../nodes/shared/store/types';
+import { demoPractice } from '../../sandbox/demo-patients';
 import type { Sandbox } from '../../sandbox/environment';
 import { bookFhirFollowUp, closeFhirVisit, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { createResource, updateResource } from '../../sandbox/fhir-server';
@@ -127,7 +128,7 @@ async function startJourney(kind: Kind, index: number): Promise<SampleJourney> {
 	await createResource(sandbox.fhir.repo, patientResource(patient));
 	if (kind === 'landlineOnly') sandbox.twilio.setNumberBehaviour(mobile, 'notMobile');
 	if (kind === 'smsOptedOut' || kind === 'emailOptedOut') {
-		const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath });
+		const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath, contactHashSecret: demoPractice.contactHashSecret });
 		const channel = kind === 'smsOptedOut' ? 'sms' : 'email';
 		await store.setOptOut({ channel, address: channel === 'sms' ? mobile : (patient.email as string), at: new Date().toISOString(), source: channel === 'sms' ? 'reply:STOP' : 'unsubscribe' });
 		await store.close();
@@ -151,7 +152,7 @@ async function startJourney(kind: Kind, index: number): Promise<SampleJourney> {
 }
 
 async function journalOf(journey: SampleJourney): Promise<JournalEntry[]> {
-	const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath });
+	const store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath, contactHashSecret: demoPractice.contactHashSecret });
 	try {
 		if (journey.kind === 'cancelled') {
 			return (await store.journal({ type: 'event.notCompleted', from: new Date(journey.since).toISOString() })).filter((entry) =>

@@ -23,7 +23,7 @@ import { startTwilioApi } from '../../sandbox/twilio-api';
 import type { TwilioApiSandbox } from '../../sandbox/twilio-api';
 import { runWorkflow } from '../helpers/engine';
 import type { RunResult, WorkflowFixture } from '../helpers/engine';
-import { fhirCredential, packCredentialTypes, practiceProfileCredential, tempDir } from '../helpers/fixtures';
+import { fhirCredential, journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret } from '../helpers/fixtures';
 import { SimulatedClock } from './compliance-clock';
 import type { CohortPlan, PatientPlan, VisitPlan } from './compliance-world';
 
@@ -271,10 +271,10 @@ export async function runCohort(graph: TemplateGraph, plan: CohortPlan): Promise
 				startTwilioApi({ accountSid, authToken }),
 				startSmtpSink({ disableStartTls: true }),
 			]);
-			store = await openJourneyStore({ backend: 'sqlite', path: storePath });
+			store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
 			const credentials: Record<string, ICredentialDataDecryptedObject> = {
 				fhirR4Api: fhirCredential(fhir),
-				journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath },
+				journeyStoreApi: journeyStoreCredential(storePath),
 				practiceProfileApi: practiceProfileCredential({
 					windowStart: plan.policy.windowStart,
 					windowEnd: plan.policy.windowEnd,

@@ -8,13 +8,14 @@ import { msaOf } from '../ehr/hl7v2/mllpClient';
 import { hl7v2ListenerWorkflow, sendMllp } from '../../sandbox/hl7v2-demo';
 import type { Sandbox } from '../../sandbox/environment';
 import { eventually, startReliabilitySandbox } from './helpers-faults';
-import { byProfile, reliabilityPort } from './profile';
+import { counts, reliabilityPort } from './profile';
 import { outcomeOf, recordRow } from './results';
 
 const section = 'hl7v2';
 const title = 'HL7 v2 listener (MLLP)';
-const malformedCount = byProfile({ ci: 1000, full: 1000 });
-const mllpPort = reliabilityPort(5733);
+const malformedCount = counts.malformedHl7Messages;
+// Not 5733: n8n's task broker takes the n8n port + 1.
+const mllpPort = reliabilityPort(5734);
 
 let sandbox: Sandbox;
 let workflowId: string;

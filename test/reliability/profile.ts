@@ -28,6 +28,8 @@ export const counts = {
 	complianceJourneys: byProfile({ ci: 1_000, full: 10_000 }),
 	/** Of those, journeys also run in the real n8n. */
 	complianceRealSample: byProfile({ ci: 3, full: 20 }),
+	/** Malformed HL7 v2 frames sent to the HL7 v2 Trigger's MLLP listener (issue #20: 1,000, each a NAK). */
+	malformedHl7Messages: byProfile({ ci: 100, full: 1_000 }),
 	/** Concurrent deliveries of one event. */
 	concurrentDeliveries: 5,
 } as const;

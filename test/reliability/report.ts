@@ -16,7 +16,7 @@ const jestResultsFile = join(root, 'coverage', 'reliability-results.json');
 const target = process.argv[2] ?? join(root, 'RELIABILITY.md');
 
 /** The issue's order; sections nobody listed here follow alphabetically. */
-const SECTION_ORDER = ['security', 'input', 'phi', 'duplicates', 'faults', 'restarts', 'compliance', 'secrets'];
+const SECTION_ORDER = ['security', 'input', 'phi', 'duplicates', 'hl7v2', 'faults', 'restarts', 'compliance', 'secrets'];
 
 interface JestFileResult {
 	name: string;
@@ -98,7 +98,8 @@ function render(): string {
 		'',
 		'What the reliability suite (issue #7) tried against this pack, how many times, and what happened. Every',
 		'figure below is measured by a test in `test/reliability/`, most of them against a real n8n with the packed',
-		'pack and the sandbox servers (FHIR, athenahealth, DrChrono, Twilio and SMTP look-alikes).',
+		'pack and the sandbox servers (FHIR, athenahealth, DrChrono, Tebra, Twilio and SMTP look-alikes, and an HL7 v2',
+		'sender over MLLP).',
 		'',
 		`- Date: ${date} UTC`,
 		`- Profile: ${profiles.join(', ') || 'none recorded'}${process.env.RELIABILITY_SEED ? `, seed ${process.env.RELIABILITY_SEED}` : ''}`,

@@ -25,7 +25,7 @@ import { startTwilioApi } from '../../sandbox/twilio-api';
 import { closedPort } from '../helpers/net';
 import { runWorkflow } from '../helpers/engine';
 import type { RunResult, WorkflowFixture } from '../helpers/engine';
-import { packCredentialTypes, practiceProfileCredential, tempDir, visitEvent, zoneWhereNowIsBetween } from '../helpers/fixtures';
+import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, visitEvent, zoneWhereNowIsBetween } from '../helpers/fixtures';
 import { captureN8nLogs, deliverToTrigger, jsonOf, leakedIn } from './secrets-kit';
 import type { CapturedLogs } from './secrets-kit';
 import { outcomeOf, recordNote, recordRow } from './results';
@@ -115,7 +115,7 @@ const journeyItem = () => visitEvent({ zone: zoneWhereNowIsBetween(9, 20) }) as 
 
 function messaging(channelOrder: 'sms' | 'email', extra: Record<string, ICredentialDataDecryptedObject>) {
 	return {
-		journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() },
+		journeyStoreApi: journeyStoreCredential(storePath()),
 		practiceProfileApi: practiceProfileCredential({ channelOrder, perPatientPerDay: 5 }),
 		...extra,
 	};
@@ -156,7 +156,7 @@ const readVisit = (ehr: EhrKind, resourceType: 'Encounter' | 'Appointment', reso
 	runWorkflow(visitDetails(ehr, [notification(ehr, resourceType, resourceId)]), {
 		nodeTypes,
 		credentialTypes,
-		credentials: { ...ehrCredentials, journeyStoreApi: { backend: 'sqlite', sqlitePath: storePath() }, practiceProfileApi: practiceProfileCredential() },
+		credentials: { ...ehrCredentials, journeyStoreApi: journeyStoreCredential(storePath()), practiceProfileApi: practiceProfileCredential() },
 	});
 
 interface Scenario {

@@ -58,11 +58,24 @@ const vendorContentType: Record<SandboxEhr, string> = {
 /* Base documents and the paths whose breakage must be refused                                      */
 /* ------------------------------------------------------------------------------------------------ */
 
+/**
+ * The vendor's event time of a base document: two minutes ago, so what the trigger refuses is the breakage under
+ * test, never the age (it refuses pushed events older than its Maximum Event Age, 7 days by default).
+ */
+function recently(): string {
+	return new Date(Date.now() - 2 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** DrChrono writes naive office-local times; its deliveries carry no event time, so any recent one will do. */
+function recentlyNaive(): string {
+	return recently().slice(0, 19);
+}
+
 function fhirClassic(): Json {
 	return {
 		resourceType: 'Encounter',
 		id: 'rel-enc-1',
-		meta: { versionId: '1', lastUpdated: '2026-03-10T15:30:59Z' },
+		meta: { versionId: '1', lastUpdated: recently() },
 		status: 'finished',
 		subject: { reference: 'Patient/demo-ana' },
 		reasonCode: [{ text: bodyCanary }],
@@ -120,7 +133,7 @@ function athena(): Json {
 					notificationEvent: [
 						{
 							id: 'rel-event-1',
-							timestamp: '2026-03-10T15:30:59Z',
+							timestamp: recently(),
 							focus: { identifier: { system: `urn:athenahealth:athenanet:appointment:${practice}`, value: '1234567' } },
 							additionalContext: [{ reference: `Patient/a-${practice}.E-2001` }],
 						},
@@ -149,7 +162,7 @@ function drchrono(): Json {
 			doctor: 1001,
 			office: 2001,
 			status: 'Complete',
-			scheduled_time: '2026-03-10T09:00:00',
+			scheduled_time: recentlyNaive(),
 			reason: 'Office visit',
 			notes: bodyCanary,
 		},

@@ -1,7 +1,10 @@
 /**
  * Issue #7, against one real n8n at debug log level (ports 5750/5751):
- * 1. Forged input: unsigned, wrongly signed and wrong-secret deliveries to each push trigger → 401, no
- *    execution, nothing sent; athena's signature replayed over an altered body → 401.
+ * 1. Forged input: unsigned, wrongly signed and wrong-secret deliveries to each push trigger → 401 with a body
+ *    that says nothing more than {"error":"Unauthorized"}, no execution, nothing sent; athena's signature replayed
+ *    over an altered body → 401. Issue 19's checks: an EHR read redirected to another host never takes the token
+ *    there; a signed athena delivery replayed 8 days after its event → 400, nothing started, journaled once; a
+ *    DrChrono delivery forged with the static secret for an appointment DrChrono does not have → Skipped.
  * 2. Bad input: generated malformed deliveries (signed as the vendor signs) → a 4xx with a clear message or,
  *    where the vendor's contract wants it, a 200 "ignored"; n8n stays up, nothing runs or is sent, and each
  *    rejection has its line in n8n's log.
@@ -10,14 +13,20 @@
  *    birth, no other patient's message and no secret; no SMS holds clinical wording.
  * Figures go to coverage/reliability/{security,input,phi}.json (see results.ts).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { DateTime } from 'luxon';
 
 import { findClinicalMarker } from '../../nodes/shared/core/compose';
+import { openJourneyStore } from '../../nodes/shared/store';
+import type { JournalEntry } from '../../nodes/shared/store/types';
 import { closeAthenaVisit, openAthenaVisit } from '../../sandbox/athena-demo';
-import { demoPatients } from '../../sandbox/demo-patients';
+import { closeDemoVisit } from '../../sandbox/athenahealth-server';
+import { demoPatients, demoPractice } from '../../sandbox/demo-patients';
 import type { DemoPatient } from '../../sandbox/demo-patients';
 import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
-import { buildDrChronoHandshake, sendDrChronoDelivery } from '../../sandbox/drchrono-server';
+import { buildDrChronoDelivery, buildDrChronoHandshake, demoIds as drChronoDemoIds, sendDrChronoDelivery } from '../../sandbox/drchrono-server';
 import { sandboxEhrs } from '../../sandbox/environment';
 import type { SandboxEhr } from '../../sandbox/environment';
 import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
@@ -61,6 +70,7 @@ const clinical = {
 } as const;
 
 const ehrLabel: Record<SandboxEhr, string> = { fhir: 'FHIR rest-hook', athenahealth: 'athenahealth', drchrono: 'DrChrono' };
+const unauthorizedBody = '{"error":"Unauthorized"}';
 
 let rig: SecurityRig;
 const zone = zoneWhereNowIsBetween(9, 20);
@@ -155,6 +165,42 @@ async function settleExecutions(before: Mark, timeoutMs = 120_000) {
 	return last;
 }
 
+/** A second local server standing for "another host": it records every request and the Authorization it carried. */
+async function recordingServer(): Promise<{ url: string; seen: Array<{ path: string; authorization?: string }>; close(): Promise<void> }> {
+	const seen: Array<{ path: string; authorization?: string }> = [];
+	const server = createServer((request, response) => {
+		seen.push({ path: request.url ?? '', authorization: request.headers.authorization });
+		response.writeHead(200, { 'content-type': 'application/json' });
+		response.end('{}');
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+		seen,
+		close: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
+	};
+}
+
+/** What Visit Details emitted in one execution: how many visits, and the items on its Skipped output. */
+async function visitDetailsOutputs(executionId: number): Promise<{ visits: number; skipped: Array<Record<string, unknown>> }> {
+	const execution = await rig.sandbox.client.api('GET', `/executions/${executionId}?includeData=true`);
+	const main = (execution.data?.resultData?.runData?.['Visit Details']?.[0]?.data?.main ?? []) as Array<Array<{ json: Record<string, unknown> }> | null>;
+	return { visits: main[0]?.length ?? 0, skipped: (main[1] ?? []).map((item) => item.json) };
+}
+
+/** The EHR Trigger's journal lines for refused events, read from the sandbox's journey store. */
+async function refusedEventsInJournal(): Promise<JournalEntry[]> {
+	const store = await openJourneyStore(
+		{ backend: 'sqlite', path: rig.sandbox.journeyStorePath, contactHashSecret: demoPractice.contactHashSecret },
+		{ reusePool: false },
+	);
+	try {
+		return await store.journal({ type: 'event.refused' });
+	} finally {
+		await store.close();
+	}
+}
+
 function tally(items: string[]): string {
 	const counted = new Map<string, number>();
 	for (const item of items) counted.set(item, (counted.get(item) ?? 0) + 1);
@@ -184,6 +230,17 @@ describe('forged input', () => {
 		const refusals = countRefusals();
 		const nothingStarted = after.executions.length === 0 && after.sms.length === 0 && after.email.length === 0 && after.calls.length === 0;
 
+		// Issue 19: a 401 tells the caller nothing (which header is checked, whether a secret is set): the log has the reason.
+		const plain = answers.filter((answer) => answer.status === 401 && answer.text === unauthorizedBody).length;
+		recordRow(FORGED.id, FORGED.title, {
+			check: `${ehrLabel[ehr]} · every 401 body is exactly ${unauthorizedBody}`,
+			attempts: attempts.length,
+			passed: plain,
+			failed: attempts.length - plain,
+			outcome: plain === attempts.length ? `${unauthorizedBody} ×${plain}` : tally(answers.map((answer) => `${answer.status} ${answer.text.slice(0, 60)}`)),
+			notes: 'the reason (no credential header, a signature that does not match, no secret configured) is in n8n\'s log at warn level only',
+		});
+
 		for (const kind of forgeryKinds) {
 			const ofKind = attempts.map((attempt, index) => ({ attempt, answer: answers[index] as Answer })).filter((pair) => pair.attempt.kind === kind);
 			const refused = ofKind.filter(({ answer }) => answer.status === 401 && typeof answer.json?.error === 'string');
@@ -198,6 +255,7 @@ describe('forged input', () => {
 			});
 		}
 		expect(answers.map((answer) => answer.status).filter((status) => status !== 401)).toEqual([]);
+		expect(answers.map((answer) => answer.text).filter((text) => text !== unauthorizedBody)).toEqual([]);
 		expect(after.executions).toEqual([]);
 		expect([after.sms.length, after.calls.length, after.email.length]).toEqual([0, 0, 0]);
 		// Each refusal is visible to ops although no execution exists.
@@ -273,13 +331,117 @@ describe('forged input', () => {
 		expect(arrived).toBe(true);
 	});
 
+	it('athenahealth: an EHR read answered with a 302 to another host never takes the token there', async () => {
+		const elsewhere = await recordingServer();
+		const { athena } = rig.sandbox;
+		try {
+			const visit = openAthenaVisit(athena, patient('ana'), zone);
+			const appointmentPath = `/v1/${athena.practiceId}/appointments/${visit.appointmentId}`;
+			athena.injectFault({ method: 'GET', path: appointmentPath, status: 302, location: `${elsewhere.url}${appointmentPath}`, times: 3 });
+			const delivery = closeAthenaVisit(athena, visit.appointmentId, secret());
+			const before = await mark(rig);
+			const answer = await post(rig.url('athenahealth'), delivery.body, delivery.headers);
+			const runs = (await settleExecutions(before)).filter((execution) => execution.workflowId === rig.sandbox.workflows.threeStage.athenahealth.id);
+			const redirectedWithToken = athena.state.requests.filter((request) => request.path === appointmentPath && request.authorization).length;
+			const leaked = elsewhere.seen.filter((request) => request.authorization !== undefined).length;
+			const messages = (await since(rig, before)).sms.length;
+			const passed = answer.status === 200 && redirectedWithToken >= 1 && leaked === 0 && runs.length === 1 && runs[0]?.status === 'error' && messages === 0;
+			recordRow(FORGED.id, FORGED.title, {
+				check: 'athenahealth · the appointment read answered with a 302 to another host (real n8n)',
+				attempts: 1,
+				passed: passed ? 1 : 0,
+				failed: passed ? 0 : 1,
+				outcome: `authenticated reads redirected: ${redirectedWithToken}; requests at the other host: ${elsewhere.seen.length}, with Authorization: ${leaked}; execution ${runs.map((run) => run.status).join(', ') || 'none'}, messages ${messages}`,
+				notes: 'n8n 2.41 re-sends credentials on a cross-origin redirect by default; the pack follows no redirect off the credential\'s origin',
+			});
+			expect(answer.status).toBe(200);
+			expect(redirectedWithToken).toBeGreaterThanOrEqual(1);
+			expect(elsewhere.seen).toEqual([]);
+			expect(runs.map((run) => run.status)).toEqual(['error']);
+			expect(messages).toBe(0);
+		} finally {
+			athena.state.faults.splice(0);
+			await elsewhere.close();
+		}
+	});
+
+	it('athenahealth: a signed delivery replayed 8 days after its event is refused with 400, starts nothing and is journaled once', async () => {
+		const { athena } = rig.sandbox;
+		const visit = openAthenaVisit(athena, patient('john'), zone);
+		const captured = closeDemoVisit(athena, { appointmentId: visit.appointmentId, secret: secret(), at: new Date(Date.now() - 8 * 24 * 3_600_000) });
+		const before = await mark(rig);
+		const answer = await post(rig.url('athenahealth'), captured.body, captured.headers);
+		const refusals = () =>
+			logLines(logSince(rig, before.logBytes)).filter((line) => line.level === 'warn' && line.text.startsWith('EHR Trigger refused a athenahealth delivery with 400: every event is older than 7 days')).length;
+		await settle(() => refusals() >= 1, 15_000);
+		await new Promise((resolve) => setTimeout(resolve, 1_000));
+		const after = await since(rig, before);
+		const journaled = (await refusedEventsInJournal()).filter((entry) => captured.eventIds.includes(String(entry.detail?.eventId)));
+		const passed = answer.status === 400 && after.executions.length === 0 && journaled.length === 1 && refusals() === 1;
+		recordRow(FORGED.id, FORGED.title, {
+			check: 'athenahealth · a captured signed delivery replayed 8 days after its event (real n8n)',
+			attempts: 1,
+			passed: passed ? 1 : 0,
+			failed: passed ? 0 : 1,
+			outcome: `${answer.status} ${answer.text}; executions ${after.executions.length}; journal: ${journaled.map((entry) => `${entry.type} (${entry.code})`).join(', ') || 'nothing'}; warn lines ${refusals()}`,
+			notes: 'the signature covers the body and its event time, so the age cannot be forged; polls are not aged (they catch up after an outage)',
+		});
+		expect(answer).toMatchObject({ status: 400, json: { error: 'Event too old' } });
+		expect(after.executions).toEqual([]);
+		expect(journaled).toEqual([expect.objectContaining({ type: 'event.refused', code: 'tooOld', detail: expect.objectContaining({ maxAgeDays: 7 }) })]);
+		expect(refusals()).toBe(1);
+	});
+
+	it('DrChrono: a delivery forged with the static secret, for an appointment DrChrono does not have, is skipped and messages nobody', async () => {
+		const { drchrono } = rig.sandbox;
+		const john = patient('john');
+		// John is a DrChrono patient; the completed appointment the delivery names is not DrChrono's.
+		const { patientId } = openDrChronoVisit(drchrono, john);
+		const forgedId = '99999901';
+		const when = drchrono.localNow();
+		const forged = buildDrChronoDelivery({
+			secret: secret(),
+			event: 'APPOINTMENT_MODIFY',
+			object: {
+				id: forgedId,
+				patient: patientId,
+				doctor: drChronoDemoIds.doctor,
+				office: drChronoDemoIds.office,
+				status: 'Complete',
+				scheduled_time: when,
+				deleted_flag: false,
+				status_transitions: [{ appointment: forgedId, datetime: when, from_status: 'In Session', to_status: 'Complete' }],
+			},
+		});
+		const before = await mark(rig);
+		const status = await sendDrChronoDelivery(rig.url('drchrono'), forged);
+		const runs = (await settleExecutions(before)).filter((execution) => execution.workflowId === rig.sandbox.workflows.threeStage.drchrono.id);
+		const outputs = runs.length === 1 ? await visitDetailsOutputs(runs[0]?.id as number) : undefined;
+		const after = await since(rig, before);
+		const toJohn = after.sms.filter((message) => message.to === john.mobile).length + after.email.filter((message) => message.to.includes(john.email ?? '-')).length;
+		const skipped = outputs?.skipped[0];
+		const passed = status === 200 && outputs?.visits === 0 && skipped?.skipped === 'notCompleted' && toJohn === 0 && after.calls.length === 0;
+		recordRow(FORGED.id, FORGED.title, {
+			check: 'DrChrono · a delivery forged with the static secret for an appointment DrChrono does not have (real n8n)',
+			attempts: 1,
+			passed: passed ? 1 : 0,
+			failed: passed ? 0 : 1,
+			outcome: `${status}; ${runs.length} execution, Visit Details → ${skipped ? `Skipped (${String(skipped.reason)})` : `Visit ×${outputs?.visits ?? 0}`}; messages to the patient ${toJohn}`,
+			notes: 'Visit Details reads every DrChrono appointment back from DrChrono (GET /api/appointments/{id}) before admitting it; the pushed body is never the visit',
+		});
+		expect(status).toBe(200);
+		expect(outputs).toMatchObject({ visits: 0, skipped: [expect.objectContaining({ skipped: 'notCompleted', reason: expect.stringContaining(`no appointment ${forgedId}`) })] });
+		expect(toJohn).toBe(0);
+		expect(after.calls).toEqual([]);
+	});
+
 	afterAll(() => {
 		recordNote(
 			FORGED.id,
 			FORGED.title,
 			'**What the vendors sign.** athenahealth signs each body (`X-Hub-Signature: sha256=<HMAC-SHA256(secret, body)>`), so a changed body under a captured signature is refused (above). ' +
-				'athena\'s signature carries no timestamp, so an identical replay passes the door; the Visit Details claim on the event id collapses it (see the duplicates section). ' +
-				'DrChrono sends the webhook secret itself in `X-drchrono-signature`, and a FHIR rest-hook sends the `Subscription.channel.header` value (here `X-Webhook-Secret`, or `Authorization: Bearer`): both are static secrets, so anyone who captures one request can send any body. ' +
+				'The signed body carries each event\'s own time, so a replay cannot be made younger: within the EHR Trigger\'s *Maximum Event Age* (7 days by default) an identical replay passes the door and the Visit Details claim on the event id collapses it (see the duplicates section); an older one is refused with 400 and journaled (`event.refused`, code `tooOld`), so a delivery replayed after the claims are pruned (400 days) starts nothing (above). ' +
+				'DrChrono sends the webhook secret itself in `X-drchrono-signature`, and a FHIR rest-hook sends the `Subscription.channel.header` value (here `X-Webhook-Secret`, or `Authorization: Bearer`): both are static secrets, so anyone who captures one request can send any body. What such a body can do is limited: Visit Details reads the visit back from the EHR (DrChrono\'s appointment, the FHIR Encounter or Appointment) and admits only what the EHR itself shows completed, so a forged body for a visit the EHR does not have is skipped (above). DrChrono\'s stronger mode, *Body HMAC Only* on the EHR Trigger, refuses any body not signed with the secret. ' +
 				'**What a practice should add** for DrChrono and FHIR: TLS end to end (never plain HTTP to n8n), and at the reverse proxy in front of n8n an allow-list of the vendor\'s published source addresses for the webhook path (DrChrono\'s and the FHIR server\'s egress IPs), so a captured secret is useless from anywhere else; rotate the secret (old and new accepted during the grace window) after any suspected exposure.',
 		);
 		recordNote(

@@ -6,18 +6,24 @@ import nodemailer from 'nodemailer';
 import { createAthenaAdapter, parseAthenaNotification } from '../../nodes/shared/ehr/athenahealth';
 import { createDrChronoAdapter, parseDrChronoNotification } from '../../nodes/shared/ehr/drchrono';
 import { createFhirAdapter, parseFhirNotification } from '../../nodes/shared/ehr/fhir';
-import type { EhrAdapter, InboundRequest, ResolveContext } from '../../nodes/shared/ehr/types';
+import { completionRules, createHl7v2Adapter, startMllpListener } from '../../nodes/shared/ehr/hl7v2';
+import type { MllpListener } from '../../nodes/shared/ehr/hl7v2';
+import { createPacer, createTebraAdapter } from '../../nodes/shared/ehr/tebra';
+import type { EhrAdapter, InboundRequest, NotificationEvent, ResolveContext } from '../../nodes/shared/ehr/types';
+import { acceptHl7Frame } from '../../nodes/shared/flows/hl7v2Intake';
 import type { VisitEvent } from '../../nodes/shared/core/schemas';
 import { startAthenaServer } from '../../sandbox/athenahealth-server';
 import { escapeHtml, startControlServer } from '../../sandbox/control';
 import type { ControlServer, ControlTarget } from '../../sandbox/control';
 import { demoPatients } from '../../sandbox/demo-patients';
 import { startDrChronoServer } from '../../sandbox/drchrono-server';
-import type { SandboxEhr } from '../../sandbox/environment';
+import type { DemoEhr, SandboxEhr } from '../../sandbox/environment';
 import { ensureFhirPatient } from '../../sandbox/fhir-demo';
 import { createResource, startFhirServer } from '../../sandbox/fhir-server';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
 import { startSmtpSink } from '../../sandbox/smtp-sink';
+import { tebraPatientId, tebraSandboxAccount } from '../../sandbox/tebra-demo';
+import { startTebraServer } from '../../sandbox/tebra-server';
 import { startTwilioApi } from '../../sandbox/twilio-api';
 import { fetchHttpClient, instantRetryPolicy } from '../helpers/fetchHttpClient';
 
@@ -41,8 +47,11 @@ interface Delivery {
 
 let target: ControlTarget;
 let control: ControlServer;
-let adapters: Record<SandboxEhr, EhrAdapter>;
+let mllp: MllpListener;
+let adapters: Record<DemoEhr, EhrAdapter>;
 const deliveries: Delivery[] = [];
+/** What the HL7 v2 Trigger's intake emitted for the frames the control API sent over MLLP. */
+const hl7Events: NotificationEvent[] = [];
 
 beforeAll(async () => {
 	const fhir = await startFhirServer();
@@ -51,11 +60,30 @@ beforeAll(async () => {
 	const drchrono = await startDrChronoServer({ accessToken: drchronoToken, zone: drchronoZone, webhook: { secret } });
 	const twilio = await startTwilioApi(twilioAccount);
 	const smtp = await startSmtpSink({ disableStartTls: true });
+	// The Tebra practice in the same zone as the DrChrono doctor; the pacer below never waits, so neither does Tebra.
+	const tebraPractice = { ...tebraSandboxAccount.practice, zone: drchronoZone };
+	const tebra = await startTebraServer({ login: tebraSandboxAccount.login, practice: tebraPractice, enforceRateLimits: false });
+	// The HL7 v2 Trigger's own intake behind a real MLLP listener (no journey store: nothing is claimed).
+	mllp = await startMllpListener({
+		port: 0,
+		host: '127.0.0.1',
+		answer: async (frameEvent) =>
+			(
+				await acceptHl7Frame(frameEvent, {
+					rules: completionRules({}),
+					now: () => new Date(),
+					nextControlId: () => 'CONTROLTEST',
+					emit: async (notification) => void hl7Events.push(notification),
+				})
+			).ack,
+	});
 	for (const patient of demoPatients) await ensureFhirPatient(fhir, patient);
 	target = {
 		fhir,
 		athena,
 		drchrono,
+		tebra,
+		mllpPort: mllp.port,
 		twilio,
 		smtp,
 		webhookSecret: secret,
@@ -76,13 +104,29 @@ beforeAll(async () => {
 			http: fetchHttpClient(drchrono.url, () => ({ authorization: `Bearer ${drchronoToken}` })),
 			retry: instantRetryPolicy(),
 		}),
+		tebra: createTebraAdapter({
+			http: fetchHttpClient(tebra.url),
+			login: tebraSandboxAccount.login,
+			options: { endpoint: tebra.endpoint, practiceName: tebraPractice.name, zone: tebraPractice.zone },
+			retry: instantRetryPolicy(),
+			pacer: createPacer(() => 0, async () => {}),
+		}),
+		hl7v2: createHl7v2Adapter({ http: fetchHttpClient(fhir.url), options: { baseUrl: fhir.url } }),
 	};
-	control = await startControlServer(target, { zones: 'nowWindow', drchronoZone, editorUrl: 'http://127.0.0.1:5678/' });
+	control = await startControlServer(target, { zones: 'nowWindow', drchronoZone, tebraZone: drchronoZone, editorUrl: 'http://127.0.0.1:5678/' });
 }, 60_000);
 
 afterAll(async () => {
 	await control?.close();
-	await Promise.all([target?.fhir.close(), target?.athena.close(), target?.drchrono.close(), target?.twilio.close(), target?.smtp.close()]);
+	await mllp?.close();
+	await Promise.all([
+		target?.fhir.close(),
+		target?.athena.close(),
+		target?.drchrono.close(),
+		target?.tebra.close(),
+		target?.twilio.close(),
+		target?.smtp.close(),
+	]);
 });
 
 async function post(path: string, body: unknown, contentType = 'application/json') {
@@ -109,13 +153,14 @@ function parsedEvents(delivery: Delivery) {
 
 describe('the control API validates what it is asked', () => {
 	it.each([
-		['an unknown EHR', '/api/close-visit', 400, { ehr: 'epic', patient: 'ana' }, /unknown ehr "epic": use one of fhir, athenahealth, drchrono/],
+		['an unknown EHR', '/api/close-visit', 400, { ehr: 'epic', patient: 'ana' }, /unknown ehr "epic": use one of fhir, athenahealth, drchrono, tebra, hl7v2$/],
 		['an unknown patient', '/api/close-visit', 400, { ehr: 'fhir', patient: 'bob' }, /unknown patient "bob": use one of ana, john, leilani, ray/],
 		['a missing patient', '/api/close-visit', 400, { ehr: 'fhir' }, /patient is missing: use one of ana, john, leilani, ray/],
 		['a prototype key as EHR', '/api/close-visit', 400, { ehr: 'constructor', patient: 'ana' }, /unknown ehr "constructor"/],
 		['a negative hoursAgo', '/api/close-visit', 400, { ehr: 'fhir', patient: 'ana', hoursAgo: -1 }, /hoursAgo must be a number of hours from 0 to 720/],
 		['a hoursAgo that is no number', '/api/close-visit', 400, { ehr: 'fhir', patient: 'ana', hoursAgo: 'soon' }, /hoursAgo must be a number/],
 		['hoursAgo on a booking', '/api/book-follow-up', 400, { ehr: 'fhir', patient: 'ana', hoursAgo: 2 }, /hoursAgo applies to close-visit only/],
+		['a Tebra visit older than its poll reads', '/api/close-visit', 400, { ehr: 'tebra', patient: 'ana', hoursAgo: 24 }, /hoursAgo for tebra is at most 23/],
 		['an array body', '/api/close-visit', 400, [], /the body must be a JSON object/],
 		['a body that is not JSON', '/api/close-visit', 400, '{ehr: fhir', /not valid JSON/],
 	])('answers %s on %s with %i and a clear message, delivering nothing', async (_case, path, status, body, message) => {
@@ -152,10 +197,10 @@ describe('the control API validates what it is asked', () => {
 		expect(status).toBe(421);
 	});
 
-	it('says a booking needs a visit first in an EHR that has not seen the patient (409)', async () => {
-		const answer = await post('/api/book-follow-up', { ehr: 'athenahealth', patient: 'ray' });
+	it.each(['athenahealth', 'tebra'])('says a booking needs a visit first in %s, which has not seen the patient (409)', async (ehr) => {
+		const answer = await post('/api/book-follow-up', { ehr, patient: 'ray' });
 		expect(answer.status).toBe(409);
-		expect(answer.json.error).toMatch(/no athenahealth visit for ray yet/);
+		expect(answer.json.error).toMatch(new RegExp(`no ${ehr} visit for ray yet`));
 	});
 });
 
@@ -201,6 +246,64 @@ describe('closing a demo visit and booking its follow-up', () => {
 		const second = await post('/api/close-visit', { ehr: 'drchrono', patient: 'leilani' });
 		expect(first.json.visitId).not.toBe(second.json.visitId);
 		expect(String(first.json.visitId)).toMatch(/^appointment \d{13,}$/);
+	});
+});
+
+/** The visit the pack resolves for a visit event, with the follow-up status before and after the demo booking. */
+async function resolveAndBook(ehr: DemoEhr, patient: string, event: NotificationEvent) {
+	const resolved = await adapters[ehr].resolveVisit(event, context);
+	if (resolved.status !== 'completed' || resolved.event.kind !== 'visit') throw new Error(`not resolved: ${JSON.stringify(resolved)}`);
+	const visit = resolved.event as VisitEvent;
+	const before = (await adapters[ehr].findFollowUp(visit, {})).status;
+	const booked = await post('/api/book-follow-up', { ehr, patient });
+	expect(booked).toMatchObject({ status: 200, json: { action: 'book-follow-up', ehr, patient } });
+	return { visit, before, after: (await adapters[ehr].findFollowUp(visit, {})).status };
+}
+
+describe('closing a demo visit in the EHRs that notify no webhook', () => {
+	it.each([
+		['ana', 0],
+		['john', 5],
+	])('tebra / %s, %i hours ago: checked out in Tebra for the poll to find, resolved, then booked', async (patient, hoursAgo) => {
+		const pollStart = new Date();
+		const cursor = (await adapters.tebra.pollChanges({ since: pollStart.toISOString() }, pollStart)).nextCursor;
+		const before = deliveries.length;
+		const closed = await post('/api/close-visit', { ehr: 'tebra', patient, ...(hoursAgo ? { hoursAgo } : {}) });
+		expect(closed.status).toBe(200);
+		expect(closed.json).toMatchObject({ action: 'close-visit', ehr: 'tebra', patient, zone: drchronoZone, insideWindow: true });
+		expect(closed.json.delivered).toBeUndefined();
+		expect(deliveries).toHaveLength(before);
+
+		// The trigger's next poll, a minute on (Tebra's filter times are whole seconds).
+		const polled = await adapters.tebra.pollChanges(cursor, new Date(Date.now() + 60_000));
+		const event = polled.events.find((candidate) => `appointment ${candidate.resourceId}` === closed.json.visitId);
+		expect(event).toMatchObject({ ehr: 'tebra', patientId: tebraPatientId(demoPatients.find((p) => p.key === patient)!) });
+		const { visit, before: open, after } = await resolveAndBook('tebra', patient, event!);
+		expect(visit.zone).toBe(drchronoZone);
+		const expectedEnd = DateTime.utc().minus({ hours: hoursAgo });
+		expect(Math.abs(DateTime.fromISO(visit.completedAt).diff(expectedEnd, 'minutes').minutes)).toBeLessThan(5);
+		expect([open, after]).toEqual(['open', 'booked']);
+	});
+
+	it.each([
+		['leilani', 0],
+		['ray', 50],
+	])('hl7v2 / %s, %i hours ago: an SIU checked-out message over MLLP, acknowledged AA, resolved with FHIR, then booked', async (patient, hoursAgo) => {
+		const before = hl7Events.length;
+		const closed = await post('/api/close-visit', { ehr: 'hl7v2', patient, ...(hoursAgo ? { hoursAgo } : {}) });
+		expect(closed.status).toBe(200);
+		expect(closed.json).toMatchObject({ action: 'close-visit', ehr: 'hl7v2', patient, acknowledged: 'AA', insideWindow: true });
+		expect(hl7Events).toHaveLength(before + 1);
+		const event = hl7Events[before];
+		expect(`appointment ${event.resourceId}`).toBe(closed.json.visitId);
+		expect(event).toMatchObject({ ehr: 'hl7v2', patientId: `demo-${patient}`, eventId: expect.stringMatching(/^EPIC\|RIVERSIDE\|DEMO\d+$/) });
+
+		const { visit, before: open, after } = await resolveAndBook('hl7v2', patient, event);
+		expect(visit).toMatchObject({ ehr: 'hl7v2', patientId: `demo-${patient}`, zone: closed.json.zone });
+		expect(visit.actionItems).toEqual([expect.objectContaining({ type: 'followUpVisit', orderId: `FU-${event.resourceId}` })]);
+		const expectedEnd = DateTime.utc().minus({ hours: hoursAgo });
+		expect(Math.abs(DateTime.fromISO(visit.completedAt).diff(expectedEnd, 'minutes').minutes)).toBeLessThan(5);
+		expect([open, after]).toEqual(['open', 'booked']);
 	});
 });
 

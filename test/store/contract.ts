@@ -1,3 +1,5 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+
 import { DomainError } from '../../nodes/shared/core/errors';
 import type { ClaimInfo, JournalEntry, JourneyRecord, JourneyStore, StepClaimQuery, StepSchedule } from '../../nodes/shared/store/types';
 
@@ -31,10 +33,29 @@ async function expectDomainError(promise: Promise<unknown>, code: string, field?
 	return error as DomainError;
 }
 
+/** How the contract reaches a backend. */
+export interface ContractBackend {
+	/**
+	 * A fresh, empty, migrated store keyed with `contactHashSecret` (default: test/helpers/contactHashSecret.ts), or
+	 * without a key when it is null.
+	 */
+	open(contactHashSecret?: string | null): Promise<JourneyStore>;
+	/** The database of the store last opened, opened again with this key. */
+	reopen(contactHashSecret: string): Promise<JourneyStore>;
+	/** Runs one statement ($1, $2 … parameters) on the database of the store last opened, behind the store's back. */
+	exec(sql: string, params: Array<string | number>): Promise<void>;
+}
+
+const legacyHash = (canonical: string) => createHash('sha256').update(canonical).digest('hex');
+const insertOptOut = 'INSERT INTO pv_opt_outs (channel, address_hash, opted_out, at, at_ms, source) VALUES ($1, $2, $3, $4, $5, $6)';
+const insertContact = 'INSERT INTO pv_contacts (channel, address_hash, journey_id, patient_key, at, at_ms) VALUES ($1, $2, $3, $4, $5, $6)';
+
 /**
- * The JourneyStore contract, run against every backend: `open` must return a fresh, empty, migrated store.
+ * The JourneyStore contract, run against every backend.
  */
-export function describeStoreContract(name: string, open: () => Promise<JourneyStore>): void {
+export function describeStoreContract(name: string, backend: ContractBackend): void {
+	const open = () => backend.open();
+	describeKeyedHashes(name, backend);
 	describe(`JourneyStore contract: ${name}`, () => {
 		let store: JourneyStore;
 
@@ -644,6 +665,89 @@ export function describeStoreContract(name: string, open: () => Promise<JourneyS
 			await store.close();
 			await expectDomainError(store.claim('k', info, t(0)), 'store_closed');
 			await store.close();
+		});
+	});
+}
+
+/**
+ * Issue 19 (finding 3): addresses are hashed under the credential's Contact Hash Secret; rows written before the key
+ * (unkeyed SHA-256) stay readable: opt-outs for good, contacts until retention prunes them.
+ */
+function describeKeyedHashes(name: string, backend: ContractBackend): void {
+	describe(`JourneyStore contract: ${name}: keyed address hashes`, () => {
+		let store: JourneyStore;
+		afterEach(async () => {
+			await store.close();
+		});
+
+		it('hashes addresses with HMAC-SHA256 under the key, not the SHA-256 anyone can compute for every number', async () => {
+			store = await backend.open('m'.repeat(40));
+			const keyed = createHmac('sha256', 'm'.repeat(40)).update('address:+15125550100').digest('hex');
+			expect(store.addressHash('sms', '(512) 555-0100')).toBe(keyed);
+			expect(store.addressHashes('voice', '+1 512 555 0100')).toEqual([keyed, legacyHash('+15125550100')]);
+		});
+
+		it('finds an opt-out recorded before the key under its unkeyed hash, and a later START still wins', async () => {
+			store = await backend.open();
+			await backend.exec(insertOptOut, ['sms', legacyHash('+15125550100'), 1, t(0), Date.parse(t(0)), 'twilio:STOP']);
+			await backend.exec(insertOptOut, ['email', legacyHash('pat@example.com'), 1, t(0), Date.parse(t(0)), 'unsubscribe']);
+			expect(await store.optedOut('sms', ['(512) 555-0100', '+15125550101'])).toEqual(['(512) 555-0100']);
+			expect(await store.optedOut('email', ['Pat@Example.com'])).toEqual(['Pat@Example.com']);
+			await store.clearOptOut('sms', '+15125550100', t(10), 'twilio:START');
+			expect(await store.optedOut('sms', ['+15125550100'])).toEqual([]);
+			// A STOP after that START (recorded keyed) opts out again; a START older than the old STOP changes nothing.
+			await store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(20), source: 'twilio:STOP' });
+			expect(await store.optedOut('sms', ['+15125550100'])).toEqual(['+15125550100']);
+			await store.clearOptOut('email', 'pat@example.com', t(-5), 'web:resubscribe');
+			expect(await store.optedOut('email', ['pat@example.com'])).toEqual(['pat@example.com']);
+		});
+
+		it('keeps an old opt-out found through retention (opt-outs are never pruned)', async () => {
+			store = await backend.open();
+			const old = t(-60 * 24 * 900);
+			await backend.exec(insertOptOut, ['sms', legacyHash('+15125550100'), 1, old, Date.parse(old), 'twilio:STOP']);
+			await store.prune(t(-60 * 24 * 400));
+			expect(await store.optedOut('sms', ['+15125550100'])).toEqual(['+15125550100']);
+		});
+
+		it('finds journeys a contact recorded before the key reached, once per journey, until retention prunes it', async () => {
+			store = await backend.open();
+			await backend.exec(insertContact, ['sms', legacyHash('+15125550100'), 'j-before', 'p', t(0), Date.parse(t(0))]);
+			await backend.exec(insertContact, ['sms', legacyHash('+15125550100'), 'j-both', 'p', t(1), Date.parse(t(1))]);
+			await store.recordContact({ channel: 'sms', address: '+15125550100', journeyId: 'j-both', patientKey: 'p', at: t(5) });
+			expect(await store.journeysContactedAt('sms', '(512) 555-0100')).toEqual([
+				{ journeyId: 'j-both', patientKey: 'p', at: t(5) },
+				{ journeyId: 'j-before', patientKey: 'p', at: t(0) },
+			]);
+			await store.prune(t(2));
+			expect((await store.journeysContactedAt('sms', '+15125550100')).map((match) => match.journeyId)).toEqual(['j-both']);
+		});
+
+		it('refuses to open with a key other than the one its rows were recorded under', async () => {
+			const [first, second] = [randomBytes(20).toString('hex'), randomBytes(20).toString('hex')];
+			store = await backend.open(first);
+			await store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(0), source: 'twilio:STOP' });
+			const changed = backend.reopen(second);
+			await expectDomainError(changed, 'contact_hash_secret_mismatch', 'contactHashSecret');
+			await expect(changed).rejects.not.toThrow(second);
+			const again = await backend.reopen(first);
+			expect(await again.optedOut('sms', ['+15125550100'])).toEqual(['+15125550100']);
+			await again.close();
+		});
+
+		it('without a key opens, keeps claims and the journal, and refuses opt-outs and contacts naming the field', async () => {
+			store = await backend.open(null);
+			expect(await store.claim('k', info, t(0))).toBe(true);
+			await store.append({ at: t(0), journeyId: 'j', patientKey: 'p', type: 'touch.held' });
+			const refusals: Array<Promise<unknown>> = [
+				store.setOptOut({ channel: 'sms', address: '+15125550100', at: t(0), source: 'twilio:STOP' }),
+				store.clearOptOut('sms', '+15125550100', t(0), 'twilio:START'),
+				store.optedOut('sms', ['+15125550100']),
+				store.recordContact({ channel: 'sms', address: '+15125550100', journeyId: 'j', patientKey: 'p', at: t(0) }),
+				store.journeysContactedAt('sms', '+15125550100'),
+				Promise.resolve().then(() => store.addressHash('sms', '+15125550100')),
+			];
+			for (const refusal of refusals) await expectDomainError(refusal, 'contact_hash_secret_missing', 'contactHashSecret');
 		});
 	});
 }

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Pool } from 'pg';
 
 import { DomainError } from '../../nodes/shared/core/errors';
 import { endJourneyStorePools, openJourneyStore } from '../../nodes/shared/store/open';
 import type { JourneyStore } from '../../nodes/shared/store/types';
+import { testContactHashSecret } from '../helpers/contactHashSecret';
 import { describeStoreContract } from './contract';
 import { useTestPostgres, withClient } from './postgresHarness';
 
@@ -25,14 +26,26 @@ const rows = (schema: string, sql: string) =>
 // The contract runs on one schema through the cached pool, as nodes use it, emptied before each test:
 // a new connection costs 40-100 ms on this machine, and migrating fresh schemas has its own tests below.
 let cleaner: Pool | undefined;
-describeStoreContract('postgres', async () => {
-	const store = await openJourneyStore({ ...postgres(), schema: 'contract' });
+async function emptyContractSchema(): Promise<Pool> {
 	if (!cleaner) {
+		await (await openJourneyStore({ ...postgres(), schema: 'contract' })).close();
 		cleaner = new Pool({ ...(postgres() as object), options: '-c search_path=contract', max: 1 });
 		cleaner.on('error', () => undefined);
 	}
-	await cleaner.query('TRUNCATE pv_claims, pv_journal, pv_opt_outs, pv_touches, pv_journeys, pv_contacts, pv_steps');
-	return store;
+	// The key check too: each test may open the store with a key of its own.
+	await cleaner.query('TRUNCATE pv_claims, pv_journal, pv_opt_outs, pv_touches, pv_journeys, pv_contacts, pv_steps, pv_settings');
+	return cleaner;
+}
+const contractConfig = (contactHashSecret: string | null) => ({ ...postgres(), schema: 'contract', ...(contactHashSecret === null ? {} : { contactHashSecret }) });
+describeStoreContract('postgres', {
+	open: async (contactHashSecret: string | null = testContactHashSecret) => {
+		await emptyContractSchema();
+		return await openJourneyStore(contractConfig(contactHashSecret));
+	},
+	reopen: async (contactHashSecret) => await openJourneyStore(contractConfig(contactHashSecret)),
+	exec: async (sql, params) => {
+		await (cleaner as Pool).query(sql, params);
+	},
 });
 
 
@@ -41,7 +54,7 @@ describe('Postgres backend', () => {
 	const info = { journeyId: 'visit:fhir:enc-1', patientKey: 'fhir:pat-1', stage: 1, channel: 'sms' as const };
 	const opened: JourneyStore[] = [];
 	const open = async (schema: string, reusePool = false) => {
-		const store = await openJourneyStore({ ...postgres(), schema }, { reusePool });
+		const store = await openJourneyStore({ ...postgres(), schema, contactHashSecret: testContactHashSecret }, { reusePool });
 		opened.push(store);
 		return store;
 	};
@@ -57,18 +70,19 @@ describe('Postgres backend', () => {
 			{ version: 1, name: 'claims, journal, opt-outs, touches' },
 			{ version: 2, name: 'journeys, contacts, journal by provider id' },
 		{ version: 3, name: 'scheduled steps' },
+		{ version: 4, name: 'settings (the contact hash secret check)' },
 		]);
 		const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 5].claim('k', info, at)));
 		expect(results.filter(Boolean)).toHaveLength(1);
 	});
 
-	it('stores a hash of the normalised address, never the address', async () => {
+	it('stores a keyed hash of the normalised address, never the address', async () => {
 		const schema = freshSchema();
 		const store = await open(schema);
 		await store.setOptOut({ channel: 'email', address: 'Pat@Example.com', at, source: 'unsubscribe' });
 		const stored = await rows(schema, 'SELECT channel, address_hash, opted_out FROM pv_opt_outs');
 		expect(stored).toEqual([
-			{ channel: 'email', address_hash: createHash('sha256').update('pat@example.com').digest('hex'), opted_out: 1 },
+			{ channel: 'email', address_hash: createHmac('sha256', testContactHashSecret).update('address:pat@example.com').digest('hex'), opted_out: 1 },
 		]);
 	});
 

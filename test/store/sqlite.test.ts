@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { defaultSqlitePath, openJourneyStore } from '../../nodes/shared/store/open';
 import type { OpenOptions } from '../../nodes/shared/store/open';
 import type { JourneyStore } from '../../nodes/shared/store/types';
+import { testContactHashSecret } from '../helpers/contactHashSecret';
 import { describeStoreContract } from './contract';
 
 const dir = mkdtempSync(join(tmpdir(), 'pv-store-sqlite-'));
@@ -15,13 +16,28 @@ const freshPath = () => join(dir, `journey-${++files}.sqlite`);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeStoreContract('sqlite', () => openJourneyStore({ backend: 'sqlite', path: freshPath() }));
+let contractPath = '';
+describeStoreContract('sqlite', {
+	open: async (contactHashSecret: string | null = testContactHashSecret) => {
+		contractPath = freshPath();
+		return await openJourneyStore({ backend: 'sqlite', path: contractPath, ...(contactHashSecret === null ? {} : { contactHashSecret }) });
+	},
+	reopen: async (contactHashSecret) => await openJourneyStore({ backend: 'sqlite', path: contractPath, contactHashSecret }),
+	exec: async (sql, params) => {
+		const raw = new DatabaseSync(contractPath);
+		try {
+			raw.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(...params);
+		} finally {
+			raw.close();
+		}
+	},
+});
 
 describe('SQLite backend', () => {
 	const info = { journeyId: 'visit:fhir:enc-1', patientKey: 'fhir:pat-1', stage: 1, channel: 'sms' as const };
 	const opened: JourneyStore[] = [];
 	const open = async (path: string, options: OpenOptions = {}) => {
-		const store = await openJourneyStore({ backend: 'sqlite', path }, options);
+		const store = await openJourneyStore({ backend: 'sqlite', path, contactHashSecret: testContactHashSecret }, options);
 		opened.push(store);
 		return store;
 	};
@@ -48,6 +64,7 @@ describe('SQLite backend', () => {
 			{ version: 1, name: 'claims, journal, opt-outs, touches' },
 			{ version: 2, name: 'journeys, contacts, journal by provider id' },
 		{ version: 3, name: 'scheduled steps' },
+		{ version: 4, name: 'settings (the contact hash secret check)' },
 		]);
 		raw.close();
 	});
@@ -88,21 +105,23 @@ describe('SQLite backend', () => {
 		raw.close();
 	});
 
-	it('stores a hash of the normalised address, never the address', async () => {
+	it('stores a keyed hash of the normalised address, never the address, and never the key', async () => {
 		const path = freshPath();
 		const store = await open(path);
 		await store.setOptOut({ channel: 'sms', address: '(512) 555-0100', at: '2025-03-10T14:00:00Z', source: 'twilio:STOP' });
+		await store.recordContact({ channel: 'sms', address: '(512) 555-0100', journeyId: 'j', patientKey: 'p', at: '2025-03-10T14:00:00Z' });
 		const raw = new DatabaseSync(path);
-		const rows = raw.prepare('SELECT * FROM pv_opt_outs').all();
+		const rows = [...raw.prepare('SELECT * FROM pv_opt_outs').all(), ...raw.prepare('SELECT * FROM pv_contacts').all()];
+		const everything = JSON.stringify([rows, raw.prepare('SELECT * FROM pv_settings').all()]);
 		raw.close();
+		const keyed = createHmac('sha256', testContactHashSecret).update('address:+15125550100').digest('hex');
 		expect(rows).toEqual([
-			expect.objectContaining({
-				channel: 'sms',
-				address_hash: createHash('sha256').update('+15125550100').digest('hex'),
-				opted_out: 1,
-			}),
+			expect.objectContaining({ channel: 'sms', address_hash: keyed, opted_out: 1 }),
+			expect.objectContaining({ channel: 'sms', address_hash: keyed, journey_id: 'j' }),
 		]);
-		expect(JSON.stringify(rows)).not.toMatch(/5550100/);
+		expect(everything).not.toMatch(/5550100/);
+		expect(everything).not.toContain(createHash('sha256').update('+15125550100').digest('hex'));
+		expect(everything).not.toContain(testContactHashSecret);
 	});
 
 	it('defaultSqlitePath puts the file under <userFolder>/.n8n/post-visit and creates the folder', () => {

@@ -1,3 +1,5 @@
+import { handOverPrefix } from './summaries';
+
 /** What an item that reaches EHR Task says about why (the fields the pack's own nodes put on it). */
 export interface EscalationFacts {
 	/** From the Journey Due Trigger's "Needs Staff" output. */
@@ -19,7 +21,10 @@ const text = (value: unknown) => (typeof value === 'string' || typeof value === 
  * the follow-up (or recall) still open after the reminders.
  */
 export function automaticEscalationReason(facts: EscalationFacts): string {
-	if (facts.staff && text(facts.staff.summary)) return String(facts.staff.summary).replace(/^A person takes over: /, '');
+	if (facts.staff && text(facts.staff.summary)) {
+		const summary = String(facts.staff.summary);
+		return summary.startsWith(handOverPrefix) ? summary.slice(handOverPrefix.length) : summary;
+	}
 	const status = facts.deliveryStatus;
 	if (status && status.outcome === 'unanswered') return `the stage-3 voice call was not answered (${text(status.code) ?? 'no answer'})`;
 	if (status && status.outcome === 'undelivered') {

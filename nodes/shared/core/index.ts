@@ -1,7 +1,9 @@
 export * from './cadence';
 export * from './compose';
 export * from './errors';
+export * from './addresses';
 export * from './guard';
+export type * from './journal';
 export * from './journalView';
 export * from './practice';
 export * from './replies';

@@ -1,26 +1,13 @@
 import { DateTime } from 'luxon';
 
 import { DomainError } from './errors';
+import type { JournalEntry } from './journal';
 
 /*
  * The journal as ops read it: one flat row per entry, or one row per journey summarising where it stands.
  * Rows are flat (strings, numbers, booleans, null; the same columns every time) so n8n's stock Data Table
  * node can insert them as they are.
  */
-
-/** One journal line (the journey store's JournalEntry fits). */
-export interface ViewJournalEntry {
-	at: string;
-	journeyId: string;
-	patientKey: string;
-	type: string;
-	stage?: number;
-	channel?: string;
-	code?: string;
-	providerId?: string;
-	templateId?: string;
-	detail?: Record<string, string | number | boolean | null>;
-}
 
 /** What the store knows of a journey's start (the journey store's JourneyRecord fits). */
 export interface ViewJourneyFacts {
@@ -186,7 +173,7 @@ export function exactType(patterns: readonly string[]): string | undefined {
 }
 
 /** A journal entry as a flat table row; missing fields are null so every row has the same columns. */
-export function journalRowOf(entry: ViewJournalEntry): JournalRow {
+export function journalRowOf(entry: JournalEntry): JournalRow {
 	return {
 		entryKey: [
 			DateTime.fromISO(entry.at, { setZone: true }).toMillis(),
@@ -221,10 +208,10 @@ const kindOfJourneyId = (journeyId: string) =>
 	journeyId.startsWith('visit:') ? 'visit' : journeyId.startsWith('recall:') ? 'recall' : 'event';
 
 /** The journal entries the scheduler writes about a step; the step itself (in the store) says where it stands. */
-const isStepBookkeeping = (entry: ViewJournalEntry) => entry.type.startsWith('step.');
+const isStepBookkeeping = (entry: JournalEntry) => entry.type.startsWith('step.');
 
 /** A Cadence Wait version 1 wait: the journey is held by an n8n waiting execution, so only the journal knows it. */
-export const isV1Wait = (entry: ViewJournalEntry | undefined) => entry?.type === 'wait.scheduled' && entry.detail?.step === undefined;
+export const isV1Wait = (entry: JournalEntry | undefined) => entry?.type === 'wait.scheduled' && entry.detail?.step === undefined;
 
 /** Which step a person should look at first: set aside, orphaned, being resumed, waiting; then the earliest due. */
 const stepRank: Record<ViewStep['state'], number> = { failed: 0, orphaned: 1, claimed: 2, scheduled: 3 };
@@ -241,7 +228,7 @@ function stateOfStep(step: ViewStep): JourneyState {
 }
 
 /** Where a journey without a step in the store stands, by its last entry that is not the scheduler's bookkeeping. */
-function stateOfJournal(last: ViewJournalEntry | undefined): JourneyState {
+function stateOfJournal(last: JournalEntry | undefined): JourneyState {
 	// A version-2 wait without its step in the store: the step was resumed and finished (or replaced) since.
 	if (last?.type === 'wait.scheduled') return isV1Wait(last) ? 'waiting' : 'inProgress';
 	if (last?.type === 'touch.held') return 'held';
@@ -250,7 +237,7 @@ function stateOfJournal(last: ViewJournalEntry | undefined): JourneyState {
 	return 'inProgress';
 }
 
-function nextAtOf(state: JourneyState, step: ViewStep | undefined, last: ViewJournalEntry | undefined): string | null {
+function nextAtOf(state: JourneyState, step: ViewStep | undefined, last: JournalEntry | undefined): string | null {
 	if (state === 'waiting') return step ? step.dueAt : stringDetail(last, 'sendAt');
 	return state === 'held' ? stringDetail(last, 'retryAt') : null;
 }
@@ -279,7 +266,7 @@ export function stepColumns(step: ViewStep | undefined): Pick<
  */
 export function summariseJourney(
 	journeyId: string,
-	entries: readonly ViewJournalEntry[],
+	entries: readonly JournalEntry[],
 	facts?: ViewJourneyFacts,
 	steps: readonly ViewStep[] = [],
 ): JourneySummaryRow {
@@ -354,7 +341,7 @@ export function stepRowOf(step: ViewStep): StepRow {
 	};
 }
 
-function stringDetail(entry: ViewJournalEntry | undefined, key: string): string | null {
+function stringDetail(entry: JournalEntry | undefined, key: string): string | null {
 	const value = entry?.detail?.[key];
 	return typeof value === 'string' ? value : null;
 }

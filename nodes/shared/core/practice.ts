@@ -55,7 +55,7 @@ export const staffMemberSchema = z.object({
 		.strict()
 		.optional(),
 	email: z.string().email().optional(),
-	phone: z.string().regex(/^\+[1-9]\d{6,14}$/).optional(),
+	phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be a mobile number in international form, such as +15125550100').optional(),
 	notifyBy: z.enum(['email', 'sms']).default('email'),
 });
 export type StaffMember = z.infer<typeof staffMemberSchema>;

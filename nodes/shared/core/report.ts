@@ -2,6 +2,7 @@ import { DateTime, IANAZone } from 'luxon';
 
 import { dueInstant } from './cadence';
 import { DomainError } from './errors';
+import type { JournalEntry } from './journal';
 
 /*
  * The three numbers a practice tracks, computed from the journey store's journal and journey records.
@@ -24,18 +25,6 @@ import { DomainError } from './errors';
  * A journey still inside its window when the report runs, with no success yet, is pending: counted apart,
  * never as a failure. A visit the EHR reports cancelled is left out of the booking rate.
  */
-
-/** One journal line as the report reads it (the journey store's JournalEntry fits). */
-export interface ReportJournalEntry {
-	at: string;
-	journeyId: string;
-	type: string;
-	stage?: number;
-	channel?: string;
-	code?: string;
-	providerId?: string;
-	detail?: Record<string, string | number | boolean | null>;
-}
 
 /** One journey as the report reads it (the journey store's JourneyRecord fits). */
 export interface ReportJourney {
@@ -237,7 +226,7 @@ export interface FollowUpReport {
 export interface FollowUpReportInput {
 	journeys: ReportJourney[];
 	/** Every journal entry of each journey (any order). */
-	entriesByJourney: Record<string, ReportJournalEntry[] | undefined>;
+	entriesByJourney: Record<string, JournalEntry[] | undefined>;
 	period: ReportPeriod;
 	asOf: string;
 	department?: string;
@@ -284,13 +273,13 @@ export function computeFollowUpReport(input: FollowUpReportInput): { report: Fol
 }
 
 /** A journey's entries up to `asOf`, in time order (ties keep the store's insertion order). */
-function readableEntries(input: FollowUpReportInput, journeyId: string, asOfMs: number): ReportJournalEntry[] {
+function readableEntries(input: FollowUpReportInput, journeyId: string, asOfMs: number): JournalEntry[] {
 	return (input.entriesByJourney[journeyId] ?? [])
 		.filter((entry) => instantMs(entry.at, 'at') <= asOfMs)
 		.sort((a, b) => instantMs(a.at, 'at') - instantMs(b.at, 'at'));
 }
 
-function outcomeOf(journey: ReportJourney, entries: ReportJournalEntry[], rules: ReportRules, asOfMs: number): JourneyOutcomeRow {
+function outcomeOf(journey: ReportJourney, entries: JournalEntry[], rules: ReportRules, asOfMs: number): JourneyOutcomeRow {
 	const channels = [...new Set(entries.filter((e) => e.type === 'touch.sent' && e.channel).map((e) => e.channel as string))].sort();
 	let windowStart = journey.anchorAt;
 	let windowStartSource: JourneyOutcomeRow['windowStartSource'] = 'visitClose';
@@ -325,7 +314,7 @@ function outcomeOf(journey: ReportJourney, entries: ReportJournalEntry[], rules:
 }
 
 function loopOutcome(
-	entries: ReportJournalEntry[],
+	entries: JournalEntry[],
 	deadlineMs: number,
 	rules: ReportRules,
 	asOfMs: number,
@@ -368,12 +357,12 @@ interface StageOneChannel {
  * The stage-1 sends of a journey per channel, with their delivery evidence (status reports matched by provider
  * id). `entries` are in time order, so the first match is the earliest.
  */
-function stageOneChannels(entries: ReportJournalEntry[]): Record<string, StageOneChannel> {
+function stageOneChannels(entries: JournalEntry[]): Record<string, StageOneChannel> {
 	const sends = entries.filter((e) => e.type === 'touch.sent' && e.stage === 1 && e.channel);
 	const sendIds = new Set(sends.map((e) => e.providerId).filter(Boolean));
-	const ofStageOne = (e: ReportJournalEntry) => (e.providerId ? sendIds.has(e.providerId) : e.stage === 1);
+	const ofStageOne = (e: JournalEntry) => (e.providerId ? sendIds.has(e.providerId) : e.stage === 1);
 	const undelivered = entries.filter((e) => e.type === 'touch.undelivered' && ofStageOne(e));
-	const bounced = (send: ReportJournalEntry) =>
+	const bounced = (send: JournalEntry) =>
 		undelivered.some((u) => (send.providerId && u.providerId ? u.providerId === send.providerId : u.channel === send.channel));
 	const result: Record<string, StageOneChannel> = {};
 	const slot = (channel: string) => (result[channel] ??= { undelivered: false });
@@ -394,7 +383,7 @@ function stageOneChannels(entries: ReportJournalEntry[]): Record<string, StageOn
 	return result;
 }
 
-function careSummaryOf(journey: ReportJourney, entries: ReportJournalEntry[], rules: ReportRules, asOfMs: number): CareSummaryOutcome {
+function careSummaryOf(journey: ReportJourney, entries: JournalEntry[], rules: ReportRules, asOfMs: number): CareSummaryOutcome {
 	const deadlineMs = instantMs(journey.anchorAt, 'anchorAt') + rules.summaryWindowHours * 3_600_000;
 	const channels = Object.values(stageOneChannels(entries));
 	const first = (pick: (c: StageOneChannel) => string | undefined) =>

@@ -1,31 +1,21 @@
 import { DomainError } from './errors';
+import type { JournalEntry } from './journal';
 import type { CatchUp } from './practice';
 import type { Channel } from './schemas';
 import { startTrail } from './trail';
 import type { JourneyTrail, ResumedStep, TrailStep } from './trail';
-
-/** The journal lines a resumed journey's trail is rebuilt from (the journey store's JournalEntry fits). */
-export interface TrailJournalEntry {
-	at: string;
-	type: string;
-	stage?: number;
-	channel?: string;
-	code?: string;
-	providerId?: string;
-	detail?: Record<string, string | number | boolean | null>;
-}
 
 /** Which of the patient's current addresses a stored address hash stands for (undefined: none of them). */
 export type AddressOfHash = (channel: Channel, hash: string) => string | undefined;
 
 const channelNames: ReadonlyArray<string> = ['sms', 'email', 'voice'];
 /** A touch that failed for sure, and why, as the Channel Router reads it (bounce, landline, …). */
-const failureTypes: Record<string, (entry: TrailJournalEntry) => string> = {
+const failureTypes: Record<string, (entry: JournalEntry) => string> = {
 	'touch.failed': (entry) => String(entry.detail?.fallback ?? entry.code ?? 'failed'),
 	'touch.undelivered': (entry) => (entry.channel === 'email' ? 'bounce' : String(entry.detail?.reason ?? 'undelivered')),
 };
 /** Holds that count toward Patient Message's "Maximum Holds": a pause is not the journey's doing. */
-const countsAsHold = (entry: TrailJournalEntry) => entry.type === 'touch.held' && entry.code !== 'outreachPaused';
+const countsAsHold = (entry: JournalEntry) => entry.type === 'touch.held' && entry.code !== 'outreachPaused';
 
 /**
  * The trail of a journey resumed from the journey store, rebuilt from its journal: the messages sent, the
@@ -36,7 +26,7 @@ const countsAsHold = (entry: TrailJournalEntry) => entry.type === 'touch.held' &
 export function trailFromJournal(
 	journeyId: string,
 	patientKey: string,
-	entries: TrailJournalEntry[],
+	entries: JournalEntry[],
 	addressOf: AddressOfHash,
 	resumedFrom?: ResumedStep,
 ): JourneyTrail {
@@ -62,7 +52,7 @@ export function trailFromJournal(
 	return { ...startTrail(journeyId, patientKey), stage, holds, steps, ...(resumedFrom ? { resumedFrom } : {}) };
 }
 
-function touchStep(entry: TrailJournalEntry, outcome: string): TrailStep {
+function touchStep(entry: JournalEntry, outcome: string): TrailStep {
 	const step: TrailStep = { at: entry.at, node: 'journal', outcome };
 	if (entry.stage !== undefined) step.stage = entry.stage;
 	if (channelNames.includes(entry.channel ?? '')) step.channel = entry.channel as Channel;

@@ -1,3 +1,4 @@
+import { canonicalAddress } from './addresses';
 import { DomainError } from './errors';
 import { type Channel, type Consent, type PatientContact, type Phone } from './schemas';
 
@@ -81,8 +82,8 @@ const notWantedReasons: readonly SkipReason[] = [
 	'notThisStage',
 ];
 
-const normalisePhone = (number: string): string => number.replace(/[^\d+]/g, '');
-const normaliseEmail = (email: string): string => email.trim().toLowerCase();
+/** One spelling per phone or mailbox; an address that is not one keeps its own (it matches only itself). */
+const addressKey = (channel: Channel, address: string): string => canonicalAddress(channel, address) ?? address.trim();
 
 class History {
 	private readonly optedOut: Set<string>;
@@ -96,11 +97,11 @@ class History {
 		this.optedOut = keys(history.optedOut);
 		this.bounced = keys(history.bounced);
 		this.failed = keys(history.failed);
-		this.landlines = new Set((history.landlines ?? []).map(normalisePhone));
+		this.landlines = new Set((history.landlines ?? []).map((number) => addressKey('sms', number)));
 	}
 
 	static key(channel: Channel, address: string): string {
-		return `${channel}|${channel === 'email' ? normaliseEmail(address) : normalisePhone(address)}`;
+		return `${channel}|${addressKey(channel, address)}`;
 	}
 
 	isOptedOut(channel: Channel, address: string): boolean {
@@ -116,7 +117,7 @@ class History {
 	}
 
 	isLandline(number: string): boolean {
-		return this.landlines.has(normalisePhone(number));
+		return this.landlines.has(addressKey('sms', number));
 	}
 }
 

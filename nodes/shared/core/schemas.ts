@@ -1,7 +1,9 @@
-import { IANAZone, DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 
+import { isE164 } from './addresses';
 import { fromZodError } from './errors';
+import { isValidZoneName } from './zones';
 
 /** The EHRs the pack speaks to. */
 export const ehrKinds = ['fhir', 'athenahealth', 'drchrono', 'tebra', 'hl7v2'] as const;
@@ -22,16 +24,14 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-
 
 export const ianaZoneSchema = z
 	.string()
-	.refine((zone) => IANAZone.isValidZone(zone), { message: 'must be an IANA time zone such as America/Chicago' });
+	.refine((zone) => isValidZoneName(zone), { message: 'must be an IANA time zone such as America/Chicago' });
 
 /** Where the zone of a journey came from; "server" is deliberately not an option. */
 export const zoneSources = ['patient', 'location', 'department', 'office', 'practice'] as const;
 
-/** An E.164 phone number, e.g. +15125550100. */
-export const e164Pattern = /^\+[1-9]\d{6,14}$/;
-
 export const phoneSchema = z.object({
-	number: z.string().regex(e164Pattern, 'must be an E.164 phone number such as +15125550100'),
+	/** A valid number in E.164 form (core/addresses.ts), e.g. +15125550100. */
+	number: z.string().refine(isE164, 'must be a valid phone number in E.164 form such as +15125550100'),
 	kind: z.enum(['mobile', 'landline', 'unknown']).default('unknown'),
 });
 export type Phone = z.infer<typeof phoneSchema>;

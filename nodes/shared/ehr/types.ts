@@ -191,6 +191,17 @@ export interface SmsConsentResult {
 	detail: string;
 }
 
+/**
+ * An appointment type the EHR lists, for the Booking Check's picker: `value` is what findFollowUp matches an
+ * appointment by (athenahealth appointmenttypeid, DrChrono appointment profile id, FHIR appointmentType code).
+ */
+export interface AppointmentTypeOption {
+	value: string;
+	name: string;
+	/** A short line for the picker: duration, short name, code system. */
+	description?: string;
+}
+
 /** One EHR behind one interface. Every method validates vendor JSON with zod at the boundary. */
 export interface EhrAdapter {
 	readonly kind: EhrKind;
@@ -209,4 +220,9 @@ export interface EhrAdapter {
 	resolveRecall?(recall: RecallReference, context: ResolveContext): Promise<RecallResolveResult>;
 	/** Records a patient's SMS opt-out/opt-in in the EHR, where the vendor documents a way (optional capability). */
 	updateSmsConsent?(update: SmsConsentUpdate): Promise<SmsConsentResult>;
+	/**
+	 * The practice's appointment types, where the vendor documents a list (optional capability); an empty list
+	 * when the EHR has none to offer, so the types are typed by hand.
+	 */
+	listAppointmentTypes?(): Promise<AppointmentTypeOption[]>;
 }

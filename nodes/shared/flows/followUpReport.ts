@@ -1,5 +1,6 @@
 import { computeFollowUpReport } from '../core/report';
-import type { FollowUpReport, JourneyOutcomeRow, ReportJournalEntry, ReportPeriod, ReportRules } from '../core/report';
+import type { JournalEntry } from '../core/journal';
+import type { FollowUpReport, JourneyOutcomeRow, ReportPeriod, ReportRules } from '../core/report';
 import type { JourneyRecord, JourneyStore } from '../store/types';
 
 export interface FollowUpReportQuery {
@@ -30,7 +31,7 @@ export async function buildFollowUpReport(
 		}
 	}
 	journeys.sort((a, b) => Date.parse(a.anchorAt) - Date.parse(b.anchorAt));
-	const entriesByJourney: Record<string, ReportJournalEntry[]> = {};
+	const entriesByJourney: Record<string, JournalEntry[]> = {};
 	for (const journey of journeys) entriesByJourney[journey.journeyId] = await store.journal({ journeyId: journey.journeyId });
 	const steps = journeys.length ? await store.steps({}) : [];
 	return computeFollowUpReport({

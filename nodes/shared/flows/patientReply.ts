@@ -1,10 +1,10 @@
 import { DateTime } from 'luxon';
 
+import { isE164 } from '../core/addresses';
 import { localDateOf } from '../core/cadence';
 import { DomainError } from '../core/errors';
 import type { PracticeProfile } from '../core/practice';
 import { classifyReply, keywordLanguage } from '../core/replies';
-import { e164Pattern } from '../core/schemas';
 import type { JourneyEvent, RecallDue } from '../core/schemas';
 import type { EhrAdapter, ResolveContext, SmsConsentResult } from '../ehr/types';
 import type { JourneyRecord, JourneyStore } from '../store/types';
@@ -220,8 +220,8 @@ function consentCounts(changes: ConsentChange[]): Record<string, number> {
  */
 export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps): Promise<PatientReplyOutcome> {
 	const { store, profile, now } = deps;
-	if (!e164Pattern.test(sms.from)) {
-		throw new DomainError('Inbound SMS: "From" is not a phone number in E.164 form', 'invalid_input', 'From');
+	if (!isE164(sms.from)) {
+		throw new DomainError('Inbound SMS: "From" is not a valid phone number in E.164 form', 'invalid_input', 'From');
 	}
 	if (!sms.messageSid) throw new DomainError('Inbound SMS: "MessageSid" is missing', 'invalid_input', 'MessageSid');
 

@@ -1,10 +1,10 @@
+import { sameAddress } from '../core/addresses';
 import { deliveryJournalTypes, isLandlineDeliveryCode, needsFollowUp } from '../core/deliveryStatus';
 import type { DeliveryReport } from '../core/deliveryStatus';
 import { DomainError } from '../core/errors';
 import type { Channel, VisitEvent } from '../core/schemas';
 import { startTrail, withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
-import { addressHash } from '../store/addresses';
 import type { JournalEntry, JourneyStore } from '../store/types';
 import type { ReloadOutcome } from './reloadJourney';
 import { addressesOf } from './touchContext';
@@ -88,20 +88,19 @@ function failedSteps(report: DeliveryReport, event: VisitEvent, touch: JournalEn
 	}));
 }
 
-/** Why a message did not arrive and where it went (hashed), so a journey resumed later skips that address again. */
-function failureDetail(report: DeliveryReport, channel: Channel): NonNullable<JournalEntry['detail']> {
+/**
+ * Why a message did not arrive and where it went (hashed by the store), so a journey resumed later skips that
+ * address again. A recipient that is no address is left out; a store that cannot hash (no Contact Hash Secret) throws.
+ */
+function failureDetail(store: JourneyStore, report: DeliveryReport, channel: Channel): NonNullable<JournalEntry['detail']> {
 	const reason = report.kind === 'email' ? 'bounce' : isLandlineDeliveryCode(report.code) ? 'landline' : 'undelivered';
 	if (!report.recipient) return { reason };
 	try {
-		return { reason, addressHash: addressHash(channel, report.recipient) };
-	} catch {
-		return { reason };
+		return { reason, addressHash: store.addressHash(channel, report.recipient) };
+	} catch (error) {
+		if (error instanceof DomainError && error.field === 'address') return { reason };
+		throw error;
 	}
-}
-
-function sameAddress(channel: Channel, a: string, b: string): boolean {
-	if (channel === 'email') return a.trim().toLowerCase() === b.trim().toLowerCase();
-	return a.replace(/[^\d+]/g, '') === b.replace(/[^\d+]/g, '');
 }
 
 type JournalDetail = NonNullable<JournalEntry['detail']>;
@@ -133,7 +132,7 @@ async function claimReport({ report, store, now }: RecordReportInput): Promise<C
 	if (!(await store.claim(key, claimInfo, now))) return { output: 'recorded', reason: 'duplicate', touch };
 
 	const detail: JournalDetail = { status: report.status };
-	if (report.outcome === 'undelivered') Object.assign(detail, failureDetail(report, channel));
+	if (report.outcome === 'undelivered') Object.assign(detail, failureDetail(store, report, channel));
 	if (report.answeredBy) detail.answeredBy = report.answeredBy;
 	if (report.durationSeconds !== undefined) detail.durationSeconds = report.durationSeconds;
 	const entry: JournalEntry = {

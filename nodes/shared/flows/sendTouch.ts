@@ -1,3 +1,4 @@
+import { sameAddress } from '../core/addresses';
 import { localDateOf } from '../core/cadence';
 import { composeMessage } from '../core/compose';
 import { DomainError } from '../core/errors';
@@ -9,7 +10,6 @@ import type { Channel, JourneyEvent } from '../core/schemas';
 import { withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
 import type { SendOutcome } from '../messaging/outcome';
-import { addressHash } from '../store/addresses';
 import type { JourneyStore } from '../store/types';
 import { messageVarsFor, templateFor } from './messageVars';
 import { completeResumedStep } from './steps';
@@ -64,10 +64,8 @@ export interface SendTouchInput {
  * router reads it.
  */
 function optedOutNow(optedOut: Array<{ channel: Channel; address: string }>, target: RoutedChannel): boolean {
-	const normalise = (address: string) =>
-		target.channel === 'email' ? address.trim().toLowerCase() : address.replace(/[^\d+]/g, '');
 	const channels: Channel[] = target.channel === 'voice' ? ['voice', 'sms'] : [target.channel];
-	return optedOut.some((entry) => channels.includes(entry.channel) && normalise(entry.address) === normalise(target.address));
+	return optedOut.some((entry) => channels.includes(entry.channel) && sameAddress(target.channel, entry.address, target.address));
 }
 
 async function deliver(senders: MessageSenders, target: RoutedChannel, message: ComposedMessage): Promise<DeliveryOutcome> {
@@ -230,7 +228,7 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 			type: 'touch.failed',
 			channel: target.channel,
 			code,
-			detail: { fallback: reason, addressHash: addressHash(target.channel, target.address) },
+			detail: { fallback: reason, addressHash: store.addressHash(target.channel, target.address) },
 		});
 		results.push({ ...base, status: outcome.status, code });
 		trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'failed', channel: target.channel, address: target.address, reason });

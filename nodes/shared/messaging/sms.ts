@@ -2,8 +2,8 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import { z } from 'zod';
 
+import { isE164 } from '../core/addresses';
 import { DomainError, fromZodError } from '../core/errors';
-import { e164Pattern } from '../core/schemas';
 import {
 	ambiguousNetworkCodes,
 	connectFailureCodes,
@@ -24,7 +24,7 @@ const twilioConfigSchema = z
 		authToken: z.string().min(1).optional(),
 		apiKeySid: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'must be an API key SID (SK…)').optional(),
 		apiKeySecret: z.string().min(1).optional(),
-		from: z.string().regex(e164Pattern, 'must be an E.164 phone number such as +15125550100').optional(),
+		from: z.string().refine(isE164, 'must be a valid phone number in E.164 form such as +15125550100').optional(),
 		messagingServiceSid: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID (MG…)').optional(),
 		apiBaseUrl: z.string().url().default(twilioDefaultApiBaseUrl),
 		statusCallbackUrl: z.string().url().optional(),
@@ -168,7 +168,7 @@ export function createTwilioSender(input: TwilioSenderConfig): TwilioSender {
 
 	return {
 		async sendSms({ to, body }) {
-			if (!e164Pattern.test(to)) return invalidNumberOutcome();
+			if (!isE164(to)) return invalidNumberOutcome();
 			if (!body.trim()) throw new DomainError('SMS body is empty', 'invalid_input', 'body');
 			try {
 				const message = await client.messages.create({
@@ -189,7 +189,7 @@ export function createTwilioSender(input: TwilioSenderConfig): TwilioSender {
 			if (!config.from) {
 				throw new DomainError('Placing a call needs a From number on the Twilio credential', 'config', 'from');
 			}
-			if (!e164Pattern.test(to)) return invalidNumberOutcome();
+			if (!isE164(to)) return invalidNumberOutcome();
 			if (!twiml.trim()) throw new DomainError('Call TwiML is empty', 'invalid_input', 'twiml');
 			try {
 				const call = await client.calls.create({

@@ -16,14 +16,19 @@ function failure(error: unknown): INodeCredentialTestResult {
 	return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Opens the journey store and creates or migrates its schema. */
+/** Opens the journey store, creates or migrates its schema, and checks the Contact Hash Secret (set, and unchanged). */
 export async function journeyStoreConnectionTest(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	try {
 		const store = await openStoreFrom(credential.data ?? {});
-		await store.close();
+		try {
+			// Refuses, naming the field, when the secret is empty: opt-outs could be neither recorded nor found.
+			store.addressHash('email', 'key-check@example.com');
+		} finally {
+			await store.close();
+		}
 		return { status: 'OK', message: 'Connected; the journey store schema is up to date' };
 	} catch (error) {
 		return failure(error);

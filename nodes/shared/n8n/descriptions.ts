@@ -28,6 +28,24 @@ export const webhookEhrOptions: INodeProperties = { ...ehrOptions, options: webh
 /** The EHRs that can be polled (the EHR Poll Trigger): an HL7 v2 feed is pushed to the HL7 v2 Trigger. */
 export const pollEhrOptions: INodeProperties = { ...ehrOptions, options: [...webhookEhrs, tebra] };
 
+/*
+ * What only some EHRs can do, for `displayOptions`: a node shows an option only for the EHRs that have it, and
+ * names the way round for the others. The adapters are the authority (an EHR without the capability throws
+ * not_supported); test/nodes/ehrOptions.nodes.test.ts checks each list against them.
+ */
+
+/** Recalls are active ServiceRequests in a FHIR server; athenahealth, DrChrono and Tebra have no recall API. */
+export const recallEhrs = ['fhir'];
+/** The EHRs the poll trigger reads (pollEhrOptions) that have no recall list. */
+export const pollEhrsWithoutRecalls = ['athenahealth', 'drchrono', 'tebra'];
+/** The EHR picker where recalls are read: only the EHRs that list them. */
+export const recallEhrOptions: INodeProperties = {
+	...ehrOptions,
+	options: webhookEhrs.filter((option) => recallEhrs.includes(option.value)),
+};
+/** The EHRs whose API records a patient's SMS consent (updateSmsConsent). */
+export const smsConsentEhrs = ['athenahealth', 'drchrono', 'fhir', 'hl7v2'];
+
 /**
  * The EHR API credential matching the picked EHR. An HL7 v2 journey reads and writes through the FHIR R4 API of
  * the EHR behind the feed (Epic, eClinicalWorks), so that credential serves both.

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IDataObject, INodeExecutionData, ITriggerFunctions } from 'n8n-workflow';
 
-import { localTimeLabel } from '../core/cadence';
 import { catchUpDecision, stepName } from '../core/resume';
 import type { ReleaseBucket } from '../core/resume';
 import type { EhrKind } from '../core/schemas';
+import { resumedSummary } from '../core/summaries';
 import { reloadJourneyEvent } from '../flows/reloadJourney';
 import { resumeDueSteps, resumedTrail } from '../flows/resumeSteps';
 import type { ResumeBatch, ResumedJourney, ResumeSettings, StaffHandover } from '../flows/resumeSteps';
@@ -48,23 +48,20 @@ function outputsOf(steps: string[], resumed: ResumedJourney[], toStaff: StaffHan
 		outputs[steps.indexOf(journey.step)].push({ json: resumedJson(journey) });
 	}
 	for (const journey of toStaff) {
-		const why =
+		const summary =
 			journey.reason === 'late'
-				? `step "${journey.step}" is ${journey.lateMinutes} minutes late, more than the practice's catch-up limit`
-				: `step "${journey.step}" was handed out ${journey.attempt - 1} times and no node finished it`;
-		outputs[steps.length].push({ json: resumedJson(journey, { reason: journey.reason, summary: `A person takes over: ${why}` }) });
+				? resumedSummary({ outcome: 'late', step: journey.step, lateMinutes: journey.lateMinutes })
+				: resumedSummary({ outcome: 'attempts', step: journey.step, attempt: journey.attempt });
+		// `staff.summary` stays for workflows that read it (EHR Task takes its reason from it).
+		outputs[steps.length].push({ json: resumedJson(journey, summary, { reason: journey.reason, summary }) });
 	}
 	return outputs;
 }
 
-function resumedJson(journey: ResumedJourney, staff?: IDataObject): IDataObject {
+function resumedJson(journey: ResumedJourney, handOver?: string, staff?: IDataObject): IDataObject {
 	const dueAt = journey.trail.resumedFrom?.dueAt;
-	const resumed: IDataObject = {
-		step: journey.step,
-		attempt: journey.attempt,
-		lateMinutes: journey.lateMinutes,
-		summary: `Step "${journey.step}" resumed${dueAt ? `, due ${localTimeLabel(dueAt, journey.event.zone)}` : ''}`,
-	};
+	const summary = handOver ?? resumedSummary({ outcome: 'resumed', step: journey.step, dueAt, zone: journey.event.zone });
+	const resumed: IDataObject = { step: journey.step, attempt: journey.attempt, lateMinutes: journey.lateMinutes, summary };
 	return journeyJson({ event: journey.event, trail: journey.trail, rest: {} }, journey.trail, { resumed, ...(staff ? { staff } : {}) });
 }
 

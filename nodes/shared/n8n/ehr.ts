@@ -11,6 +11,7 @@ import { createTebraAdapter, tebraEndpoint } from '../ehr/tebra';
 import type { EhrAdapter, NotificationEvent } from '../ehr/types';
 import { httpClientFor } from './http';
 import type { HttpCapableContext } from './http';
+import { ehrRetryPolicy, tebraRetry } from './retry';
 
 const credentialTypeOf: Record<EhrKind, string> = {
 	athenahealth: 'athenahealthApi',
@@ -45,12 +46,14 @@ export async function ehrAdapterFor(context: HttpCapableContext, ehr: EhrKind): 
 			return createAthenaAdapter({
 				http: httpClientFor(context, credentialType, baseUrl, credential),
 				practiceId: String(credential.practiceId ?? ''),
+				retry: ehrRetryPolicy,
 				options: { baseUrl },
 			});
 		}
 		case 'drchrono': {
 			const baseUrl = String(credential.baseUrl || 'https://app.drchrono.com');
-			return createDrChronoAdapter({ http: httpClientFor(context, credentialType, baseUrl, credential), options: { baseUrl } });
+			const http = httpClientFor(context, credentialType, baseUrl, credential);
+			return createDrChronoAdapter({ http, retry: ehrRetryPolicy, options: { baseUrl } });
 		}
 		case 'fhir':
 		case 'hl7v2': {
@@ -58,14 +61,19 @@ export async function ehrAdapterFor(context: HttpCapableContext, ehr: EhrKind): 
 			const http = httpClientFor(context, credentialType, baseUrl, credential);
 			const options = { baseUrl, ...fhirPresetOptions(credential) };
 			return ehr === 'fhir'
-				? createFhirAdapter({ http, options })
-				: createHl7v2Adapter({ http, options: { ...options, patientIdentifierSystem: String(credential.hl7PatientIdentifierSystem ?? '') || undefined } });
+				? createFhirAdapter({ http, retry: ehrRetryPolicy, options })
+				: createHl7v2Adapter({
+						http,
+						retry: ehrRetryPolicy,
+						options: { ...options, patientIdentifierSystem: String(credential.hl7PatientIdentifierSystem ?? '') || undefined },
+					});
 		}
 		case 'tebra': {
 			const endpoint = String(credential.endpoint || tebraEndpoint);
 			return createTebraAdapter({
 				http: httpClientFor(context, credentialType, endpoint, credential),
 				login: { customerKey: String(credential.customerKey ?? ''), user: String(credential.user ?? ''), password: String(credential.password ?? '') },
+				retry: tebraRetry,
 				options: {
 					endpoint,
 					practiceName: String(credential.practiceName ?? ''),

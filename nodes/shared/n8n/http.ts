@@ -4,6 +4,7 @@ import type {
 	IExecuteFunctions,
 	IHookFunctions,
 	IHttpRequestOptions,
+	ILoadOptionsFunctions,
 	IPollFunctions,
 	ITriggerFunctions,
 	IWebhookFunctions,
@@ -13,7 +14,13 @@ import { EhrResponseError, ownServerLink } from '../ehr/http';
 import { headerValue } from '../ehr/signature';
 import type { HttpClient, HttpRequest, HttpResponse } from '../ehr/types';
 
-export type HttpCapableContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions | ITriggerFunctions;
+export type HttpCapableContext =
+	| IExecuteFunctions
+	| IPollFunctions
+	| IHookFunctions
+	| IWebhookFunctions
+	| ITriggerFunctions
+	| ILoadOptionsFunctions;
 
 /** What the node can send by itself: the Authorization header (absent when the EHR needs none). */
 export interface DirectAuthorization {

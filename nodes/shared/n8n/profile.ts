@@ -1,21 +1,45 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
-import { DomainError } from '../core/errors';
-import { parsePracticeProfile } from '../core/practice';
+import { DomainError, fieldIssuesOf } from '../core/errors';
+import type { FieldIssue } from '../core/errors';
+import { practiceProfileSchema } from '../core/practice';
 import type { PracticeProfile } from '../core/practice';
 
-function parseJsonField(value: unknown, field: string): unknown {
+/**
+ * The labels of the "Post-Visit Practice Profile" credential form (its fields' displayName), by the path of the
+ * profile field each one fills. test/n8n/profile.test.ts keeps them in step with the credential class.
+ */
+export const practiceProfileLabels: Record<string, string> = {
+	practiceName: 'Practice Name',
+	practicePhone: 'Practice Phone',
+	defaultZone: 'Default Time Zone',
+	defaultLanguage: 'Default Language',
+	'sendPolicy.window': 'Send Window Start and Send Window End',
+	'sendPolicy.window.start': 'Send Window Start',
+	'sendPolicy.window.end': 'Send Window End',
+	'sendPolicy.closedWeekdays': 'Days Without Messages',
+	'sendPolicy.holidays': 'Holidays',
+	'caps.automatedPerJourney': 'Automated Messages Per Visit',
+	'caps.stage3PerJourney': 'Stage-3 Touches Per Visit',
+	'caps.perPatientPerDay': 'Messages Per Patient Per Day',
+	schedulingLinks: 'Scheduling Links',
+	staff: 'Staff Directory',
+	channelOrder: 'Channel Order',
+	outreachPaused: 'Outreach Paused',
+	'catchUp.rule': 'Catch-Up Rule',
+	'catchUp.maxLateHours': 'Too Late After (Hours)',
+};
+
+/** The JSON fields of the form, which arrive as text: a broken one is reported like any other invalid field. */
+function parseJsonField(value: unknown, field: string, issues: FieldIssue[]): unknown {
 	if (value === undefined || value === null || value === '') return undefined;
 	if (typeof value !== 'string') return value;
-	let parsed: unknown;
-	let valid = true;
 	try {
-		parsed = JSON.parse(value);
+		return JSON.parse(value);
 	} catch {
-		valid = false;
+		issues.push({ field, message: 'is not valid JSON (check the quotes, commas and brackets)' });
+		return undefined;
 	}
-	if (!valid) throw new DomainError(`Practice profile: "${field}" is not valid JSON`, 'invalid_input', field);
-	return parsed;
 }
 
 function listOf(value: unknown): string[] {
@@ -27,10 +51,46 @@ function listOf(value: unknown): string[] {
 		.filter(Boolean);
 }
 
-/** The flat fields of the "Post-Visit Practice Profile" credential → the core's validated PracticeProfile. */
+/**
+ * A profile field as the form calls it: "Send Window Start", "Holidays, entry 2", "Staff Directory, entry 1
+ * (key "care-coordinator"), email". A staff entry is named by its key, a role name such as "care-coordinator".
+ */
+function labelFor(field: string, staff: unknown): string {
+	const segments = field.split('.');
+	for (let length = segments.length; length > 0; length--) {
+		const label = practiceProfileLabels[segments.slice(0, length).join('.')];
+		if (!label) continue;
+		const rest = segments.slice(length);
+		const parts = [label];
+		if (rest.length > 0 && /^\d+$/.test(rest[0])) {
+			const index = Number(rest.shift());
+			const entry = label === practiceProfileLabels.staff && Array.isArray(staff) ? staff[index] : undefined;
+			const key = (entry as { key?: unknown } | undefined)?.key;
+			parts.push(`entry ${index + 1}${typeof key === 'string' && key ? ` (key "${key}")` : ''}`);
+		}
+		if (rest.length > 0) parts.push(rest.join('.'));
+		return parts.join(', ');
+	}
+	return `"${field}"`;
+}
+
+function profileError(issues: FieldIssue[], staff: unknown): DomainError {
+	const text = issues.map((issue) => `${labelFor(issue.field, staff)} ${issue.message}`).join('; ');
+	// The field a node error points at is the form's label too, not the profile's internal path.
+	const first = issues[0] ? labelFor(issues[0].field, staff) : undefined;
+	return new DomainError(`Practice profile: ${text}`, 'invalid_input', first, issues);
+}
+
+/**
+ * The flat fields of the "Post-Visit Practice Profile" credential → the core's validated PracticeProfile. Every
+ * invalid field is reported at once, by its label in the credential form, in plain words.
+ */
 export function practiceProfileFromCredential(credential: ICredentialDataDecryptedObject): PracticeProfile {
 	const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
-	return parsePracticeProfile({
+	const jsonIssues: FieldIssue[] = [];
+	const schedulingLinks = parseJsonField(credential.schedulingLinks, 'schedulingLinks', jsonIssues);
+	const staff = parseJsonField(credential.staff, 'staff', jsonIssues);
+	const parsed = practiceProfileSchema.safeParse({
 		practiceName: credential.practiceName,
 		practicePhone: credential.practicePhone,
 		defaultZone: emptyToUndefined(credential.defaultZone),
@@ -45,10 +105,13 @@ export function practiceProfileFromCredential(credential: ICredentialDataDecrypt
 			stage3PerJourney: credential.stage3PerJourney ?? 1,
 			perPatientPerDay: credential.perPatientPerDay ?? 1,
 		},
-		schedulingLinks: parseJsonField(credential.schedulingLinks, 'schedulingLinks') ?? {},
-		staff: parseJsonField(credential.staff, 'staff') ?? [],
+		schedulingLinks: schedulingLinks ?? {},
+		staff: staff ?? [],
 		channelOrder: listOf(credential.channelOrder ?? 'sms,email'),
 		outreachPaused: credential.outreachPaused === true,
 		catchUp: { rule: credential.catchUpRule ?? 'nextAllowed', maxLateHours: credential.catchUpMaxLateHours ?? 24 },
 	});
+	const issues = [...jsonIssues, ...(parsed.success ? [] : fieldIssuesOf(parsed.error))];
+	if (issues.length > 0 || !parsed.success) throw profileError(issues, staff);
+	return parsed.data;
 }

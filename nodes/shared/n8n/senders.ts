@@ -3,8 +3,9 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import type { MessageSenders } from '../flows/sendTouch';
 import { createSmtpSender, smtpConfigFromCredential } from '../messaging/email';
 import type { SmtpCredentialData } from '../messaging/email';
-import { defaultBackoff, sendWithBackoff } from '../messaging/outcome';
+import { sendWithBackoff } from '../messaging/outcome';
 import { createTwilioSender, voiceLanguageFor, voiceTwiml } from '../messaging/sms';
+import { sendBackoff } from './retry';
 
 async function optionalCredentials(context: IExecuteFunctions, type: string) {
 	try {
@@ -34,18 +35,18 @@ export async function messageSendersFor(context: IExecuteFunctions): Promise<Mes
 			apiBaseUrl: twilioCredential.apiBaseUrl ? String(twilioCredential.apiBaseUrl) : undefined,
 			statusCallbackUrl: twilioCredential.statusCallbackUrl ? String(twilioCredential.statusCallbackUrl) : undefined,
 		});
-		senders.sms = async (to, text) => await sendWithBackoff(() => twilio.sendSms({ to, body: text }), defaultBackoff);
+		senders.sms = async (to, text) => await sendWithBackoff(() => twilio.sendSms({ to, body: text }), sendBackoff);
 		senders.voice = async (to, text, language) =>
 			await sendWithBackoff(
 				() => twilio.placeCall({ to, twiml: voiceTwiml({ say: text, language: voiceLanguageFor(language) }) }),
-				defaultBackoff,
+				sendBackoff,
 			);
 	}
 	const smtpCredential = await optionalCredentials(context, 'postVisitSmtpApi');
 	if (smtpCredential) {
 		const smtp = createSmtpSender(smtpConfigFromCredential(smtpCredential as unknown as SmtpCredentialData));
 		senders.email = async (to, subject, text, html) =>
-			await sendWithBackoff(() => smtp.sendEmail({ to, subject, text, html }), defaultBackoff);
+			await sendWithBackoff(() => smtp.sendEmail({ to, subject, text, html }), sendBackoff);
 	}
 	return senders;
 }

@@ -20,6 +20,8 @@ export function dryRunStore(store: JourneyStore): JourneyStore {
 		staleClaims: async (olderThan) => await store.staleClaims(olderThan),
 		append: nothing,
 		journal: async (query) => await store.journal(query),
+		addressHash: (channel, address) => store.addressHash(channel, address),
+		addressHashes: (channel, address) => store.addressHashes(channel, address),
 		setOptOut: nothing,
 		clearOptOut: nothing,
 		optedOut: async (channel, addresses) => await store.optedOut(channel, addresses),

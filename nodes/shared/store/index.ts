@@ -1,5 +1,5 @@
 export type * from './types';
-export { addressHash, normaliseAddress, normaliseEmail, normalisePhone } from './addresses';
+export { legacyAddressHash, MIN_CONTACT_HASH_SECRET_LENGTH, normaliseAddress } from './addresses';
 export {
 	defaultSqlitePath,
 	endJourneyStorePools,

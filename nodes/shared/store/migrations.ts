@@ -136,6 +136,11 @@ export const migrations: Migration[] = [
 			'CREATE INDEX pv_steps_patient ON pv_steps (patient_key)',
 		],
 	},
+	{
+		version: 4,
+		name: 'settings (the contact hash secret check)',
+		statements: ['CREATE TABLE pv_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, at TEXT NOT NULL)'],
+	},
 ];
 
 const journalColumns = `at TEXT NOT NULL,

@@ -5,18 +5,28 @@ import type pg from 'pg';
 import { z } from 'zod';
 
 import { fromZodError } from '../core/errors';
+import { MIN_CONTACT_HASH_SECRET_LENGTH } from './addresses';
 import { createPool, openPostgresStore } from './postgres';
 import { closeSharedSqliteConnections, openSharedSqliteStore, openSqliteStore } from './sqlite';
+import type { SqlJourneyStore } from './sqlStore';
 import type { JourneyStore } from './types';
+
+/** Optional here: a store without it opens, and refuses every operation that needs an address hash. */
+const contactHashSecretSchema = z
+	.string()
+	.min(MIN_CONTACT_HASH_SECRET_LENGTH, `must be at least ${MIN_CONTACT_HASH_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`)
+	.optional();
 
 const sqliteConfigSchema = z.object({
 	backend: z.literal('sqlite'),
+	contactHashSecret: contactHashSecretSchema,
 	path: z.string().trim().min(1),
 	busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
 });
 
 const postgresConfigSchema = z.object({
 	backend: z.literal('postgres'),
+	contactHashSecret: contactHashSecretSchema,
 	host: z.string().trim().min(1),
 	port: z.number().int().min(1).max(65_535).default(5432),
 	database: z.string().trim().min(1),
@@ -48,8 +58,9 @@ export interface OpenOptions {
 }
 
 /**
- * Pools (and SQLite's shared connections) are the only things kept at module scope, and they hold connections,
- * not state: every fact lives in the database, so any worker of a queue-mode n8n sees what the others wrote.
+ * Pools (and SQLite's shared connections) are the only things kept at module scope besides which stores' secrets
+ * were checked, and they hold connections, not state: every fact lives in the database, so any worker of a
+ * queue-mode n8n sees what the others wrote.
  */
 const pools = new Map<string, pg.Pool>();
 
@@ -59,14 +70,18 @@ export async function openJourneyStore(config: JourneyStoreConfig, options: Open
 	if (!parsed.success) throw fromZodError(parsed.error, 'Journey store connection');
 	const checked = parsed.data;
 	const reusePool = options.reusePool ?? true;
-	let store: JourneyStore;
+	const { contactHashSecret } = checked;
+	let store: SqlJourneyStore;
 	if (checked.backend === 'sqlite') {
-		const sqliteOptions = { busyTimeoutMs: checked.busyTimeoutMs };
-		if (reusePool && checked.path !== ':memory:') return await openSharedSqliteStore(checked.path, sqliteOptions);
+		const sqliteOptions = { busyTimeoutMs: checked.busyTimeoutMs, contactHashSecret };
+		// The process's shared connection was migrated when it was opened.
+		if (reusePool && checked.path !== ':memory:') {
+			return await secretChecked(await openSharedSqliteStore(checked.path, sqliteOptions), checked);
+		}
 		store = openSqliteStore(checked.path, sqliteOptions);
 	} else {
 		const pool = reusePool ? sharedPool(checked) : createPool(checked);
-		store = openPostgresStore(pool, { schema: checked.schema, ownsPool: !reusePool });
+		store = openPostgresStore(pool, { schema: checked.schema, ownsPool: !reusePool, contactHashSecret });
 	}
 	try {
 		await store.migrate();
@@ -74,11 +89,29 @@ export async function openJourneyStore(config: JourneyStoreConfig, options: Open
 		await store.close();
 		throw error;
 	}
+	return await secretChecked(store, checked);
+}
+
+/** Stores whose Contact Hash Secret this process has checked (one read per database and secret, not one per node run). */
+const checkedSecrets = new Set<string>();
+
+async function secretChecked(store: SqlJourneyStore, config: z.output<typeof journeyStoreConfigSchema>): Promise<SqlJourneyStore> {
+	if (config.contactHashSecret === undefined) return store;
+	const id = createHash('sha256').update(JSON.stringify(config)).digest('hex');
+	if (checkedSecrets.has(id)) return store;
+	try {
+		await store.checkContactHashSecret(new Date().toISOString());
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
+	checkedSecrets.add(id);
 	return store;
 }
 
 function sharedPool(config: z.output<typeof postgresConfigSchema>): pg.Pool {
-	const key = createHash('sha256').update(JSON.stringify(config)).digest('hex');
+	// The Contact Hash Secret keys hashes, not connections: stores that differ only in it share a pool.
+	const key = createHash('sha256').update(JSON.stringify({ ...config, contactHashSecret: undefined })).digest('hex');
 	let pool = pools.get(key);
 	if (!pool) {
 		pool = createPool(config);
@@ -91,6 +124,7 @@ function sharedPool(config: z.output<typeof postgresConfigSchema>): pg.Pool {
 export async function endJourneyStorePools(): Promise<void> {
 	const ending = [...pools.values()];
 	pools.clear();
+	checkedSecrets.clear();
 	await Promise.all(ending.map((pool) => pool.end()));
 	await closeSharedSqliteConnections();
 }

@@ -122,7 +122,7 @@ export class PostgresDriver implements SqlDriver {
 
 export function openPostgresStore(
 	pool: pg.Pool,
-	options: { schema?: string; ownsPool: boolean },
+	options: { schema?: string; ownsPool: boolean; contactHashSecret?: string },
 ): SqlJourneyStore {
-	return new SqlJourneyStore(new PostgresDriver(pool, options));
+	return new SqlJourneyStore(new PostgresDriver(pool, options), { contactHashSecret: options.contactHashSecret });
 }

@@ -1,6 +1,6 @@
 import { DomainError } from '../core/errors';
 import { channels, type Channel } from '../core/schemas';
-import { addressHash } from './addresses';
+import { AddressHasher } from './addresses';
 import type { Dialect } from './migrations';
 import { oneOf, selectSql } from './sql';
 import type { SqlDriver, SqlRow, SqlValue } from './sql';
@@ -35,6 +35,11 @@ import {
 } from './validation';
 
 export type { SqlDriver, SqlRow, SqlValue } from './sql';
+
+export interface SqlStoreOptions {
+	/** The journey-store credential's Contact Hash Secret (store/addresses.ts); absent: no opt-outs or contacts. */
+	contactHashSecret?: string;
+}
 
 const claimChannels: ReadonlyArray<string> = [...channels, 'task', 'event'];
 
@@ -90,17 +95,51 @@ export class SqlJourneyStore implements JourneyStore {
 	readonly backend: Dialect;
 	private readonly driver: SqlDriver;
 	private readonly schedule: SqlStepSchedule;
+	private readonly hasher: AddressHasher;
 	private closed = false;
 
-	constructor(driver: SqlDriver) {
+	constructor(driver: SqlDriver, options: SqlStoreOptions = {}) {
 		this.driver = driver;
 		this.backend = driver.dialect;
 		this.schedule = new SqlStepSchedule(driver);
+		this.hasher = new AddressHasher(options.contactHashSecret);
 	}
 
 	async migrate(): Promise<void> {
 		this.assertOpen();
 		await this.driver.migrate();
+	}
+
+	/**
+	 * Records the Contact Hash Secret's check value the first time a secret is used, and afterwards refuses a
+	 * different one: opt-outs recorded under one secret are not found under another, so a changed secret must stop
+	 * the store, not quietly forget every STOP since. Without a secret there is nothing to check.
+	 */
+	async checkContactHashSecret(at: string): Promise<void> {
+		this.assertOpen();
+		if (!this.hasher.keyed) return;
+		const check = this.hasher.secretCheck();
+		await this.driver.run(
+			`INSERT INTO pv_settings (name, value, at) VALUES ('contact_hash_secret_check', $1, $2) ON CONFLICT (name) DO NOTHING`,
+			[check, at],
+		);
+		const rows = await this.driver.all("SELECT value FROM pv_settings WHERE name = 'contact_hash_secret_check'", []);
+		if (String(rows[0]?.value) !== check) {
+			throw new DomainError(
+				'Journey store: "Contact Hash Secret" is not the secret this store recorded its opt-outs and contacts under. ' +
+					'Put the original one back: under another secret no earlier STOP would be found',
+				'contact_hash_secret_mismatch',
+				'contactHashSecret',
+			);
+		}
+	}
+
+	addressHash(channel: Channel, address: string): string {
+		return this.hasher.hash(optOutChannel(channel), address);
+	}
+
+	addressHashes(channel: Channel, address: string): string[] {
+		return this.hasher.hashes(optOutChannel(channel), address);
 	}
 
 	async claim(key: string, info: ClaimInfo, at: string): Promise<boolean> {
@@ -281,7 +320,7 @@ export class SqlJourneyStore implements JourneyStore {
 			WHERE excluded.at_ms > pv_contacts.at_ms`,
 			[
 				channel,
-				addressHash(channel, contact.address),
+				this.hasher.hash(channel, contact.address),
 				shortText(contact.journeyId, 'journeyId'),
 				shortText(contact.patientKey, 'patientKey'),
 				contact.at,
@@ -290,15 +329,25 @@ export class SqlJourneyStore implements JourneyStore {
 		);
 	}
 
+	/** Under the keyed hash, and the unkeyed one of contacts recorded before the key (until retention prunes them). */
 	async journeysContactedAt(channel: Channel, address: string): Promise<ContactMatch[]> {
 		this.assertOpen();
 		const checkedChannel = optOutChannel(channel);
+		const [keyed, legacy] = this.hasher.hashes(checkedChannel, address);
 		const rows = await this.driver.all(
-			`SELECT journey_id, patient_key, at FROM pv_contacts WHERE channel = $1 AND address_hash = $2
+			`SELECT journey_id, patient_key, at FROM pv_contacts WHERE channel = $1 AND address_hash IN ($2, $3)
 			ORDER BY at_ms DESC, journey_id`,
-			[checkedChannel, addressHash(checkedChannel, address)],
+			[checkedChannel, keyed, legacy],
 		);
-		return rows.map((row) => ({ journeyId: String(row.journey_id), patientKey: String(row.patient_key), at: String(row.at) }));
+		const seen = new Set<string>();
+		const matches: ContactMatch[] = [];
+		for (const row of rows) {
+			const journeyId = String(row.journey_id);
+			if (seen.has(journeyId)) continue;
+			seen.add(journeyId);
+			matches.push({ journeyId, patientKey: String(row.patient_key), at: String(row.at) });
+		}
+		return matches;
 	}
 
 	async setOptOut(optOut: OptOut): Promise<void> {
@@ -311,20 +360,28 @@ export class SqlJourneyStore implements JourneyStore {
 		await this.writeOptOut(channel, address, false, at, source);
 	}
 
+	/**
+	 * Looks each address up under its keyed hash and, permanently, under the unkeyed hash of opt-outs recorded
+	 * before the key existed (an opt-out never ages out). Of the rows found, the latest STOP or START wins; on a
+	 * tie the opt-out.
+	 */
 	async optedOut(channel: Channel, addresses: string[]): Promise<string[]> {
 		this.assertOpen();
 		const checkedChannel = optOutChannel(channel);
 		if (addresses.length === 0) return [];
-		const hashes = addresses.map((address) => addressHash(checkedChannel, address));
-		const distinct = [...new Set(hashes)];
+		const hashesOf = addresses.map((address) => this.hasher.hashes(checkedChannel, address));
+		const distinct = [...new Set(hashesOf.flat())];
 		const placeholders = distinct.map((_, index) => `$${index + 2}`).join(', ');
 		const rows = await this.driver.all(
-			`SELECT address_hash FROM pv_opt_outs
-			WHERE channel = $1 AND opted_out = 1 AND address_hash IN (${placeholders})`,
+			`SELECT address_hash, opted_out, at_ms FROM pv_opt_outs WHERE channel = $1 AND address_hash IN (${placeholders})`,
 			[checkedChannel, ...distinct],
 		);
-		const matched = new Set(rows.map((row) => String(row.address_hash)));
-		return addresses.filter((_, index) => matched.has(hashes[index]));
+		const states = new Map(rows.map((row) => [String(row.address_hash), { out: Number(row.opted_out) === 1, atMs: Number(row.at_ms) }]));
+		return addresses.filter((_, index) => {
+			const found = (hashesOf[index] ?? []).flatMap((hash) => states.get(hash) ?? []);
+			const latest = Math.max(...found.map((state) => state.atMs));
+			return found.some((state) => state.out && state.atMs === latest);
+		});
 	}
 
 	/** Idempotent: one row per journey, stage and local date (a retry or a second channel adds nothing). */
@@ -451,7 +508,7 @@ export class SqlJourneyStore implements JourneyStore {
 		const checkedChannel = optOutChannel(channel);
 		await this.driver.run(UPSERT_OPT_OUT_SQL, [
 			checkedChannel,
-			addressHash(checkedChannel, address),
+			this.hasher.hash(checkedChannel, address),
 			optedOut ? 1 : 0,
 			at,
 			instantMs(at, 'at'),

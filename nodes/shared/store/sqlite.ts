@@ -16,6 +16,8 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
 export interface SqliteStoreOptions {
 	busyTimeoutMs?: number;
+	/** The Contact Hash Secret (store/addresses.ts): it keys the store's address hashes, not the connection. */
+	contactHashSecret?: string;
 }
 
 /**
@@ -106,7 +108,7 @@ function ensureFile(path: string): void {
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqlJourneyStore {
-	return new SqlJourneyStore(new SqliteDriver(path, options));
+	return new SqlJourneyStore(new SqliteDriver(path, options), { contactHashSecret: options.contactHashSecret });
 }
 
 /** A connection kept open for the process, and the file it was opened on (so a replaced file is noticed). */
@@ -184,7 +186,7 @@ export async function openSharedSqliteStore(path: string, options: SqliteStoreOp
 		shared = { driver, ...opened, busyTimeoutMs: options.busyTimeoutMs };
 		sharedConnections.set(path, shared);
 	}
-	return new SqlJourneyStore(new BorrowedSqliteDriver(shared.driver));
+	return new SqlJourneyStore(new BorrowedSqliteDriver(shared.driver), { contactHashSecret: options.contactHashSecret });
 }
 
 /** Closes every connection openSharedSqliteStore kept (process shutdown, tests). */

@@ -1,4 +1,7 @@
+import type { JournalEntry } from '../core/journal';
 import type { Channel, EhrKind } from '../core/schemas';
+
+export type { JournalDetail, JournalEntry } from '../core/journal';
 
 /** A claim's life: claimed (about to send), then sent, or released when the send failed for sure. */
 export type ClaimState = 'claimed' | 'sent' | 'released';
@@ -16,23 +19,6 @@ export interface Claim extends ClaimInfo {
 	claimedAt: string;
 	updatedAt: string;
 	providerId?: string;
-}
-
-/** One line of the audit trail: ids, channels, times, statuses, template ids. Never message bodies or clinical text. */
-export interface JournalEntry {
-	at: string;
-	journeyId: string;
-	patientKey: string;
-	/** e.g. event.received, event.duplicate, touch.sent, touch.held, touch.failed, touch.unknown, followup.booked, task.created */
-	type: string;
-	stage?: number;
-	channel?: string;
-	/** Machine-readable reason or outcome code, e.g. outsideWindow, twilio:21610. */
-	code?: string;
-	providerId?: string;
-	templateId?: string;
-	/** Small structured detail (ids, counts, times); the store rejects values that look like free text bodies. */
-	detail?: Record<string, string | number | boolean | null>;
 }
 
 export interface JournalQuery {
@@ -209,6 +195,13 @@ export interface JourneyStore {
 	staleClaims(olderThan: string): Promise<Claim[]>;
 	append(entry: JournalEntry): Promise<void>;
 	journal(query: JournalQuery): Promise<JournalEntry[]>;
+	/**
+	 * The hash the store records an address under (HMAC-SHA256 with the credential's Contact Hash Secret): what a
+	 * journal line may carry instead of the address. Throws when no key is set or the address is not one.
+	 */
+	addressHash(channel: Channel, address: string): string;
+	/** Every hash the address may be recorded under: the keyed one, then the unkeyed one of rows from before the key. */
+	addressHashes(channel: Channel, address: string): string[];
 	setOptOut(optOut: OptOut): Promise<void>;
 	clearOptOut(channel: Channel, address: string, at: string, source: string): Promise<void>;
 	/** The subset of these addresses that opted out on the channel. */

@@ -154,6 +154,18 @@ describe('athenahealth resolveVisit', () => {
 		expect(visit.patient.email).toBeUndefined();
 	});
 
+	it.each([
+		['an exchange starting with 0', '4150552155'],
+		['an exchange starting with 1', '(415) 165-2155'],
+		['an N11 area code', '411-465-2155'],
+		['a length the UK numbering plan does not have', '+44 123456'],
+	])('drops a phone number with %s', async (_why, number) => {
+		harness = await startHarness();
+		seedVisit(harness.server, { patient: { mobilephone: number, homephone: number } });
+		harness.server.checkOut('5001');
+		expect(completed(await harness.adapter.resolveVisit(checkOutEvent, context)).patient.phones).toEqual([]);
+	});
+
 	it('keys a signed-off encounter of a booked visit by its appointment (one journey with the check-out)', async () => {
 		harness = await startSeededHarness();
 		harness.server.checkOut('5001');

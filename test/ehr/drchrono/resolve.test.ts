@@ -2,7 +2,7 @@ import { DomainError } from '../../../nodes/shared/core/errors';
 import { parseVisitEvent } from '../../../nodes/shared/core/schemas';
 import type { VisitEvent } from '../../../nodes/shared/core/schemas';
 import { parseDrChronoNotification } from '../../../nodes/shared/ehr/drchrono';
-import { languageOf, phonesOf, toE164 } from '../../../nodes/shared/ehr/drchrono/mapping';
+import { languageOf, phonesOf } from '../../../nodes/shared/ehr/drchrono/mapping';
 import { EhrHttpError } from '../../../nodes/shared/ehr/http';
 import type { ResolveResult } from '../../../nodes/shared/ehr/types';
 import { startDrChronoServer } from '../../../sandbox/drchrono-server';
@@ -232,10 +232,14 @@ describe('DrChrono contact mapping', () => {
 		['(512) 555-0178 x12', '+15125550178'],
 		['555-0100', undefined],
 		['012-555-0100', undefined],
+		['512-055-0100', undefined],
+		['512-155-0100', undefined],
+		['+1 512 911 0100', undefined],
+		['+44 123456', undefined],
 		['', undefined],
 		[undefined, undefined],
-	])('toE164(%p) → %p', (raw, expected) => {
-		expect(toE164(raw)).toBe(expected);
+	])('the cell phone %p reads as %p', (raw, expected) => {
+		expect(phonesOf({ cell_phone: raw })).toEqual(expected ? [{ number: expected, kind: 'mobile' }] : []);
 	});
 
 	it('keeps each number once, cell phone first', () => {

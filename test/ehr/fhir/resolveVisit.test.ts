@@ -210,6 +210,18 @@ describe('patient details', () => {
 			},
 			expected: { firstName: 'Maria', phones: [{ number: '+15125550142', kind: 'mobile' }], email: undefined, preferredChannel: 'sms' },
 		},
+		{
+			name: 'numbers no numbering plan has are dropped (exchange 0 or 1, N11 area code, a UK number too short)',
+			seed: {
+				telecom: [
+					{ system: 'sms' as const, value: '(512) 055-0100' },
+					{ system: 'phone' as const, value: '+1 512 155 0100', use: 'mobile' as const },
+					{ system: 'phone' as const, value: '411-555-0100', use: 'home' as const },
+					{ system: 'phone' as const, value: '+44 123456', use: 'home' as const },
+				],
+			},
+			expected: { firstName: 'Maria', phones: [] },
+		},
 	])('$name', async ({ seed, expected }) => {
 		await seedPatient(server.repo, { id: 'p1', ...seed });
 		await seedEncounter(server.repo, { id: 'e1', patient: 'p1' });

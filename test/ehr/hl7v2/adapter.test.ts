@@ -59,6 +59,16 @@ describe('HL7 v2 adapter: the message is the visit, FHIR the rest', () => {
 		expect(server.requests.map((request) => request.path)).toEqual(['/Patient']);
 	});
 
+	it.each([
+		['an exchange starting with 0 is dropped', '^PRN^CP^^1^512^0550101', []],
+		['an N11 area code is dropped', '^PRN^CP^^1^911^5550101', []],
+		['a country code in XTN-5 is kept', '^PRN^CP^^44^20^79460958', [{ number: '+442079460958', kind: 'mobile' }]],
+	])('PID-13: %s', async (_what, phones, expected) => {
+		await fhirPatient();
+		const result = await adapter('urn:oid:1.2.3.4').resolveVisit(notification(siuMessage({ phones })), context);
+		expect(result.status === 'completed' && result.event.patient.phones).toEqual([...expected, { number: '+15125550177', kind: 'landline' }]);
+	});
+
 	it('without an identifier system, PID-3 is the FHIR Patient id', async () => {
 		await fhirPatient('E1001');
 		const result = await adapter().resolveVisit(notification(siuMessage()), context);

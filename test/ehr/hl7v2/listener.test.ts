@@ -8,7 +8,7 @@ import type { NotificationEvent } from '../../../nodes/shared/ehr/types';
 import { acceptHl7Frame } from '../../../nodes/shared/flows/hl7v2Intake';
 import { openJourneyStore } from '../../../nodes/shared/store';
 import type { JourneyStore } from '../../../nodes/shared/store/types';
-import { tempDir } from '../../helpers/fixtures';
+import { tempDir, testContactHashSecret } from '../../helpers/fixtures';
 import { adtA03, malformedMessages, siuMessage } from './messages';
 import { MllpTestClient, msaOf } from './mllpClient';
 
@@ -18,7 +18,7 @@ let failEmit = false;
 let counter = 0;
 
 beforeAll(async () => {
-	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite') });
+	store = await openJourneyStore({ backend: 'sqlite', path: join(tempDir(), 'journey.sqlite'), contactHashSecret: testContactHashSecret });
 });
 afterAll(async () => await store.close());
 beforeEach(() => {

@@ -62,6 +62,13 @@ describe.each(['guide', 'enum'] as const)('Tebra adapter, ConfirmationStatus as 
 		]);
 	});
 
+	it('drops numbers no numbering plan has (an exchange starting with 1, an N11 area code)', async () => {
+		seedCheckedOutVisit(tebra.server, new Date(tebra.clock.now()));
+		tebra.server.addPatient({ PatientID: '301', FirstName: 'Ana', LastName: 'García', MobilePhone: '(512) 155-0101', HomePhone: '311.555.0199', EmailAddress: 'ana.garcia@patients.example' });
+		const result = await tebra.adapter().resolveVisit({ ehr: 'tebra', eventId: 'e4', topic: 't', resourceType: 'Appointment', resourceId: '5001' }, context);
+		expect(result.status === 'completed' && result.event.patient.phones).toEqual([]);
+	});
+
 	it.each([
 		['CheckedIn', 'Appointment status is CheckedIn, not CheckedOut'],
 	])('does not start a journey for an appointment that is %s', async (status, reason) => {

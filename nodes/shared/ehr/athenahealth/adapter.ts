@@ -1,5 +1,6 @@
 import { DomainError } from '../../core/errors';
 import type { RecallDue } from '../../core/schemas';
+import { createAppointmentTypeLister } from './appointmentTypes';
 import { createAthenaClient } from './client';
 import { createSmsConsentUpdater } from './consent';
 import { createFindFollowUp } from './followUp';
@@ -46,6 +47,7 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 		findFollowUp: createFindFollowUp(shared),
 		createTask: createPatientCaseCreator(shared),
 		updateSmsConsent: createSmsConsentUpdater(shared),
+		listAppointmentTypes: createAppointmentTypeLister(shared),
 		pollRecalls,
 	};
 }

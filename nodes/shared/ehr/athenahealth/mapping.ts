@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 
-import { patientContactSchema } from '../../core/schemas';
+import { emailAddress, toE164 } from '../../core/addresses';
 import type { ActionItemType, Channel, Consent, Phone } from '../../core/schemas';
 import { errorBodySchema } from './schemas';
 import type { AthenaDepartment, AthenaOrder, AthenaPatient } from './schemas';
@@ -64,24 +64,10 @@ export function appointmentStart(
 	return parsed.isValid ? parsed : undefined;
 }
 
-/**
- * An athena phone ("4154652155", "(415) 465-2155") → E.164. athenaOne is a US product: ten digits are read as
- * a NANP number; anything else without a leading "+" is dropped rather than guessed.
- */
-export function toE164(raw: string | undefined): string | undefined {
-	if (!raw) return undefined;
-	const withoutExtension = raw.trim().split(/\s*(?:x|ext\.?|#)\s*\d+$/i)[0] ?? '';
-	const digits = withoutExtension.replace(/\D/g, '');
-	if (withoutExtension.startsWith('+')) return /^[1-9]\d{6,14}$/.test(digits) ? `+${digits}` : undefined;
-	if (digits.length === 10 && /^[2-9]/.test(digits)) return `+1${digits}`;
-	if (digits.length === 11 && /^1[2-9]/.test(digits)) return `+${digits}`;
-	return undefined;
-}
-
-/** E.164 (+1NXXNXXXXXX) → the ten digits athena stores; undefined for non-NANP numbers. */
-export function athenaPhone(e164: string | undefined): string | undefined {
-	const match = /^\+1([2-9]\d{9})$/.exec(e164 ?? '');
-	return match?.[1];
+/** A North American number → the ten digits athena stores; undefined for any other number. */
+export function athenaPhone(number: string | undefined): string | undefined {
+	const e164 = toE164(number);
+	return e164?.startsWith('+1') ? e164.slice(2) : undefined;
 }
 
 /**
@@ -206,8 +192,7 @@ export function consentOf(patient: AthenaPatient, whenUnrecorded: boolean): Cons
 
 /** The patient's email when it is one the pack can send to; athena stores free text. */
 export function emailOf(patient: AthenaPatient): string | undefined {
-	const email = patient.email?.trim();
-	return email && patientContactSchema.shape.email.safeParse(email).success ? email : undefined;
+	return emailAddress(patient.email);
 }
 
 /** IANA link names athena returns (US/Eastern…) → their canonical zones, so journeys show familiar names. */

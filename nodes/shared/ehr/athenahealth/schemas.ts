@@ -111,6 +111,24 @@ export const appointmentListSchema = z.object({
 	totalcount: numberish.optional(),
 });
 
+/** GET /appointmenttypes: the practice's appointment types, paged like other athena lists. */
+export const appointmentTypeListSchema = z.object({
+	appointmenttypes: z
+		.array(
+			z.object({
+				appointmenttypeid: idString,
+				name: z.string().min(1),
+				shortname: z.string().optional(),
+				duration: numberish.optional(),
+				patient: boolish.optional(),
+				templatetypeonly: boolish.optional(),
+			}),
+		)
+		.default([]),
+	next: z.string().optional(),
+	totalcount: numberish.optional(),
+});
+
 export const successSchema = z.object({
 	success: boolish.optional(),
 	errormessage: z.string().optional(),

@@ -1,6 +1,7 @@
 import { DomainError } from '../../core/errors';
 import type { RecallDue } from '../../core/schemas';
 import type { EhrAdapter } from '../types';
+import { createAppointmentProfileLister } from './appointmentProfiles';
 import { createDrChronoClient } from './client';
 import { createSmsConsentUpdater } from './consent';
 import { createFindFollowUp } from './followUp';
@@ -49,5 +50,6 @@ export function createDrChronoAdapter(config: DrChronoAdapterConfig): EhrAdapter
 		findsEarlierTasks: true,
 		pollRecalls,
 		updateSmsConsent: createSmsConsentUpdater(shared),
+		listAppointmentTypes: createAppointmentProfileLister(shared),
 	};
 }

@@ -1,5 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 
+import { toE164 } from '../../core/addresses';
 import type { Phone } from '../../core/schemas';
 import { EhrResponseError } from '../http';
 import { drfErrorSchema } from './schemas';
@@ -20,22 +21,6 @@ const languageByIso6392: Record<string, string> = {
 
 export function languageOf(preferred: string | undefined, fallback: string): string {
 	return (preferred && languageByIso6392[preferred.trim().toLowerCase()]) || fallback;
-}
-
-/**
- * A DrChrono phone as typed by staff ("(512) 555-0100", "512.555.0100", "+1 512 555 0100") → E.164.
- * Ten digits are read as a NANP number (DrChrono is a US product); anything else without a leading "+"
- * is dropped rather than guessed.
- */
-export function toE164(raw: string | undefined): string | undefined {
-	if (!raw) return undefined;
-	const trimmed = raw.trim();
-	const withoutExtension = trimmed.split(/\s*(?:x|ext\.?|#)\s*\d+$/i)[0] ?? trimmed;
-	const digits = withoutExtension.replace(/\D/g, '');
-	if (withoutExtension.startsWith('+')) return /^[1-9]\d{6,14}$/.test(digits) ? `+${digits}` : undefined;
-	if (digits.length === 10 && /^[2-9]/.test(digits)) return `+1${digits}`;
-	if (digits.length === 11 && digits.startsWith('1') && /^1[2-9]/.test(digits)) return `+${digits}`;
-	return undefined;
 }
 
 export function phonesOf(patient: { cell_phone?: string; home_phone?: string; office_phone?: string }): Phone[] {

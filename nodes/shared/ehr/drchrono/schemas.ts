@@ -70,6 +70,14 @@ export const doctorSchema = z.object({
 });
 export type DrChronoDoctor = z.infer<typeof doctorSchema>;
 
+/** An appointment profile ("physical exam", 30 minutes, a colour): what DrChrono calls an appointment type. */
+export const appointmentProfileSchema = z.object({
+	id,
+	name: z.string().min(1),
+	duration: z.number().int().nullish(),
+	archived: z.boolean().nullish(),
+});
+
 export const userSchema = z.object({
 	id,
 	/** "For staff members, this is their primary physician's ID. For doctors, it is their own ID." */

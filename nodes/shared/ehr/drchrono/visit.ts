@@ -1,6 +1,6 @@
 import type { DateTime } from 'luxon';
-import { z } from 'zod';
 
+import { emailAddress } from '../../core/addresses';
 import { DomainError, fromZodError } from '../../core/errors';
 import { visitEventSchema } from '../../core/schemas';
 import type { NotificationEvent, ResolveContext, ResolveResult } from '../types';
@@ -37,7 +37,7 @@ function contactOf(patient: DrChronoPatient, context: ResolveContext) {
 	if (!firstName) {
 		throw new DomainError('The DrChrono patient record has no first name', 'missing_first_name', 'patient.first_name');
 	}
-	const email = patient.email && z.string().email().safeParse(patient.email.trim()).success ? patient.email.trim() : undefined;
+	const email = emailAddress(patient.email);
 	return {
 		firstName,
 		phones: phonesOf(patient),

@@ -1,4 +1,5 @@
 import type { EhrAdapter } from '../types';
+import { createAppointmentTypeLister } from './appointmentTypes';
 import { createFhirClient } from './client';
 import { createSmsConsentUpdater } from './consent';
 import { createEcwFindFollowUp, createEcwPoll, ecwStaffNotice, ecwTransport } from './ecw';
@@ -41,5 +42,6 @@ export function createFhirAdapter(config: FhirAdapterConfig): EhrAdapter {
 		pollRecalls: createRecallPoller(shared, patients),
 		resolveRecall: createRecallResolver(shared, patients),
 		updateSmsConsent: createSmsConsentUpdater(shared),
+		listAppointmentTypes: createAppointmentTypeLister(shared),
 	};
 }

@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
-import { z } from 'zod';
 
+import { emailAddress, toE164 } from '../../core/addresses';
 import type { ActionItemType, Consent, Phone } from '../../core/schemas';
 import type {
 	CodeableConcept,
@@ -109,24 +109,6 @@ export function firstNameOf(patient: Patient): string | undefined {
 	return undefined;
 }
 
-/**
- * A FHIR phone value → E.164. Values with a leading "+" are kept when plausible; a national number of
- * 10 digits (11 with a leading 1) gets `defaultCountryCode` (NANP "1" by default: US Core servers).
- * Anything else is dropped rather than guessed.
- */
-export function toE164(raw: string | undefined, defaultCountryCode = '1'): string | undefined {
-	if (!raw) return undefined;
-	const withoutExtension = raw.trim().replace(/^tel:/i, '').split(/\s*(?:x|ext\.?|#)\s*\d+$/i)[0] ?? '';
-	const digits = withoutExtension.replace(/\D/g, '');
-	if (withoutExtension.startsWith('+')) return /^[1-9]\d{6,14}$/.test(digits) ? `+${digits}` : undefined;
-	if (defaultCountryCode === '1') {
-		if (/^[2-9]\d{9}$/.test(digits)) return `+1${digits}`;
-		if (/^1[2-9]\d{9}$/.test(digits)) return `+${digits}`;
-		return undefined;
-	}
-	return /^[1-9]\d{5,13}$/.test(digits) ? `+${defaultCountryCode}${digits}` : undefined;
-}
-
 function isCurrent(contact: ContactPoint): boolean {
 	return contact.use !== 'old' && !contact.period?.end && typeof contact.value === 'string';
 }
@@ -144,7 +126,8 @@ export function phonesOf(patient: Patient, defaultCountryCode?: string): Phone[]
 	const phones: Phone[] = [];
 	for (const contact of (patient.telecom ?? []).filter(isCurrent).sort(byRank)) {
 		if (contact.system !== 'phone' && contact.system !== 'sms') continue;
-		const number = toE164(contact.value, defaultCountryCode);
+		// National numbers are read in `defaultCountryCode` (NANP "1" by default: US Core servers).
+		const number = toE164(contact.value, { defaultCountryCode });
 		if (!number) continue;
 		const kind: Phone['kind'] = contact.system === 'sms' || contact.use === 'mobile' ? 'mobile' : 'unknown';
 		const existing = phones.find((phone) => phone.number === number);
@@ -157,13 +140,11 @@ export function phonesOf(patient: Patient, defaultCountryCode?: string): Phone[]
 	return phones;
 }
 
-const emailSchema = z.string().email();
-
 export function emailOf(patient: Patient): string | undefined {
 	for (const contact of (patient.telecom ?? []).filter(isCurrent).sort(byRank)) {
 		if (contact.system !== 'email') continue;
-		const value = contact.value?.trim().replace(/^mailto:/i, '');
-		if (value && emailSchema.safeParse(value).success) return value;
+		const value = emailAddress(contact.value?.trim().replace(/^mailto:/i, ''));
+		if (value) return value;
 	}
 	return undefined;
 }

@@ -33,6 +33,11 @@ export interface FhirAdapterOptions {
 	recallCodes?: string[];
 	/** `category` tokens that mark a ServiceRequest as a recall; given alone, they replace the default codes. */
 	recallCategories?: string[];
+	/**
+	 * Canonical URLs of the ValueSets whose codes the Booking Check offers as appointment types. Default: the one
+	 * FHIR R4 binds Appointment.appointmentType to (HL7 v2 table 0276).
+	 */
+	appointmentTypeValueSets?: string[];
 	/** The eClinicalWorks preset: its search limits, completion rule, call budget and writeback switch. */
 	ecw?: EcwPresetOptions;
 }

@@ -141,6 +141,28 @@ export const medicationDispenseSchema = z.object({
 	status: z.string(),
 });
 
+/** A code system's concepts as a ValueSet lists them: expanded (`contains`, nested) or composed (`concept`). */
+export interface ValueSetEntry {
+	system?: string;
+	code?: string;
+	display?: string;
+	contains?: ValueSetEntry[];
+}
+const valueSetEntrySchema: z.ZodType<ValueSetEntry> = z.lazy(() =>
+	codingSchema.extend({ contains: z.array(valueSetEntrySchema).optional() }),
+);
+export const valueSetSchema = z.object({
+	resourceType: z.literal('ValueSet'),
+	url: z.string().optional(),
+	expansion: z.object({ contains: z.array(valueSetEntrySchema).optional() }).optional(),
+	compose: z
+		.object({
+			include: z.array(z.object({ system: z.string().optional(), concept: z.array(codingSchema.omit({ system: true })).optional() })).optional(),
+		})
+		.optional(),
+});
+export type ValueSet = z.infer<typeof valueSetSchema>;
+
 export const createdSchema = z.object({ resourceType: z.string(), id });
 
 export const bundleSchema = z.object({

@@ -6,6 +6,7 @@ import { DomainError } from '../../core/errors';
 import { parseVisitEvent } from '../../core/schemas';
 import type { ActionItem, RecallDue, VisitEvent } from '../../core/schemas';
 import { EhrResponseError, parseVendor } from '../http';
+import type { RetryPolicy } from '../http';
 import { createFhirAdapter } from '../fhir';
 import type { FhirAdapterOptions } from '../fhir';
 import { createFhirClient } from '../fhir/client';
@@ -35,6 +36,7 @@ export function hl7Instant(value: string, zone: string): DateTime | undefined {
 export interface Hl7v2AdapterConfig {
 	/** The FHIR API of the EHR behind the feed (Epic, eClinicalWorks): patient details, bookings, tasks. */
 	http: HttpClient;
+	retry?: RetryPolicy;
 	options: FhirAdapterOptions & {
 		/**
 		 * The FHIR identifier system PID-3 values belong to (e.g. Epic's MRN OID); the patient is then found by
@@ -53,8 +55,9 @@ export interface Hl7v2AdapterConfig {
  */
 export function createHl7v2Adapter(config: Hl7v2AdapterConfig): EhrAdapter {
 	const { options } = config;
-	const fhir = createFhirAdapter({ http: config.http, options });
-	const shared = { client: createFhirClient({ http: config.http, baseUrl: options.baseUrl, maxPages: 2 }), options, pageSize: 10 };
+	const fhir = createFhirAdapter({ http: config.http, retry: config.retry, options });
+	const client = createFhirClient({ http: config.http, retry: config.retry, baseUrl: options.baseUrl, maxPages: 2 });
+	const shared = { client, options, pageSize: 10 };
 	const patients = createPatientFacts(shared);
 
 	async function fhirPatient(facts: Hl7VisitFacts | undefined, patientId: string | undefined): Promise<Patient> {
@@ -127,5 +130,6 @@ export function createHl7v2Adapter(config: Hl7v2AdapterConfig): EhrAdapter {
 			throw new DomainError('Recalls come from the FHIR API: set the EHR Poll Trigger to FHIR for recall journeys', 'not_supported', 'event');
 		},
 		updateSmsConsent: fhir.updateSmsConsent,
+		listAppointmentTypes: fhir.listAppointmentTypes,
 	};
 }

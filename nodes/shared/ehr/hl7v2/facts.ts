@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { emailAddress, toE164 } from '../../core/addresses';
 import { actionItemTypes } from '../../core/schemas';
 import type { ActionItemType } from '../../core/schemas';
 import { actionTypeOf } from '../fhir/mapping';
@@ -82,17 +83,12 @@ export function languageFrom(code: string): string | undefined {
 	return iso639[value];
 }
 
-/** Digits of an XTN: XTN-12 (unformatted) → XTN-1 (formatted) → [country] area + local number. */
+/** An XTN's number in E.164: XTN-12 (unformatted) → XTN-1 (formatted) → [+country] area + local number. */
 function xtnNumber(message: Hl7Message, repetition: string): string | undefined {
-	const unformatted = message.part(repetition, 12);
-	const formatted = message.part(repetition, 1);
-	const assembled = `${message.part(repetition, 5)}${message.part(repetition, 6)}${message.part(repetition, 7)}`;
-	const raw = unformatted || formatted || assembled;
-	const digits = raw.replace(/\D/g, '');
-	if (raw.trim().startsWith('+') && /^[1-9]\d{6,14}$/.test(digits)) return `+${digits}`;
-	if (/^[2-9]\d{9}$/.test(digits)) return `+1${digits}`;
-	if (/^1[2-9]\d{9}$/.test(digits)) return `+${digits}`;
-	return undefined;
+	const country = message.part(repetition, 5).trim();
+	const local = `${message.part(repetition, 6)}${message.part(repetition, 7)}`;
+	const assembled = country ? `+${country} ${local}` : local;
+	return toE164(message.part(repetition, 12) || message.part(repetition, 1) || assembled);
 }
 
 /** PID-13 (home) and PID-14 (business): XTN-3 CP = cell phone, Internet/NET = e-mail in XTN-4. */
@@ -106,7 +102,7 @@ function contactFrom(message: Hl7Message): { phones: Hl7VisitFacts['patient']['p
 			const equipment = message.part(repetition, 3).toUpperCase();
 			if (use === 'NET' || equipment === 'INTERNET' || equipment === 'X.400') {
 				const address = message.part(repetition, 4).trim();
-				if (!email && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) email = address;
+				email ??= emailAddress(address);
 				continue;
 			}
 			const number = xtnNumber(message, repetition);

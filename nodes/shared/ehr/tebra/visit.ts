@@ -1,16 +1,15 @@
+import { emailAddress, toE164 } from '../../core/addresses';
 import { schedulingLinkFor } from '../../core/compose/links';
 import { parseVisitEvent } from '../../core/schemas';
 import type { ActionItem, Phone } from '../../core/schemas';
 import { EhrResponseError } from '../http';
-import { descriptionOf, toE164 } from '../fhir/mapping';
+import { descriptionOf } from '../fhir/mapping';
 import type { NotificationEvent, ResolveContext, ResolveResult } from '../types';
 import type { TebraShared } from './options';
 import { practiceZone } from './poll';
 import { appointmentSchema, parseTebra, patientSchema, tebraInstant } from './schemas';
 import type { TebraAppointment, TebraPatient } from './schemas';
 import { EHR, element } from './soap';
-
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** GetAppointment by id: the status and times Tebra holds now. */
 export async function readAppointment(shared: TebraShared, appointmentId: string): Promise<TebraAppointment> {
@@ -71,7 +70,6 @@ export function createResolveVisit(shared: TebraShared) {
 			item.schedulingLink = schedulingLinkFor(item, context.schedulingLinks, ids);
 			actionItems.push(item);
 		}
-		const email = patient.EmailAddress?.trim();
 		const visit = {
 			kind: 'visit',
 			ehr: 'tebra',
@@ -83,7 +81,7 @@ export function createResolveVisit(shared: TebraShared) {
 			patient: {
 				firstName: patient.FirstName.trim().slice(0, 60),
 				phones: tebraPhones(patient),
-				email: email && emailPattern.test(email) ? email : undefined,
+				email: emailAddress(patient.EmailAddress),
 				language: context.defaultLanguage ?? 'en',
 			},
 			visitId: event.resourceId,
