@@ -7,7 +7,7 @@ describe('the automatic reason of an EHR task', () => {
 		['an unanswered stage-3 call', { deliveryStatus: { outcome: 'unanswered', code: 'no-answer' } }, 'the stage-3 voice call was not answered (no-answer)'],
 		['an undelivered reminder', { deliveryStatus: { outcome: 'undelivered', code: '30003', stage: 2, channel: 'sms' } }, 'the stage 2 sms message was not delivered (30003) and no other channel worked'],
 		['a message that could not be sent', { delivery: { notSentReason: 'allFailed' } }, 'message not sent (allFailed)'],
-		['no channel at all', { staffCall: { reason: 'noChannel' } }, 'no reachable channel'],
+		['stage 3 without a voice message (the task is the touch)', { staffCall: { reason: 'noChannel' } }, 'follow-up still open after the reminders'],
 		['only a landline', { staffCall: { reason: 'landlineOnly' } }, 'no reachable channel (landlineOnly)'],
 		['a visit still open after the reminders', { kind: 'visit' }, 'follow-up still open after the reminders'],
 		['a recall still open after the reminders', { kind: 'recall' }, 'recall still not booked after the reminders'],

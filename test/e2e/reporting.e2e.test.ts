@@ -211,7 +211,8 @@ describe('reporting in a real n8n 2.41.1', () => {
 		expect(of(driven.today).map((t) => [t.stage, t.channel, t.action, Date.parse(t.at) - closedAt, t.rule, t.template])).toEqual([
 			[1, 'sms', 'send', 0, 'onTime', 'careSummary'],
 			[1, 'email', 'send', 0, 'onTime', 'careSummary'],
-			[2, 'sms', 'send', 48 * 3_600_000, 'onTime', 'actionReminder'],
+			// Its Reminder is already scheduled in the journey store: the preview shows the stored time as it is.
+			[2, 'sms', 'send', 48 * 3_600_000, 'alreadyScheduled', 'actionReminder'],
 			[3, 'task', 'task', 7 * 24 * 3_600_000, 'escalation', null],
 		]);
 		expect(of(driven.today)[0]).toMatchObject({ zone, localTime: DateTime.fromISO(driven.today.completedAt).setZone(zone).toFormat('yyyy-MM-dd HH:mm'), condition: 'always' });

@@ -194,8 +194,8 @@ describe('journeys scheduled in the journey store, in a real n8n 2.41.1', () => 
 				const journal = await store.journal({ journeyId });
 				const unknown = journal.some((entry: JournalEntry) => entry.type === 'touch.unknown' || entry.type === 'claim.unknown');
 				const sent = journal.some((entry) => entry.type === 'touch.sent' && entry.stage === 2);
+				// Sent and recorded, or cut off between Twilio's answer and the record: then "unknown, check", never twice.
 				expect([journeyId, sent || unknown]).toEqual([journeyId, true]);
-				expect([journeyId, reminders.length === 1 ? sent : true]).toEqual([journeyId, true]);
 			}
 			const stuck = await store.steps({ workflowId: threeStage().id, states: ['claimed', 'failed'] });
 			expect(stuck.filter((step) => ids.includes(step.journeyId))).toEqual([]);
@@ -241,6 +241,10 @@ describe('journeys scheduled in the journey store, in a real n8n 2.41.1', () => 
 		const patient = newPatient('manual');
 		const { journeyId } = await visitAwaiting(patient);
 		await eventually('the care summary SMS', () => smsTo(patient.mobile!, since)[0]);
+		// Its delivery report lands in the journal on its own time: let it, so only the manual run could change it.
+		await eventually('the care summary\'s delivery recorded', () =>
+			withStore(async (store) => ((await store.journal({ journeyId, type: 'touch.delivered' })).length > 0 ? true : undefined)),
+		);
 		await sandbox.client.deactivate(threeStage().id);
 		try {
 			await dueNow(journeyId);

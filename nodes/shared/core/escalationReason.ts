@@ -32,8 +32,9 @@ export function automaticEscalationReason(facts: EscalationFacts): string {
 	}
 	const notSent = text(facts.delivery?.notSentReason);
 	if (notSent) return `message not sent (${notSent})`;
+	// 'noChannel' is the router's stage 3 without a voice message: the task is the touch, nothing failed.
 	const noChannel = text(facts.staffCall?.reason);
-	if (noChannel) return noChannel === 'noChannel' ? 'no reachable channel' : `no reachable channel (${noChannel})`;
+	if (noChannel && noChannel !== 'noChannel') return `no reachable channel (${noChannel})`;
 	return facts.kind === 'recall' ? 'recall still not booked after the reminders' : 'follow-up still open after the reminders';
 }
 

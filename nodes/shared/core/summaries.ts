@@ -111,7 +111,7 @@ const staffCallWords: Record<string, string> = {
 	noConsent: 'no consent for any channel',
 	allFailed: 'every channel failed before',
 	capReached: "the practice's contact limit for this visit is reached",
-	noChannel: 'no channel left',
+	noChannel: 'the task is the stage-3 touch (no voice message)',
 };
 
 /** Channel Router: the channels chosen, or why a person must call. */
