@@ -3,21 +3,13 @@ import { join } from 'node:path';
 
 import { projectRoot } from '../sandbox/n8n';
 import { cpuCategories } from './lib/cpuProfile';
-import type { BenchResults, Stamp } from './run';
+import { fmt, mdTable, ms, s, stampLine } from './lib/markdown';
+import type { Row } from './lib/markdown';
+import { deliveryStatusLine, isolatesSection, schedulingRows, scheduledSection, stageTwoSection } from './reportScheduling';
+import type { BenchResults } from './run';
 import { profiledVariants } from './scenarios/stageOne';
 import type { CpuBreakdown, CpuOfOneWorkflow, ProfiledVariant } from './scenarios/stageOne';
 
-interface Row {
-	benchmark: string;
-	figure: string;
-	target: string;
-	result: string;
-	met?: boolean;
-}
-
-const ms = (value: number) => `${Math.round(value)} ms`;
-const s = (value: number) => `${value} s`;
-const fmt = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 1 });
 const verdict = (met?: boolean) => (met === undefined ? '' : met ? 'met' : '**missed**');
 
 function rows(results: BenchResults): Row[] {
@@ -36,13 +28,13 @@ function rows(results: BenchResults): Row[] {
 			{ benchmark: 'Throughput (stage 1)', figure: 'n8n CPU (cores) / max RSS', target: '', result: `${t.n8n.cpuCores} / ${t.n8n.rssMaxMiB} MiB` },
 		);
 		const c = stage.comparison;
-		out.push(
+		if (c) out.push(
 			{ benchmark: 'Against stock nodes', figure: 'throughput ours ÷ stock', target: '≥ 2×', result: `${c.throughputRatio}× (${c.ours.visitsPerSecond} vs ${c.stock.visitsPerSecond}/s)`, met: c.throughputRatio >= 2 },
 			{ benchmark: 'Against stock nodes', figure: 'p99 ours ÷ stock', target: '≤ ½', result: `${c.p99Ratio} (${ms(c.ours.p99Ms)} vs ${ms(c.stock.p99Ms)})`, met: c.p99Ratio <= 0.5 },
 		);
 	}
 	for (const scale of results.waiting?.result.scales ?? []) {
-		const label = `Waiting at scale (${fmt(scale.journeys)})`;
+		const label = `Waiting at scale, version 1 (${fmt(scale.journeys)})`;
 		out.push(
 			{ benchmark: label, figure: 'lateness p50 / p99', target: '', result: `${s(scale.latenessSeconds.p50)} / ${s(scale.latenessSeconds.p99)}` },
 			{ benchmark: label, figure: 'lateness max', target: '≤ 90 s', result: s(scale.latenessSeconds.max), met: scale.latenessSeconds.max <= 90 && scale.neverResumed === 0 },
@@ -50,6 +42,7 @@ function rows(results: BenchResults): Row[] {
 			{ benchmark: label, figure: 'n8n database with all waiting', target: '', result: `${scale.databaseMiB.allWaiting} MiB` },
 		);
 	}
+	out.push(...schedulingRows(results));
 	const core = results.core?.result;
 	if (core) {
 		out.push({ benchmark: 'Core decision path', figure: 'items/s on one core', target: '≥ 100,000', result: fmt(Math.round(core.itemsPerSecond)), met: core.itemsPerSecond >= 100_000 });
@@ -73,26 +66,17 @@ export function renderTable(results: BenchResults): string {
 	return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...table.map(line)].join('\n');
 }
 
-function stampLine(stamp: Stamp): string {
-	const day = stamp.date.slice(0, 10);
-	return (
-		`*Measured ${day} (${stamp.date.slice(11, 16)} UTC) on ${stamp.machine.summary}; n8n ${stamp.n8nVersion}; ` +
-		`n8n-nodes-post-visit ${stamp.packVersion}; profile \`${stamp.profile}\`; load average ${stamp.machine.loadAverageAtStart} when the run began; took ${stamp.durationSeconds} s.*`
-	);
-}
-
-function mdTable(header: string[], body: Array<Array<string | number>>): string {
-	return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
-}
-
 function dist(d: { p50: number; p95: number; p99: number; max: number; count: number }): Array<string> {
 	return [ms(d.p50), ms(d.p95), ms(d.p99), ms(d.max), String(d.count)];
 }
 
 function cpuBreakdownText(cpu: CpuBreakdown): string {
-	const shown = profiledVariants.filter((variant) => cpu.variants[variant]);
-	const processes = [...new Set(shown.flatMap((variant) => Object.keys(cpu.variants[variant].processCpuMsPerVisit)))];
-	const row = (label: string, value: (variant: CpuOfOneWorkflow) => number | string, unit = ' ms') => [label, ...shown.map((variant) => `${value(cpu.variants[variant])}${unit}`)];
+	const shown = profiledVariants.flatMap((variant) => {
+		const measured = cpu.variants[variant];
+		return measured ? [{ variant, measured }] : [];
+	});
+	const processes = [...new Set(shown.flatMap(({ measured }) => Object.keys(measured.processCpuMsPerVisit)))];
+	const row = (label: string, value: (variant: CpuOfOneWorkflow) => number | string, unit = ' ms') => [label, ...shown.map(({ measured }) => `${value(measured)}${unit}`)];
 	const titles: Record<ProfiledVariant, string> = {
 		ours: 'pack (template)',
 		stock: 'stock nodes',
@@ -100,7 +84,7 @@ function cpuBreakdownText(cpu: CpuBreakdown): string {
 	};
 	return (
 		`${cpu.mode[0].toUpperCase()}${cpu.mode.slice(1)}. The main thread's time comes from V8's sampling profiler (through n8n's inspector, started with \`--inspect\` on a local port for this scenario), attributed by the whole stack: time under n8n's expression engine (isolated-vm isolates: creation, set-up, evaluation) or its database layer (TypeORM, saving executions) counts there even when a node asked for it; the rest under a node's code counts to the workflow's nodes (the pack with its libraries, or n8n's stock nodes); the remainder is n8n's execution engine, webhook handling and Node.js. The process rows are /proc CPU of the n8n process (all its threads) and of the JS task runner that runs Code nodes. Every other table runs the template without delivery tracking, as the stock workflow has none; the last column turns the Twilio status callbacks on, as a practice running the Delivery Status workflow has them.\n\n` +
-		mdTable(['per visit', ...shown.map((variant) => titles[variant])], [
+		mdTable(['per visit', ...shown.map(({ variant }) => titles[variant])], [
 			row('visits/s (alone)', (v) => fmt(v.visitsPerSecond), ''),
 			row('**n8n main thread, busy**', (v) => `**${v.mainThreadBusyMsPerVisit}**`),
 			...cpuCategories.map((category) => row(`– ${category}`, (v) => v.mainThreadMsPerVisit[category])),
@@ -147,7 +131,7 @@ export function renderMarkdown(results: BenchResults): string {
 				`${t.benchProcessCpuCores} cores`,
 			]]) +
 			`\n\nCPU and RSS are read from /proc/<pid>/stat and status for the n8n process and its descendants (the JS task runner).`);
-		parts.push(`## Against the stock-node way\n\n${stampLine(stage.stamp)}\n\n` +
+		if (c) parts.push(`## Against the stock-node way\n\n${stampLine(stage.stamp)}\n\n` +
 			`The same stage 1 built from n8n's stock nodes (\`${c.stockWorkflow}\`): Webhook with header auth (the shared-secret check) and raw body → Code (parse the notification) → four HTTP Requests to the FHIR server (Encounter, Patient, ServiceRequest and MedicationRequest searches, as Visit Details reads them) → Code (route: consent, mobile, email, language, send window; compose the SMS with its opt-out line and the email with text and HTML, scheduling link per order type) → IF → HTTP Request to the Twilio-shaped API → IF → Send Email → Wait 48 hours. Both workflows are published in the same n8n and measured alternately in one run (order ${c.order.join(', ')}). Throughput: ${c.throughputMode}. p99: ${c.latencyMode}.\n\n` +
 			mdTable(['', 'visits/s', 'first touch p50', 'first touch p99', 'n8n CPU (cores)', 'failed', 'latency samples'], [
 				['pack (template)', fmt(c.ours.visitsPerSecond), ms(c.ours.p50Ms), ms(c.ours.p99Ms), String(c.ours.n8nCpuCores), String(c.ours.failed), String(c.ours.latencySamples)],
@@ -156,12 +140,13 @@ export function renderMarkdown(results: BenchResults): string {
 			]) +
 			'\n\nThe stock workflow does less than the pack: no exactly-once claims, no journal, no daily or per-journey caps, no opt-out list, no fallback across channels, no retry with backoff (see the notes).');
 		const cpu = stage.result.cpu;
-		if (cpu) parts.push(`## Where n8n's CPU goes per visit\n\n${stampLine(stage.stamp)}\n\n${cpuBreakdownText(cpu)}`);
+		if (cpu) parts.push(`## Where n8n's CPU goes per visit\n\n${stampLine(stage.stamp)}\n\n${cpuBreakdownText(cpu)}${deliveryStatusLine(cpu)}`);
 	}
+	parts.push(...isolatesSection(results), ...stageTwoSection(results));
 	const waiting = results.waiting;
 	if (waiting) {
-		parts.push(`## Waiting at scale\n\n${stampLine(waiting.stamp)}\n\n` +
-			`Journeys parked at once in the template's Cadence Wait ("Wait 48 Hours": visit close + 48 h) in n8n's default SQLite database, their visit-close times chosen so the due times spread evenly over a window that opens after the whole load is in. Each journey enters as the item stage 1 hands to that node (visit event and journey record; \`${waiting.result.workflow}\`: Webhook → Code → Cadence Wait → an HTTP request telling the benchmark it resumed), which keeps the load phase short: admission and sending are what the stage-1 benchmarks measure. Lateness = the resume's arrival minus the due time Cadence Wait planned (journal \`wait.scheduled\`). ${waiting.result.pollNote}.\n\n` +
+		parts.push(`## Waiting at scale, version 1: n8n's waiting executions\n\n${stampLine(waiting.stamp)}\n\n` +
+			`Cadence Wait version 1 keeps each journey as an n8n waiting execution. Journeys parked at once in the template's Cadence Wait ("Wait 48 Hours": visit close + 48 h) in n8n's default SQLite database, their visit-close times chosen so the due times spread evenly over a window that opens after the whole load is in. Each journey enters as the item stage 1 hands to that node (visit event and journey record; \`${waiting.result.workflow}\`: Webhook → Code → Cadence Wait → an HTTP request telling the benchmark it resumed), which keeps the load phase short: admission and sending are what the stage-1 benchmarks measure. Lateness = the resume's arrival minus the due time Cadence Wait planned (journal \`wait.scheduled\`). ${waiting.result.pollNote}.\n\n` +
 			mdTable(['journeys', 'waiting at first due', 'load', 'due window', 'lateness p50 / p99 / max', 'never resumed', 'n8n RSS idle → after load → all waiting → peak resuming → after', 'n8n V8 heap after a full GC idle → all waiting → after', 'n8n database idle → all waiting → after', 'journey store', 'verdict'],
 				waiting.result.scales.map((w) => [
 					fmt(w.journeys), fmt(w.waitingAtFirstDue), `${w.loadSeconds} s (${w.loadPerSecond}/s)`, `${w.spreadSeconds} s`,
@@ -172,6 +157,7 @@ export function renderMarkdown(results: BenchResults): string {
 					`${w.databaseMiB.idle} → ${w.databaseMiB.allWaiting} → ${w.databaseMiB.afterAllResumed} MiB`, `${w.journeyStoreMiB} MiB`, w.verdict,
 				])));
 	}
+	parts.push(...scheduledSection(results));
 	const core = results.core;
 	if (core) {
 		const r = core.result;
@@ -200,11 +186,13 @@ export function renderMarkdown(results: BenchResults): string {
 	}
 	parts.push(`## How to reproduce\n\n` +
 		'```bash\n' +
-		'npm run bench                         # every benchmark, full profile (the issue\'s numbers): 30–40 minutes\n' +
-		'BENCH_PROFILE=quick npm run bench     # small counts, a few minutes (development)\n' +
-		'npm run bench -- core footprint       # only some: core, footprint, stage-one, waiting\n' +
+		'npm run bench                         # every benchmark, full profile (the issue\'s numbers): about 2 hours\n' +
+		'BENCH_PROFILE=quick npm run bench     # small counts (development): about 20 minutes\n' +
+		'npm run bench -- core footprint       # only some: core, footprint, stage-one, stage-one-eager, stage-two, waiting, scheduled\n' +
 		'BENCH_WAIT_JOURNEYS=10000,20000 npm run bench -- waiting   # more scales (stops at the first that breaks)\n' +
-		'BENCH_CPU_PROF=$PWD/.sandbox/prof npm run bench -- core    # V8 CPU profile of the core benchmark\n' +
+		'BENCH_SCHEDULED_JOURNEYS=50000 npm run bench -- scheduled  # other scales of the journey store\n' +
+		'BENCH_CPU_PROF=$PWD/.sandbox/prof npm run bench -- core stage-two  # V8 CPU profiles (core; n8n\'s main thread in stage 2)\n' +
+		'BENCH_WORK_DIR=/dev/shm/bench npm run bench -- stage-two   # n8n and the journey store on a tmpfs: without the disk\'s commits\n' +
 		'```\n\n' +
 		'It builds and packs the pack (`scripts/pack.sh`), installs it into a fresh n8n 2.41.1 user folder, starts the sandbox (`sandbox/environment.ts` startSandbox, n8n on ports 5780–5787), and prints the summary table. Results: `bench/results/latest.json` (and `bench/results/<profile>.json`). Run it on a quiet machine: the figures are only as good as the machine is idle (the load average at the start of each run is in its stamp). Each figure names the machine, the n8n version and the date; every comparison is a ratio from one run.');
 	const notesFile = join(projectRoot, 'bench', 'notes.md');

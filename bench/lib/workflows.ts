@@ -77,3 +77,10 @@ export async function importCadenceWaitProbe(sandbox: Sandbox, probeUrl: string)
 	});
 	return await createAndPublish(sandbox, workflow, webhookPath);
 }
+
+/** The error of the latest failed execution n8n saved, for a benchmark that finds its set-up broken. */
+export async function latestExecutionError(sandbox: Sandbox): Promise<string> {
+	const executions = await sandbox.client.api('GET', '/executions?limit=5&includeData=true');
+	const failedRun = executions.data.find((execution: { status: string }) => execution.status === 'error');
+	return failedRun?.data?.resultData?.error?.message ?? 'no failed execution found';
+}

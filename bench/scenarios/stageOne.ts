@@ -1,11 +1,7 @@
-import { join } from 'node:path';
-
-import { sandboxTwilioCredential, startSandbox } from '../../sandbox/environment';
+import { sandboxTwilioCredential } from '../../sandbox/environment';
 import type { Sandbox } from '../../sandbox/environment';
-import { projectRoot } from '../../sandbox/n8n';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
-import { whileRunning } from '../lib/cleanup';
-import { cpuCategories, summarizeCpuProfile } from '../lib/cpuProfile';
+import { cpuCategories, keepCpuProfile, summarizeCpuProfile } from '../lib/cpuProfile';
 import type { CpuCategory } from '../lib/cpuProfile';
 import { InspectorSession } from '../lib/inspector';
 import { closedLoop, openLoop, within } from '../lib/load';
@@ -13,11 +9,12 @@ import { executionsAfter, lastExecutionId } from '../lib/n8nDatabase';
 import { mib, ownCpuSeconds, TreeSampler } from '../lib/procstat';
 import type { TreeUsage } from '../lib/procstat';
 import type { BenchProfile } from '../lib/profile';
+import { startBenchSandbox } from '../lib/sandbox';
 import { distribution, round, sleep } from '../lib/stats';
 import type { Distribution } from '../lib/stats';
 import { firstTouchOf, VisitSource } from '../lib/visits';
 import type { BenchVisit } from '../lib/visits';
-import { importStockStageOne } from '../lib/workflows';
+import { importStockStageOne, latestExecutionError } from '../lib/workflows';
 
 export const stageOnePorts = { n8n: 5780, broker: 5781, inspector: 5784 };
 const visitTimeoutMs = 60_000;
@@ -81,7 +78,7 @@ export type ProfiledVariant = (typeof profiledVariants)[number];
 /** Where n8n's CPU goes per visit, each workflow profiled alone under the same closed-loop load. */
 export interface CpuBreakdown {
 	mode: string;
-	variants: Record<ProfiledVariant, CpuOfOneWorkflow>;
+	variants: Partial<Record<ProfiledVariant, CpuOfOneWorkflow>>;
 }
 
 export interface CpuOfOneWorkflow {
@@ -101,8 +98,19 @@ export interface StageOneResult {
 	zone: string;
 	latency: LatencyResult;
 	throughput: ThroughputResult;
-	comparison: ComparisonResult;
+	/** Only with the stock workflow (not in the run with n8n's lazy isolates off). */
+	comparison?: ComparisonResult;
 	cpu: CpuBreakdown;
+	/** N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE as n8n ran: isolates only when an expression runs (the sandbox's default). */
+	lazyIsolates: boolean;
+}
+
+export interface StageOneOptions {
+	/**
+	 * false: n8n runs with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=false (n8n's own default) and only the template is
+	 * measured, for the two settings side by side.
+	 */
+	lazyIsolates?: boolean;
 }
 
 function resources(usage: TreeUsage): ResourceUse {
@@ -225,34 +233,29 @@ async function closedLoopRun(run: Run, webhookPath: string, concurrency: number,
  * Event → first touch, throughput and the stock-node comparison, in one real n8n with the sandbox: the
  * published three-stage template (FHIR) and bench/workflows/stock-stage-one.json side by side.
  */
-export async function runStageOne(profile: BenchProfile, tarball: string, log: (line: string) => void): Promise<StageOneResult> {
-	const sandbox = await startSandbox({
-		workDir: join(projectRoot, '.sandbox', 'bench', 'stage-one'),
+export async function runStageOne(profile: BenchProfile, tarball: string, log: (line: string) => void, options: StageOneOptions = {}): Promise<StageOneResult> {
+	const lazyIsolates = options.lazyIsolates ?? true;
+	// Like for like with the stock workflow, which tracks no delivery: no Delivery Status execution per SMS. The
+	// inspector lets the CPU breakdown profile each workflow alone in this n8n.
+	const sandbox = await startBenchSandbox({
+		name: lazyIsolates ? 'stage-one' : 'stage-one-eager',
 		tarball,
-		n8nPort: stageOnePorts.n8n,
-		brokerPort: stageOnePorts.broker,
-		fresh: true,
-		// Like for like with the stock workflow, which tracks no delivery: no Delivery Status execution per SMS.
+		ports: stageOnePorts,
+		log,
 		deliveryStatusCallbacks: false,
-		// The inspector (local port) lets the CPU breakdown profile each workflow alone in this n8n. More Node
-		// options for n8n in BENCH_N8N_NODE_OPTIONS, e.g. "--require <hook.js>" to count calls into n8n.
-		n8nProcess: {
-			ownProcessGroup: true,
-			extraEnv: { NODE_OPTIONS: [`--inspect=127.0.0.1:${stageOnePorts.inspector}`, process.env.BENCH_N8N_NODE_OPTIONS].filter(Boolean).join(' ') },
-		},
-		onN8nProcess: (n8n) => void whileRunning(n8n),
-		log: (line) => log(`  ${line}`),
+		extraEnv: lazyIsolates ? {} : { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'false' },
 	});
 	try {
-		const stock = await importStockStageOne(sandbox);
+		const stock = lazyIsolates ? await importStockStageOne(sandbox) : undefined;
 		const ours = sandbox.workflows.threeStage.fhir;
+		const paths = { ours: ours.webhookPath, ...(stock ? { stock: stock.webhookPath } : {}) };
 		const zone = zoneWhereNowIsBetween(9, 20);
 		const source = new VisitSource(sandbox, zone, 'bench');
 		const run: Run = { source, sandbox, log };
 		try {
-			await smokeTest(run, ours.webhookPath, stock.webhookPath);
-			log('  warming up both workflows');
-			for (const path of [ours.webhookPath, stock.webhookPath]) {
+			await smokeTest(run, paths);
+			log(`  warming up ${stock ? 'both workflows' : 'the template'}`);
+			for (const path of Object.values(paths)) {
 				await closedLoop({ concurrency: 4, durationMs: 3_000, runOne: async () => void (await oneVisit(run, path)) });
 				await drain(run);
 			}
@@ -290,9 +293,10 @@ export async function runStageOne(profile: BenchProfile, tarball: string, log: (
 			};
 			log(`    p50 ${latency.firstTouchMs.p50} ms, p99 ${latency.firstTouchMs.p99} ms, failed ${latency.failed}`);
 
-			const comparison = await compare(run, profile, ours.webhookPath, stock.webhookPath, openLoopRate(profile.comparison.latencyRatePerSecond, throughput.visitsPerSecond));
-			const cpu = await cpuBreakdown(run, profile, { ours: ours.webhookPath, stock: stock.webhookPath });
-			return { zone, latency, throughput, comparison, cpu };
+			const comparisonRate = openLoopRate(profile.comparison.latencyRatePerSecond, throughput.visitsPerSecond);
+			const comparison = stock ? await compare(run, profile, ours.webhookPath, stock.webhookPath, comparisonRate) : undefined;
+			const cpu = await cpuBreakdown(run, profile, paths, lazyIsolates ? 'stage-one' : 'stage-one-eager');
+			return { zone, latency, throughput, comparison, cpu, lazyIsolates };
 		} finally {
 			source.close();
 		}
@@ -302,13 +306,12 @@ export async function runStageOne(profile: BenchProfile, tarball: string, log: (
 }
 
 /** One visit through each workflow, checked for content, so a broken set-up fails before it is measured. */
-async function smokeTest(run: Run, oursPath: string, stockPath: string): Promise<void> {
-	for (const [name, path] of [['template', oursPath], ['stock', stockPath]] as const) {
+async function smokeTest(run: Run, paths: { ours: string; stock?: string }): Promise<void> {
+	for (const [name, path] of [['template', paths.ours], ['stock', paths.stock]] as const) {
+		if (!path) continue;
 		const visit = await oneVisit(run, path);
 		if (!firstTouchOf(visit)) {
-			const executions = await run.sandbox.client.api('GET', '/executions?limit=5&includeData=true');
-			const failedRun = executions.data.find((execution: { status: string }) => execution.status === 'error');
-			const message = failedRun?.data?.resultData?.error?.message ?? 'no failed execution found';
+			const message = await latestExecutionError(run.sandbox);
 			throw new Error(`the ${name} workflow did not send both channels (webhook answered ${visit.responseStatus}): ${message}`);
 		}
 		if (!visit.smsBody?.includes(`order=${visit.orderId}`)) throw new Error(`the ${name} workflow's SMS lacks the scheduling link`);
@@ -380,22 +383,25 @@ async function compare(run: Run, profile: BenchProfile, oursPath: string, stockP
  * the measured window (through the inspector, so both are profiled in the same warmed-up n8n), plus the
  * executions and execution data n8n saved for them.
  */
-async function cpuBreakdown(run: Run, profile: BenchProfile, paths: Record<'ours' | 'stock', string>): Promise<CpuBreakdown> {
+async function cpuBreakdown(run: Run, profile: BenchProfile, paths: { ours: string; stock?: string }, scenario: string): Promise<CpuBreakdown> {
 	const c = profile.cpuProfile;
 	const inspector = await InspectorSession.connect(stageOnePorts.inspector);
 	try {
-		const variants = {} as Record<ProfiledVariant, CpuOfOneWorkflow>;
+		const variants: CpuBreakdown['variants'] = {};
 		for (const variant of profiledVariants) {
+			const path = variant === 'stock' ? paths.stock : paths.ours;
+			if (!path) continue;
 			const withCallbacks = variant === 'oursWithDeliveryStatus';
 			if (withCallbacks) await setDeliveryStatusCallbacks(run.sandbox, true);
 			run.log(`  CPU profile: ${variant} alone, closed loop ${c.concurrency} in flight for ${(c.warmupMs + c.measureMs) / 1000} s`);
 			let cpuProfile: ReturnType<typeof summarizeCpuProfile> | undefined;
 			let profiledSeconds = 0;
 			const firstExecution = lastExecutionId(run.sandbox);
-			const closed = await closedLoopRun(run, variant === 'stock' ? paths.stock : paths.ours, c.concurrency, c.warmupMs, c.measureMs, {
+			const closed = await closedLoopRun(run, path, c.concurrency, c.warmupMs, c.measureMs, {
 				opened: () => inspector.startProfiling(),
 				closing: async () => {
 					const raw = await inspector.stopProfiling();
+					keepCpuProfile(`${scenario}-${variant}`, raw);
 					profiledSeconds = (raw.endTime - raw.startTime) / 1e6;
 					cpuProfile = summarizeCpuProfile(raw);
 				},
@@ -404,7 +410,7 @@ async function cpuBreakdown(run: Run, profile: BenchProfile, paths: Record<'ours
 			const saved = executionsAfter(run.sandbox, firstExecution);
 			const perVisit = (cores: number) => round((cores * 1000) / closed.visitsPerSecond, 1);
 			const summary = cpuProfile!;
-			variants[variant] = {
+			const measured: CpuOfOneWorkflow = {
 				visitsPerSecond: round(closed.visitsPerSecond, 1),
 				mainThreadMsPerVisit: Object.fromEntries(
 					cpuCategories.map((category) => [category, perVisit(summary.byCategory[category] / 1000 / profiledSeconds)]),
@@ -414,7 +420,8 @@ async function cpuBreakdown(run: Run, profile: BenchProfile, paths: Record<'ours
 				executionsPerVisit: round(saved.reduce((sum, entry) => sum + entry.executions, 0) / visits, 2),
 				savedDataKiBPerVisit: round(saved.reduce((sum, entry) => sum + entry.executions * entry.averageDataBytes, 0) / 1024 / visits, 1),
 			};
-			run.log(`    ${variants[variant].visitsPerSecond} visits/s; n8n main thread ${variants[variant].mainThreadBusyMsPerVisit} ms per visit`);
+			variants[variant] = measured;
+			run.log(`    ${measured.visitsPerSecond} visits/s; n8n main thread ${measured.mainThreadBusyMsPerVisit} ms per visit`);
 			if (withCallbacks) await setDeliveryStatusCallbacks(run.sandbox, false);
 		}
 		return {

@@ -1,18 +1,14 @@
-import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 
-import { startSandbox } from '../../sandbox/environment';
 import type { Sandbox } from '../../sandbox/environment';
-import { projectRoot } from '../../sandbox/n8n';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
-import { whileRunning } from '../lib/cleanup';
 import { InspectorSession } from '../lib/inspector';
+import { fileMiB, JournalWatcher } from '../lib/journal';
 import { closedLoop, within } from '../lib/load';
 import { mib, treeRss } from '../lib/procstat';
 import type { BenchProfile } from '../lib/profile';
+import { startBenchSandbox } from '../lib/sandbox';
 import { distribution, round, sleep } from '../lib/stats';
 import type { Distribution } from '../lib/stats';
 import type { VisitEvent } from '../../nodes/shared/core/schemas';
@@ -55,12 +51,6 @@ export interface WaitingResult {
 	pollNote: string;
 }
 
-function fileMiB(path: string): number {
-	let bytes = 0;
-	for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) bytes += statSync(path + suffix).size;
-	return mib(bytes);
-}
-
 /** Receives the probe node's POSTs: journey id → arrival (epoch ms). */
 async function startProbe(): Promise<{ url: string; arrivals: Map<string, number>; close: () => Promise<void> }> {
 	const arrivals = new Map<string, number>();
@@ -86,46 +76,6 @@ async function startProbe(): Promise<{ url: string; arrivals: Map<string, number
 		arrivals,
 		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
 	};
-}
-
-/**
- * Follows the journey store's journal: the due time each journey's Cadence Wait planned. The store file
- * appears with the first execution; the connection stays open (only SELECTs) until the scale is done.
- */
-class JournalWatcher {
-	private db?: DatabaseSync;
-	private lastId = 0;
-	readonly sendAt = new Map<string, number>();
-
-	constructor(private readonly path: string) {}
-
-	poll(): Array<{ journeyId: string; sendAt: number }> {
-		if (!this.db) {
-			if (!existsSync(this.path)) return [];
-			this.db = new DatabaseSync(this.path, { timeout: 5_000 });
-		}
-		let rows: Array<{ id: number; journey_id: string; detail: string }>;
-		try {
-			rows = this.db
-				.prepare("SELECT id, journey_id, detail FROM pv_journal WHERE id > ? AND type = 'wait.scheduled' ORDER BY id")
-				.all(this.lastId) as typeof rows;
-		} catch {
-			// The store is being created or migrated by the first execution: read again at the next tick.
-			return [];
-		}
-		const found: Array<{ journeyId: string; sendAt: number }> = [];
-		for (const row of rows) {
-			this.lastId = Math.max(this.lastId, row.id);
-			const sendAt = Date.parse((JSON.parse(row.detail) as { sendAt: string }).sendAt);
-			this.sendAt.set(row.journey_id, sendAt);
-			found.push({ journeyId: row.journey_id, sendAt });
-		}
-		return found;
-	}
-
-	close(): void {
-		this.db?.close();
-	}
 }
 
 /** A journey item as it leaves stage 1 of the template (Send Care Summary → Wait 48 Hours). */
@@ -178,7 +128,8 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 	const n8nPid = sandbox.n8n.pid as number;
 	const database = n8nDatabasePath(sandbox);
 	const zone = zoneWhereNowIsBetween(9, 20);
-	const journal = new JournalWatcher(sandbox.journeyStorePath);
+	// The due time each journey's Cadence Wait planned.
+	const journal = new JournalWatcher(sandbox.journeyStorePath, 'wait.scheduled', (row) => Date.parse((JSON.parse(row.detail ?? '{}') as { sendAt: string }).sendAt));
 	const pending = new Map<string, () => void>();
 	const watcher = setInterval(() => {
 		for (const { journeyId } of journal.poll()) {
@@ -243,7 +194,7 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 		const loadSeconds = (performance.now() - loadStart) / 1000;
 		await sleep(2_000);
 		journal.poll();
-		const scheduled = loaded.filter((id) => journal.sendAt.has(id)).length;
+		const scheduled = loaded.filter((id) => journal.instants.has(id)).length;
 		const afterLoadRss = mib(treeRss(n8nPid).total);
 		let allWaitingRss = afterLoadRss;
 		let allWaitingDb = fileMiB(database);
@@ -253,9 +204,9 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 		let waitingAtFirstDue = -1;
 		let peakRss = afterLoadRss;
 		let atPeak: WaitingScale['atPeakMiB'] = { rss: 0, heapTotal: 0, external: 0, outsideV8: 0, runningExecutions: 0 };
-		const lastDue = Math.max(...loaded.map((id) => journal.sendAt.get(id) ?? 0));
+		const lastDue = Math.max(...loaded.map((id) => journal.instants.get(id) ?? 0));
 		const deadline = lastDue + 180_000;
-		const ids = loaded.filter((id) => journal.sendAt.has(id));
+		const ids = loaded.filter((id) => journal.instants.has(id));
 		while (Date.now() < deadline) {
 			// Just before the first is due, everything waits and the load's garbage had time to go: the "all waiting"
 			// figures. The rate-probe journeys (due in an hour) wait too: they are not counted.
@@ -278,7 +229,7 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 			await sleep(2_000);
 		}
 		await sleep(3_000);
-		const lateness = ids.filter((id) => probe.arrivals.has(id)).map((id) => (probe.arrivals.get(id)! - journal.sendAt.get(id)!) / 1000);
+		const lateness = ids.filter((id) => probe.arrivals.has(id)).map((id) => (probe.arrivals.get(id)! - journal.instants.get(id)!) / 1000);
 		const latenessSeconds = distribution(lateness);
 		const rssAfter = mib(treeRss(n8nPid).total);
 		const afterHeap = await heapMiB();
@@ -332,17 +283,8 @@ async function oneScale(sandbox: Sandbox, journeys: number, profile: BenchProfil
 export async function runWaiting(profile: BenchProfile, tarball: string, log: (line: string) => void): Promise<WaitingResult> {
 	const scales: WaitingScale[] = [];
 	for (const journeys of profile.waiting.journeys) {
-		const sandbox = await startSandbox({
-			workDir: join(projectRoot, '.sandbox', 'bench', `waiting-${journeys}`),
-			tarball,
-			n8nPort: waitingPorts.n8n,
-			brokerPort: waitingPorts.broker,
-			fresh: true,
-			// The inspector (local port) reads n8n's heap after a forced garbage collection.
-			n8nProcess: { ownProcessGroup: true, extraEnv: { NODE_OPTIONS: `--inspect=127.0.0.1:${waitingPorts.inspector}` } },
-			onN8nProcess: (n8n) => void whileRunning(n8n),
-			log: (line) => log(`  ${line}`),
-		});
+		// The inspector reads n8n's heap after a forced garbage collection.
+		const sandbox = await startBenchSandbox({ name: `waiting-${journeys}`, tarball, ports: waitingPorts, log });
 		try {
 			const scale = await oneScale(sandbox, journeys, profile, log);
 			log(`  ${journeys}: lateness p50 ${scale.latenessSeconds.p50} s, p99 ${scale.latenessSeconds.p99} s, max ${scale.latenessSeconds.max} s — ${scale.verdict}`);

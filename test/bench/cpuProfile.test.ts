@@ -1,4 +1,4 @@
-import { summarizeCpuProfile } from '../../bench/lib/cpuProfile';
+import { packTimeByArea, summarizeCpuProfile } from '../../bench/lib/cpuProfile';
 import type { CpuProfile, CpuProfileNode } from '../../bench/lib/cpuProfile';
 
 const n8n = 'file:///srv/n8n/node_modules/n8n-core/dist/execution-engine/workflow-execute.js';
@@ -61,5 +61,32 @@ describe('summarizeCpuProfile', () => {
 	it("leaves garbage collection and n8n's own engine in their categories", () => {
 		expect(byCategory['garbage collection']).toBe(7);
 		expect(byCategory['n8n and Node.js, other']).toBe(11 + 41);
+	});
+});
+
+describe('packTimeByArea', () => {
+	const hoistedLibrary = 'file:///home/node/.n8n/nodes/node_modules/zod/lib/types.js';
+	const shared = (area: string) => `file:///home/node/.n8n/nodes/node_modules/n8n-nodes-post-visit/dist/nodes/shared/${area}/x.js`;
+	const profile = profileOf([
+		[1, undefined, '(root)', '', 0],
+		[2, 1, 'runNode', n8n, 3],
+		[3, 2, 'execute', pack, 5],
+		[4, 3, 'sendTouch', shared('flows'), 7],
+		[5, 4, 'append', shared('store'), 11],
+		[6, 5, 'run', '', 13], // node:sqlite's native call under the store
+		[7, 4, 'parse', hoistedLibrary, 17],
+		[8, 3, 'getNodeParameter', n8n, 0],
+		[9, 8, 'evaluate', expression, 19],
+		[10, 2, 'execute', stockNode, 23],
+		[11, 1, '(garbage collector)', '', 29],
+	]);
+	const byArea = packTimeByArea(profile);
+
+	it('counts each sample to the innermost layer of the pack on its stack, with the libraries and native calls it made', () => {
+		expect(byArea).toEqual({ 'node classes': 5, flows: 7 + 17, store: 11 + 13 });
+	});
+
+	it('leaves out n8n, stock nodes, the expression engine and garbage collection', () => {
+		expect(Object.values(byArea).reduce((sum, ms) => sum + ms, 0)).toBe(5 + 7 + 11 + 13 + 17);
 	});
 });

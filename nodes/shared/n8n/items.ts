@@ -10,9 +10,17 @@ export interface RoutedItem {
 	json: IDataObject;
 }
 
+/**
+ * Items one node handles at once. Each item waits mostly on round trips (the EHR, Twilio, SMTP, the journey store
+ * in Postgres), so a batch of 100 resumed journeys would otherwise take 100 of them end to end.
+ */
+export const ITEMS_AT_ONCE = 8;
+
 export interface ItemLoopOptions {
 	/** Where a failed journey item is journaled, once, at the node where it failed. */
 	journal?: JourneyStore;
+	/** Most items handled at once (default ITEMS_AT_ONCE); the items of one patient always one after the other. */
+	itemsAtOnce?: number;
 }
 
 /**
@@ -42,10 +50,55 @@ export function failedItem(nodeError: ReturnType<typeof toNodeError>, itemIndex:
 }
 
 /**
- * The one item loop every action node uses: runs `handle` per input item and links every output to its input
- * (`pairedItem`). A failure throws a node error tagged with the item, or, with "On Error: Continue", becomes a
- * `failedItem`: on the error output with "Continue (using error output)", on the first output with plain
- * "Continue", where the next pack nodes pass it through untouched. It is journaled once, here.
+ * Which items must not run at the same time: those of one patient (the daily cap and the per-journey caps are read,
+ * then written: two messages to one patient handled at once could both pass). Items that name no patient share one
+ * lane, so they run one after the other as before.
+ */
+function laneOf(item: INodeExecutionData): string {
+	return journeyIdsOf(item.json)?.patientKey ?? '';
+}
+
+/**
+ * Runs `work` for the indices 0…count−1, at most `limit` lanes at once and the indices of one lane one after the
+ * other, in order. Lanes start in the order of their first index. `shouldStart` is asked before each index.
+ */
+async function eachByLane(
+	count: number,
+	limit: number,
+	laneOfIndex: (index: number) => string,
+	shouldStart: (index: number) => boolean,
+	work: (index: number) => Promise<void>,
+): Promise<void> {
+	const lanes = new Map<string, number[]>();
+	for (let index = 0; index < count; index++) {
+		const key = laneOfIndex(index);
+		const lane = lanes.get(key);
+		if (lane) lane.push(index);
+		else lanes.set(key, [index]);
+	}
+	const queue = [...lanes.values()];
+	let next = 0;
+	const worker = async () => {
+		while (next < queue.length) {
+			for (const index of queue[next++]) {
+				if (!shouldStart(index)) break;
+				await work(index);
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, queue.length)) }, worker));
+}
+
+/**
+ * The one item loop every action node uses: runs `handle` per input item, several items at once but the items of
+ * one patient one after the other (`laneOf`), and returns the outputs in input order with every output linked to
+ * its input (`pairedItem`). A failure throws a node error tagged with the item, or, with "On Error: Continue",
+ * becomes a `failedItem`: on the error output with "Continue (using error output)", on the first output with
+ * plain "Continue", where the next pack nodes pass it through untouched. It is journaled once, here.
+ *
+ * A failure that stops the node is the one a loop taking the items in order would have stopped at: once an item
+ * fails, no item after it starts, every item before it still runs, and the lowest failing item's error is thrown.
+ * Items after it that had already started (at most `itemsAtOnce − 1`) have acted, as an item before it would have.
  */
 export async function routeEachItem(
 	context: IExecuteFunctions,
@@ -53,18 +106,20 @@ export async function routeEachItem(
 	handle: (item: INodeExecutionData, itemIndex: number) => Promise<RoutedItem[]>,
 	options: ItemLoopOptions = {},
 ): Promise<INodeExecutionData[][]> {
-	const outputs: INodeExecutionData[][] = Array.from({ length: outputCount }, () => []);
 	const items = context.getInputData();
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+	const leaving: Array<Array<{ output: number; item: INodeExecutionData }>> = items.map(() => []);
+	const stop = { at: Infinity, error: undefined as unknown };
+	const handleOne = async (itemIndex: number): Promise<void> => {
 		const item = items[itemIndex];
 		if (failedEarlier(item)) {
-			outputs[0].push({ json: item.json, pairedItem: { item: itemIndex } });
-			continue;
+			leaving[itemIndex] = [{ output: 0, item: { json: item.json, pairedItem: { item: itemIndex } } }];
+			return;
 		}
 		try {
-			for (const routed of await handle(item, itemIndex)) {
-				outputs[routed.output].push({ json: routed.json, pairedItem: { item: itemIndex } });
-			}
+			leaving[itemIndex] = (await handle(item, itemIndex)).map((routed) => {
+				if (!(routed.output >= 0 && routed.output < outputCount)) throw new RangeError(`no output ${routed.output}`);
+				return { output: routed.output, item: { json: routed.json, pairedItem: { item: itemIndex } } };
+			});
 		} catch (error) {
 			const nodeError = toNodeError(context.getNode(), error, itemIndex);
 			if (!context.continueOnFail()) throw nodeError;
@@ -72,8 +127,24 @@ export async function routeEachItem(
 			if (options.journal && ids) {
 				await options.journal.append({ at: nowIso(), ...ids, type: 'node.failed', detail: { node: context.getNode().name.slice(0, 200) } });
 			}
-			outputs[0].push(failedItem(nodeError, itemIndex));
+			leaving[itemIndex] = [{ output: 0, item: failedItem(nodeError, itemIndex) }];
 		}
-	}
+	};
+	await eachByLane(
+		items.length,
+		options.itemsAtOnce ?? ITEMS_AT_ONCE,
+		(index) => laneOf(items[index]),
+		(index) => index < stop.at,
+		async (index) => {
+			try {
+				await handleOne(index);
+			} catch (error) {
+				if (index < stop.at) Object.assign(stop, { at: index, error });
+			}
+		},
+	);
+	if (stop.at !== Infinity) throw stop.error;
+	const outputs: INodeExecutionData[][] = Array.from({ length: outputCount }, () => []);
+	for (const routed of leaving.flat()) outputs[routed.output].push(routed.item);
 	return outputs;
 }
