@@ -11,6 +11,7 @@ import type { Sandbox } from '../../sandbox/environment';
 import { prepareTemplate } from '../../sandbox/environment';
 import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { projectRoot } from '../../sandbox/n8n';
+import { scheduleJourneys } from '../../sandbox/scheduled-journeys';
 import { zoneWhereNowIsBetween } from '../helpers/fixtures';
 import { eventually, outputOf, runManually, startE2eSandbox, withJourneyStore } from './harness';
 
@@ -71,27 +72,17 @@ async function dueNow(journeyId: string, step = 'Reminder') {
 	});
 }
 
-/**
- * Many journeys at once without driving each stage 1 through n8n: real FHIR visits, and in the journey store the
- * journey records and Reminder steps Visit Details and Cadence Wait would have written.
- */
+/** Many journeys waiting for their Reminder, put straight into the FHIR sandbox and the journey store. */
 async function scheduledJourneys(tag: string, count: number, dueAt: string): Promise<Array<{ journeyId: string; mobile: string }>> {
-	const journeys: Array<{ journeyId: string; mobile: string }> = [];
-	const completedAt = DateTime.utc().minus({ days: 2 }).toISO() as string;
-	await withStore(async (store) => {
-		for (let index = 0; index < count; index++) {
-			const patient = newPatient(tag, index);
-			const patientId = await ensureFhirPatient(sandbox.fhir, patient, zone);
-			const visit = await closeFhirVisit(sandbox.fhir, patientId, { completedAt });
-			const journeyId = `visit:fhir:${visit.encounterId}`;
-			const patientKey = `fhir:${patientId}`;
-			const now = new Date().toISOString();
-			await store.recordJourney({ journeyId, patientKey, kind: 'visit', ehr: 'fhir', patientId, sourceId: visit.encounterId, sourceType: 'encounter', anchorAt: completedAt, startedAt: now, zone });
-			await store.scheduleStep({ journeyId, patientKey, workflowId: threeStage().id, step: 'Reminder', dueAt, at: now });
-			journeys.push({ journeyId, mobile: patient.mobile! });
-		}
+	return await scheduleJourneys(sandbox, {
+		workflowId: threeStage().id,
+		step: 'Reminder',
+		count,
+		zone,
+		patient: (index) => newPatient(tag, index),
+		dueAt: () => dueAt,
+		completedAt: DateTime.utc().minus({ days: 2 }).toISO() as string,
 	});
-	return journeys;
 }
 
 /** Every one of these journeys sent its reminder and now waits for its Escalation. */
