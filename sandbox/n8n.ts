@@ -63,7 +63,7 @@ export function n8nEnv(options: N8nOptions): Record<string, string> {
 		N8N_HOST: '127.0.0.1',
 		N8N_PORT: String(options.port),
 		N8N_PROTOCOL: 'http',
-		WEBHOOK_URL: base,
+		N8N_WEBHOOK_URL: base,
 		N8N_EDITOR_BASE_URL: base,
 		N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_RUNNERS_BROKER_PORT: String(options.brokerPort),
@@ -119,7 +119,7 @@ export function queueModeEnv(services: QueueModeServices): Record<string, string
 		DB_POSTGRESDB_DATABASE: services.postgres.database,
 		DB_POSTGRESDB_USER: services.postgres.user,
 		DB_POSTGRESDB_PASSWORD: services.postgres.password,
-		WEBHOOK_URL: services.webhookUrl,
+		N8N_WEBHOOK_URL: services.webhookUrl,
 	};
 }
 

@@ -43,7 +43,7 @@ export class DeliveryStatusTrigger implements INodeType {
 			unparsedBodyProperty,
 			{
 				displayName:
-					'Copy the Production URL above into the "Status Callback URL" of the Post-Visit Twilio API credential. Twilio signs each callback with the account Auth Token: keep WEBHOOK_URL set to the public URL. Delivered messages and answered calls are recorded in the journey store here, without an execution; only undelivered messages and unanswered calls start one. "queued" and "sent" are answered and dropped. A test event records nothing and shows any final status.',
+					'Copy the Production URL above into the "Status Callback URL" of the Post-Visit Twilio API credential. Twilio signs each callback with the account Auth Token: keep N8N_WEBHOOK_URL set to the public URL. Delivered messages and answered calls are recorded in the journey store here, without an execution; only undelivered messages and unanswered calls start one. "queued" and "sent" are answered and dropped. A test event records nothing and shows any final status.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',

@@ -77,7 +77,7 @@ export class PatientReplyTrigger implements INodeType {
 			unparsedBodyProperty,
 			{
 				displayName:
-					'In the Twilio console, set your number\'s (or Messaging Service\'s) "A message comes in" webhook to the Production URL above, HTTP POST. Requests are checked against the Auth Token of the Twilio credential; WEBHOOK_URL must be the public URL Twilio calls.',
+					'In the Twilio console, set your number\'s (or Messaging Service\'s) "A message comes in" webhook to the Production URL above, HTTP POST. Requests are checked against the Auth Token of the Twilio credential; N8N_WEBHOOK_URL must be the public URL Twilio calls.',
 				name: 'twilioNotice',
 				type: 'notice',
 				default: '',

@@ -323,7 +323,7 @@ describe('the patient-replies template', () => {
 		const notes = template.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote').map((n) => String(n.parameters.content)).join('\n');
 		expect(notes).toMatch(/A message comes in/);
 		expect(notes).toMatch(/HTTP POST/);
-		expect(notes).toMatch(/WEBHOOK_URL/);
+		expect(notes).toMatch(/N8N_WEBHOOK_URL/);
 		for (const output of ['Opted Out', 'Opted In', 'Help', 'Book', 'Staff']) expect(notes).toContain(`**${output}**`);
 	});
 });

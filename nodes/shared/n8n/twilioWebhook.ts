@@ -55,7 +55,7 @@ export function parseTwilioForm(body: Buffer | string): TwilioFormParams {
  *
  * Not rebuilt from the Host header and protocol of the request: behind a reverse proxy or TLS terminator n8n sees
  * http://internal-host:5678 while Twilio signed https://n8n.example.org, and a Host header is chosen by the
- * sender. n8n's configured webhook URL (WEBHOOK_URL) is the public URL ops paste into the Twilio console.
+ * sender. n8n's configured webhook URL (N8N_WEBHOOK_URL) is the public URL ops paste into the Twilio console.
  */
 export function signedUrlOf(webhookUrl: string, requestUrl: string | undefined): string {
 	const queryStart = requestUrl?.indexOf('?') ?? -1;
@@ -143,7 +143,7 @@ export async function verifyTwilioWebhook(
 	if (!webhookUrl) return refuse(context, label, 403, 'the node has no webhook URL to check the signature against');
 	const url = signedUrlOf(webhookUrl, request.originalUrl ?? request.url);
 	if (!isValidTwilioSignature(authToken, signature, url, params)) {
-		return refuse(context, label, 403, `X-Twilio-Signature does not match ${url} (check WEBHOOK_URL is the URL given to Twilio)`);
+		return refuse(context, label, 403, `X-Twilio-Signature does not match ${url} (check N8N_WEBHOOK_URL is the URL given to Twilio)`);
 	}
 	return { verified: true, params: singleValued(params), url };
 }
