@@ -17,6 +17,7 @@ import type { Sandbox } from '../../sandbox/environment';
 import { bookFhirFollowUp, closeFhirVisit, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { createResource, updateResource } from '../../sandbox/fhir-server';
 import { eventually, startE2eSandbox } from '../e2e/harness';
+import { northAmericanNumber } from '../helpers/phoneNumbers';
 import { insideWindow } from './compliance-invariants';
 import { patientResource } from './compliance-runner';
 import { allZones } from './compliance-world';
@@ -114,7 +115,7 @@ async function startJourney(kind: Kind, index: number): Promise<SampleJourney> {
 	serial += 1;
 	const since = Date.now();
 	const zone = kind === 'night' ? zoneWhereNow(1, 6, index + seed) : zoneWhereNow(10, 18, index + seed);
-	const mobile = `+1415${String(serial).slice(-7).padStart(7, '0')}`;
+	const mobile = northAmericanNumber('415', serial);
 	const patient: PatientPlan = {
 		index: serial,
 		fhirId: `n8n-sample-${serial}`,

@@ -17,6 +17,7 @@ import type { Sandbox, SandboxEhr, SandboxOptions } from '../../sandbox/environm
 import { closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
 import { eventually, startE2eSandbox } from '../e2e/harness';
+import { northAmericanNumber } from '../helpers/phoneNumbers';
 
 export { eventually };
 
@@ -50,7 +51,6 @@ let serial = randomInt(1_000, 9_000) * 100;
 /** A patient no other journey of the run shares: their own phone number and mailbox. */
 export function newPatient(shape: ContactShape = 'smsEmail', options: { language?: 'en' | 'es'; zone?: string } = {}): RelPatient {
 	serial += 1;
-	const digits = String(serial).padStart(7, '0').slice(-7);
 	const firstName = givenNames[serial % givenNames.length] as string;
 	return {
 		serial,
@@ -60,8 +60,8 @@ export function newPatient(shape: ContactShape = 'smsEmail', options: { language
 		birthDate: '1980-05-17',
 		language: options.language ?? 'en',
 		zone: options.zone ?? zoneWhereNowIsBetween(9, 20),
-		...(shape === 'smsEmail' || shape === 'smsOnly' ? { mobile: `+1415${digits}` } : {}),
-		...(shape === 'landlineOnly' ? { landline: `+1628${digits}` } : {}),
+		...(shape === 'smsEmail' || shape === 'smsOnly' ? { mobile: northAmericanNumber('415', serial) } : {}),
+		...(shape === 'landlineOnly' ? { landline: northAmericanNumber('628', serial) } : {}),
 		...(shape === 'smsEmail' || shape === 'emailOnly' ? { email: `rel${serial}@patients.example` } : {}),
 	};
 }
