@@ -79,6 +79,23 @@ export class AthenahealthApi implements ICredentialType {
 			description: 'Space-separated scopes; athena/service/Athenanet.MDP.* grants the athenaOne (v1) API',
 		},
 		{
+			displayName: 'Follow-Up Visit Action',
+			name: 'followUpVisitItem',
+			type: 'options',
+			options: [
+				{
+					name: 'When No Order Gives a Next Step',
+					value: 'whenNoOrderItems',
+					description: 'No encounter found for the visit, its orders unreadable, or none the patient must act on',
+				},
+				{ name: 'Every Visit', value: 'everyVisit' },
+				{ name: 'Never', value: 'never' },
+			],
+			default: 'whenNoOrderItems',
+			description:
+				'When a visit gets a "book your follow-up visit" action item. athena has no structured follow-up order, so this is the next step the care summary names when the visit\'s orders give none.',
+		},
+		{
 			displayName: 'Access Token',
 			name: 'accessToken',
 			type: 'hidden',

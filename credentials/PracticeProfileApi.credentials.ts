@@ -24,6 +24,16 @@ export class PracticeProfileApi implements ICredentialType {
 				'Whether to hold every patient message (SMS, email, voice) of every workflow of the practice. Journeys keep their place and go on when this is switched off again, following the catch-up rule below. Replies to STOP, START and HELP, staff notifications and EHR tasks continue.',
 		},
 		{
+			displayName: 'Test Mode: Send Only To',
+			name: 'testModeSendOnlyTo',
+			type: 'string',
+			typeOptions: { rows: 3 },
+			default: '',
+			placeholder: '+15125550100, test.patient@yourpractice.com',
+			description:
+				'Test mode, for going live: patient messages (SMS, email, voice, answers to texts) go only to these phone numbers and email addresses, one per line or comma-separated. Every other patient gets nothing, is journaled "suppressed: test mode", and their journey ends for good (it sends nothing later, even after test mode is off). Staff notifications and EHR tasks are not affected. Leave empty to turn test mode off. While Outreach Paused is on, nothing is sent at all.',
+		},
+		{
 			displayName: 'Catch-Up Rule',
 			name: 'catchUpRule',
 			type: 'options',
@@ -76,12 +86,11 @@ export class PracticeProfileApi implements ICredentialType {
 		{
 			displayName: 'Default Language',
 			name: 'defaultLanguage',
-			type: 'options',
-			options: [
-				{ name: 'English', value: 'en' },
-				{ name: 'Spanish', value: 'es' },
-			],
+			type: 'string',
 			default: 'en',
+			placeholder: 'en',
+			description:
+				'Language code for patients whose EHR record names none: en, es, or any language with texts in the "Post-Visit Message Texts" credential (e.g. fr)',
 		},
 		{
 			displayName: 'Send Window Start',
@@ -140,6 +149,14 @@ export class PracticeProfileApi implements ICredentialType {
 			type: 'number',
 			default: 1,
 			description: 'Across all workflows of the practice (post-visit and recall)',
+		},
+		{
+			displayName: 'Messages Per Number Per Day',
+			name: 'perNumberPerDay',
+			type: 'number',
+			default: 1,
+			description:
+				'Texts and voice messages to one phone number per day, whichever patient they are for (a family sharing a mobile). A care summary over the limit goes by email at once, or is held to the next day and journaled as numberCapCareSummary; a reminder waits for the next allowed day.',
 		},
 		{
 			displayName: 'Channel Order',

@@ -146,6 +146,9 @@ export interface AthenaSandbox {
 
 export const athenaEastern = 'America/New_York';
 
+/** The athenaNet usernames of the demo practice's staff (the practice profile's staff directory names them). */
+export const athenaDemoUsers = { coordinator: 'jcoordinator' };
+
 /**
  * A practice's appointment types as athena lists them (recorded responses: strings throughout, `generic`,
  * `patient` and `templatetypeonly` as "true"/"false"). The demo visit is type 2.
@@ -463,6 +466,33 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 		send(response, 200, { appointments: page, totalcount: items.length, ...(next ? { next } : {}) });
 	}
 
+	/**
+	 * GET /chart/{patientid}/encounters as two public clients describe it: departmentid required, startdate/enddate
+	 * optional (inclusive, MM/DD/YYYY), only VISIT and ORDERSONLY encounters in OPEN, CLOSED or REVIEW status unless
+	 * showalltypes/showallstatuses, answered as `{ encounters, totalcount }`.
+	 */
+	function patientEncounters(patientId: string, query: Record<string, string>, response: ServerResponse): void {
+		if (!query.departmentid) {
+			athenaError(response, 400, 'Additional fields are required.', 'departmentid is required');
+			return;
+		}
+		const start = athenaDateToIso(query.startdate);
+		const end = athenaDateToIso(query.enddate);
+		const items = [...state.encounters.values()].filter((encounter) => {
+			if (String(encounter.patientid) !== patientId || String(encounter.departmentid) !== query.departmentid) return false;
+			const date = athenaDateToIso(encounter.encounterdate);
+			if ((start && (!date || date < start)) || (end && (!date || date > end))) return false;
+			const type = String(encounter.encountertype ?? 'VISIT');
+			if (!isTrue(query.showalltypes) && !['VISIT', 'ORDERSONLY'].includes(type)) return false;
+			return isTrue(query.showallstatuses) || ['OPEN', 'CLOSED', 'REVIEW'].includes(String(encounter.status));
+		});
+		const { page, offset, limit } = pageOf(items, query, options.defaultPageSize);
+		const next = offset + limit < items.length
+			? withQuery(`/v1/${practiceId}/chart/${patientId}/encounters`, { ...query, offset: String(offset + limit) })
+			: undefined;
+		send(response, 200, { encounters: page, totalcount: items.length, ...(next ? { next } : {}) });
+	}
+
 	function createPatientCase(patientId: string, form: Record<string, string>, response: ServerResponse): void {
 		if (!state.patients.has(patientId)) {
 			athenaError(response, 404, 'The patient ID is invalid.');
@@ -598,6 +628,8 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 				return one(state.patients, ids[0] as string, response, 'The patient ID is invalid.');
 			case 'GET /patients/:id/appointments':
 				return patientAppointments(ids[0] as string, query, response);
+			case 'GET /chart/:id/encounters':
+				return patientEncounters(ids[0] as string, query, response);
 			case 'GET /chart/encounter/:id':
 				return one(state.encounters, ids[0] as string, response, 'The encounter ID is invalid.');
 			case 'GET /chart/encounter/:id/orders': {
@@ -756,7 +788,7 @@ export function seedDemoPractice(
 		{ orderid: '9002', class: 'PRESCRIPTION', ordertype: 'Prescription', description: 'amoxicillin 500 mg', status: 'CLOSED' },
 		{ orderid: '9003', class: 'PATIENTINFO', ordertype: 'Patient Info', description: 'care instructions', status: 'CLOSED' },
 	]);
-	sandbox.addUser('jcoordinator');
+	sandbox.addUser(athenaDemoUsers.coordinator);
 	return { appointmentId: '5001', patientId: '1001', departmentId: '1', encounterId: '7001' };
 }
 

@@ -13,9 +13,14 @@ export interface DemoPatient {
 	preferredChannel?: 'sms' | 'email';
 }
 
+/*
+ * Mobile numbers use area code 555, which no region has: a real area code would set the patient's zone (the pack
+ * reads it before the EHR's department or doctor zone), while the demo and the tests choose zones where it is
+ * daytime now, whatever hour they run.
+ */
 export const demoPatients: DemoPatient[] = [
-	{ key: 'ana', firstName: 'Ana', lastName: 'García', birthDate: '1984-03-12', mobile: '+15125550101', email: 'ana.garcia@patients.example', language: 'es', zone: 'America/Chicago' },
-	{ key: 'john', firstName: 'John', lastName: 'Miller', birthDate: '1969-07-30', mobile: '+16175550102', email: 'john.miller@patients.example', language: 'en', zone: 'America/New_York', preferredChannel: 'sms' },
+	{ key: 'ana', firstName: 'Ana', lastName: 'García', birthDate: '1984-03-12', mobile: '+15555550101', email: 'ana.garcia@patients.example', language: 'es', zone: 'America/Chicago' },
+	{ key: 'john', firstName: 'John', lastName: 'Miller', birthDate: '1969-07-30', mobile: '+15555550102', email: 'john.miller@patients.example', language: 'en', zone: 'America/New_York', preferredChannel: 'sms' },
 	{ key: 'leilani', firstName: 'Leilani', lastName: 'Kahale', birthDate: '1991-11-02', email: 'leilani.kahale@patients.example', language: 'en', zone: 'Pacific/Honolulu', preferredChannel: 'email' },
 	{ key: 'ray', firstName: 'Ray', lastName: 'Patel', birthDate: '1958-01-19', landline: '+16025550104', language: 'en', zone: 'America/Phoenix' },
 ];

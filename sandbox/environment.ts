@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { startAthenaServer } from './athenahealth-server';
+import { athenaDemoUsers, startAthenaServer } from './athenahealth-server';
 import type { AthenaSandbox } from './athenahealth-server';
 import { demoPatients, demoPractice } from './demo-patients';
 import { demoIds as drChronoDemoIds, startDrChronoServer } from './drchrono-server';
@@ -255,7 +255,7 @@ export function practiceProfileData(overrides: Record<string, unknown> = {}): Re
 				name: demoPractice.coordinator.name,
 				// The same coordinator in each of the sandbox's EHRs: a FHIR Practitioner, athena's and DrChrono's usernames.
 				ehrUserId: 'Practitioner/coordinator',
-				ehrUserIds: { athenahealth: 'jcoordinator', drchrono: drChronoDemoIds.coordinator },
+				ehrUserIds: { athenahealth: athenaDemoUsers.coordinator, drchrono: drChronoDemoIds.coordinator },
 				email: demoPractice.coordinator.email,
 				notifyBy: 'email',
 			},
@@ -286,6 +286,16 @@ function sandboxWebhookSecret(options: SandboxOptions): string {
 }
 
 /**
+ * The sandbox's athenahealth, with every staff member of the practice profile registered as an athenaNet user,
+ * so a patient case assigned to them is assigned, not refused (athena accepts only usernames it knows).
+ */
+export async function startSandboxAthena(port: number): Promise<AthenaSandbox> {
+	const athena = await startAthenaServer({ ...athenaAccount, port });
+	for (const username of Object.values(athenaDemoUsers)) athena.addUser(username);
+	return athena;
+}
+
+/**
  * Starts the whole sandbox: a FHIR server with the demo practice, a Twilio-shaped API, an SMTP sink, and a
  * real n8n with the packed pack installed as a community package, credentials pointing at the sandbox and
  * the templates imported and published.
@@ -300,7 +310,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 		rmSync(journeyStorePath, { force: true });
 	}
 	const fhir = await startFhirServer({ port: options.ports?.fhir ?? 0 });
-	const athena = await startAthenaServer({ ...athenaAccount, port: options.ports?.athenahealth ?? 0 });
+	const athena = await startSandboxAthena(options.ports?.athenahealth ?? 0);
 	const webhookSecret = sandboxWebhookSecret(options);
 	const drchrono = await startDrChronoServer({
 		port: options.ports?.drchrono ?? 0,

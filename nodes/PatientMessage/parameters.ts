@@ -1,19 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { templateIds } from '../shared/core/compose';
-import type { TemplateId, TemplateLanguage, TemplateOverride } from '../shared/core/compose';
+import { templateDisplayNames, templateIds } from '../shared/core/compose';
+import type { TemplateId, TemplateOverride } from '../shared/core/compose';
 import { DomainError } from '../shared/core/errors';
 import type { ChannelRoute } from '../shared/core/routing';
-
-const templateNames: Record<TemplateId, string> = {
-	careSummary: 'Care Summary (Stage 1)',
-	followUpConfirmation: 'Follow-Up Already Booked (Stage 1)',
-	actionReminder: 'Action Reminder (Stage 2)',
-	recallNudge: 'Recall Nudge (Stage 1)',
-	recallReminder: 'Recall Reminder (Stage 2)',
-	staffNotification: 'Staff Notification',
-	voiceReminder: 'Voice Message (Stage 3)',
-};
 
 export const textOverridesProperty: INodeProperties = {
 	displayName: 'Message Texts',
@@ -23,7 +13,7 @@ export const textOverridesProperty: INodeProperties = {
 	typeOptions: { multipleValues: true },
 	default: {},
 	description:
-		'Replace a built-in text. Variables: {{firstName}}, {{practiceName}}, {{practicePhone}}, {{actionDescription}}, {{actionType}}, {{visitDate}}, {{schedulingLink}}. SMS may not contain clinical terms (diagnoses, results, doses).',
+		'This node only: a text here wins over the "Post-Visit Message Texts" credential, which wins over the built-in text (keep the practice\'s texts in that credential, so every workflow uses them). {{firstName}} and the other placeholders are not n8n expressions. Variables: {{firstName}}, {{practiceName}}, {{practicePhone}}, {{actionDescription}}, {{actionType}}, {{visitDate}}, {{schedulingLink}}. {{actionDescription}} is the action type (e.g. "lab test") except in email with Order Text in Email on. SMS may not contain clinical terms (diagnoses, results, doses, order names).',
 	options: [
 		{
 			displayName: 'Text',
@@ -33,7 +23,7 @@ export const textOverridesProperty: INodeProperties = {
 					displayName: 'Message',
 					name: 'template',
 					type: 'options',
-					options: templateIds.map((id) => ({ name: templateNames[id], value: id })),
+					options: templateIds.map((id) => ({ name: templateDisplayNames[id], value: id })),
 					default: 'careSummary',
 				},
 				{
@@ -66,14 +56,14 @@ export const textOverridesProperty: INodeProperties = {
 	],
 };
 
-type Overrides = Partial<Record<TemplateId, Partial<Record<TemplateLanguage, TemplateOverride>>>>;
+type Overrides = Partial<Record<TemplateId, Partial<Record<string, TemplateOverride>>>>;
 
 export function textOverridesFrom(context: IExecuteFunctions, itemIndex: number): Overrides {
 	const collection = context.getNodeParameter('texts', itemIndex, {}) as { text?: IDataObject[] };
 	const overrides: Overrides = {};
 	for (const row of collection.text ?? []) {
 		const template = row.template as TemplateId;
-		const language = row.language as TemplateLanguage;
+		const language = String(row.language);
 		const override: TemplateOverride = {};
 		if (typeof row.text === 'string' && row.text.trim()) override.text = row.text;
 		if (typeof row.subject === 'string' && row.subject.trim()) override.subject = row.subject;

@@ -14,6 +14,7 @@ import { templateCadence } from '../shared/core/timeline';
 import type { TimelineCadence } from '../shared/core/timeline';
 import {
 	defaultStepNames,
+	emptyPreviewNotice,
 	journeyEventsFrom,
 	journeyEventsFromJson,
 	previewTimeline,
@@ -88,15 +89,19 @@ async function journeysOf(
 	context: IExecuteFunctions,
 	source: Source,
 	errors: INodeExecutionData[],
-): Promise<{ events: JourneyEvent[]; itemIndexes: number[] }> {
+): Promise<{ events: JourneyEvent[]; itemIndexes: number[]; emptyNotice?: IDataObject }> {
 	const now = nowIso();
 	if (source === 'ehrVisits' || source === 'ehrRecalls') {
 		const ehr = context.getNodeParameter('ehr', 0) as EhrKind;
 		const days = Number(context.getNodeParameter('days', 0));
 		const adapter = await ehrAdapterFor(context, ehr);
 		const profile = await practiceProfileFor(context);
-		const events = source === 'ehrVisits' ? await visitsFromEhr(adapter, profile, { now, days }) : await recallsFromEhr(adapter, profile, { now, days });
-		return { events, itemIndexes: events.map(() => 0) };
+		if (source === 'ehrRecalls') {
+			const events = await recallsFromEhr(adapter, profile, { now, days });
+			return { events, itemIndexes: events.map(() => 0) };
+		}
+		const { visits, read } = await visitsFromEhr(adapter, profile, { now, days });
+		return { events: visits, itemIndexes: visits.map(() => 0), emptyNotice: emptyPreviewNotice(read, days) };
 	}
 	if (source === 'json') {
 		const events = journeyEventsFromJson(context.getNodeParameter('visitsJson', 0));
@@ -140,7 +145,7 @@ export class TimelinePreview implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Sends nothing and writes nothing: it applies the practice profile (send window, closed days, holidays, caps, channel order) and the opt-outs in the journey store, assuming nothing gets booked. Check a change here before it goes live.',
+					'Sends nothing and writes nothing: it applies the practice profile (send window, closed days, holidays, caps, channel order), the opt-outs in the journey store and the messages it already counts today per patient and per phone number, assuming nothing gets booked. Check a change here before it goes live.',
 				name: 'dryRunNotice',
 				type: 'notice',
 				default: '',
@@ -158,7 +163,11 @@ export class TimelinePreview implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
-					{ name: 'Visits Completed in the EHR', value: 'ehrVisits', description: 'Visits completed in the last N days, read as the poll trigger reads them' },
+					{
+						name: 'Visits Completed in the EHR',
+						value: 'ehrVisits',
+						description: 'Visits completed in the last N days, read only (athenahealth: the checked-out booked appointments of those days; others: as the poll trigger reads them, consuming nothing)',
+					},
 					{ name: 'Recalls Coming Due in the EHR', value: 'ehrRecalls', description: 'Recalls due in the next N days (FHIR R4 EHRs)' },
 					{ name: 'Input Items', value: 'inputItems', description: 'Each input item is a visit or recall as Visit Details outputs it' },
 					{ name: 'JSON List', value: 'json', description: 'Visit or recall events pasted as a JSON array' },
@@ -249,15 +258,17 @@ export class TimelinePreview implements INodeType {
 		const source = this.getNodeParameter('source', 0) as Source;
 		const output: INodeExecutionData[] = [];
 		try {
-			const { events, itemIndexes } = await journeysOf(this, source, output);
+			const { events, itemIndexes, emptyNotice } = await journeysOf(this, source, output);
 			const profile = await practiceProfileFor(this);
 			const options = this.getNodeParameter('cadence', 0, {}) as CadenceOptions;
 			const cadence = cadenceFrom(options);
 			const stepNames = stepNamesFrom(options);
-			const touches = await withJourneyStore(this, async (store) => await previewTimeline({ journeys: events, profile, cadence, stepNames, store }));
+			const touches = await withJourneyStore(this, async (store) => await previewTimeline({ journeys: events, profile, cadence, stepNames, store, now: nowIso() }));
 			for (const touch of touches) {
 				output.push({ json: touch as unknown as IDataObject, pairedItem: { item: itemIndexes[touch.journeyIndex] } });
 			}
+			// An empty output would leave ops guessing whether the EHR was read at all.
+			if (touches.length === 0 && emptyNotice) output.push({ json: emptyNotice, pairedItem: { item: 0 } });
 			return [output];
 		} catch (error) {
 			const nodeError = toNodeError(this.getNode(), error, 0);

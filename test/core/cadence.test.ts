@@ -316,3 +316,38 @@ describe('planTouch', () => {
 		expect(Date.parse(plan.sendAt)).toBeGreaterThanOrEqual(Date.parse(now));
 	});
 });
+
+describe('"2 days" keeps the wall-clock time, "48 hours" is absolute (issue 18, part 5)', () => {
+	const evening = policy();
+	const after = (amount: number, unit: CadenceOffset['unit']): CadenceOffset => ({ amount, unit, direction: 'after' });
+	// [name, zone, visit closed (local, Saturday 19:55 before the transition), offset, due, sendAt]
+	it.each([
+		['New York spring-forward, 2 days', NY, '2026-03-07T19:55:00-05:00', after(2, 'days'), '2026-03-09T23:55:00.000Z', '2026-03-09T23:55:00.000Z'],
+		['New York spring-forward, 48 hours slips to Tuesday 09:00', NY, '2026-03-07T19:55:00-05:00', after(48, 'hours'), '2026-03-10T00:55:00.000Z', '2026-03-10T13:00:00.000Z'],
+		['New York fall-back, 2 days', NY, '2026-10-31T19:55:00-04:00', after(2, 'days'), '2026-11-03T00:55:00.000Z', '2026-11-03T00:55:00.000Z'],
+		['New York fall-back, 48 hours goes an hour early', NY, '2026-10-31T19:55:00-04:00', after(48, 'hours'), '2026-11-02T23:55:00.000Z', '2026-11-02T23:55:00.000Z'],
+		['Sydney spring-forward (October), 2 days', 'Australia/Sydney', '2026-10-03T19:55:00+10:00', after(2, 'days'), '2026-10-05T08:55:00.000Z', '2026-10-05T08:55:00.000Z'],
+		['Sydney spring-forward, 48 hours slips to Tuesday 09:00', 'Australia/Sydney', '2026-10-03T19:55:00+10:00', after(48, 'hours'), '2026-10-05T09:55:00.000Z', '2026-10-05T22:00:00.000Z'],
+		['Sydney fall-back (April), 2 days', 'Australia/Sydney', '2026-04-04T19:55:00+11:00', after(2, 'days'), '2026-04-06T09:55:00.000Z', '2026-04-06T09:55:00.000Z'],
+		['Auckland spring-forward (September), 2 days', 'Pacific/Auckland', '2026-09-26T19:55:00+12:00', after(2, 'days'), '2026-09-28T06:55:00.000Z', '2026-09-28T06:55:00.000Z'],
+		['Auckland spring-forward, 48 hours slips to Tuesday 09:00', 'Pacific/Auckland', '2026-09-26T19:55:00+12:00', after(48, 'hours'), '2026-09-28T07:55:00.000Z', '2026-09-28T20:00:00.000Z'],
+	])('%s', (_name, zone, anchor, offset, due, sendAt) => {
+		const plan = planTouch({ anchor, offset, zone, policy: evening, now: anchor });
+		expect([plan.due, plan.sendAt]).toEqual([due, sendAt]);
+		if (offset.unit === 'days') expect(localDateOf(plan.sendAt, zone)).toBe(localDateOf(dueInstant({ anchor, offset, zone }), zone));
+	});
+
+	it('keeps 19:55 local on the second day after, whatever the transition', () => {
+		for (const [zone, anchor] of [
+			[NY, '2026-03-07T19:55:00-05:00'],
+			[NY, '2026-10-31T19:55:00-04:00'],
+			['Australia/Sydney', '2026-10-03T19:55:00+10:00'],
+			['Australia/Sydney', '2026-04-04T19:55:00+11:00'],
+			['Pacific/Auckland', '2026-09-26T19:55:00+12:00'],
+			['Pacific/Auckland', '2026-04-04T19:55:00+13:00'],
+		]) {
+			const due = dueInstant({ anchor, offset: after(2, 'days'), zone });
+			expect(new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', weekday: 'short' }).format(new Date(due))).toBe('Mon 19:55');
+		}
+	});
+});

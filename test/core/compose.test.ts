@@ -52,18 +52,18 @@ describe('composeMessage: built-in texts', () => {
 		[
 			'care summary SMS, English',
 			{},
-			'Hi Ana, thank you for visiting Hill Clinic on March 3. Your next step: Book your 2-week follow-up visit. ' +
+			'Hi Ana, thank you for visiting Hill Clinic on March 3. Next step: your follow-up visit. ' +
 				`Book here: ${link} Questions? Call (512) 555-0100.`,
 		],
 		[
 			'care summary SMS, Spanish (es-MX falls back to es)',
 			{ language: 'es-MX', vars: { ...vars, actionDescription: 'Agende su cita de seguimiento' } },
-			'Hola Ana, gracias por su visita a Hill Clinic el 3 de marzo. Siguiente paso: Agende su cita de seguimiento. ' +
+			'Hola Ana, gracias por su visita a Hill Clinic el 3 de marzo. Siguiente paso: su cita de seguimiento. ' +
 				`Agende su cita: ${link} ¿Preguntas? Llame al (512) 555-0100.`,
 		],
 		[
 			'care summary SMS without an action or a link drops those sections',
-			{ vars: { ...vars, actionDescription: undefined, schedulingLink: '  ' } },
+			{ vars: { ...vars, actionDescription: undefined, actionType: undefined, schedulingLink: '  ' } },
 			'Hi Ana, thank you for visiting Hill Clinic on March 3. Questions? Call (512) 555-0100.',
 		],
 		[
@@ -79,20 +79,20 @@ describe('composeMessage: built-in texts', () => {
 				'Para cambiarla, llame al (512) 555-0100.',
 		],
 		[
-			'action reminder',
-			{ template: 'actionReminder', vars: { ...vars, actionDescription: 'Schedule your imaging  \n appointment!' } },
-			`Hi Ana, a reminder from Hill Clinic: Schedule your imaging appointment. Book here: ${link} Or call (512) 555-0100.`,
+			'action reminder names the action type, never the order text',
+			{ template: 'actionReminder', vars: { ...vars, actionType: 'imaging', actionDescription: 'Mammogram, diagnostic bilateral' } },
+			`Hi Ana, a reminder from Hill Clinic about your imaging appointment. Book here: ${link} Or call (512) 555-0100.`,
 		],
 		[
 			'recall nudge, Spanish',
 			{ template: 'recallNudge', language: 'es', vars: { ...vars, actionDescription: 'Agende su examen anual' } },
-			'Hola Ana, se acerca la fecha de su siguiente visita con Hill Clinic. Siguiente paso: Agende su examen anual. ' +
+			'Hola Ana, se acerca la fecha de su siguiente visita con Hill Clinic. Siguiente paso: su cita de seguimiento. ' +
 				`Agende su cita: ${link} O llame al (512) 555-0100.`,
 		],
 		[
 			'recall reminder',
 			{ template: 'recallReminder', vars: { ...vars, actionDescription: 'Book your annual exam' } },
-			'Hi Ana, a reminder from Hill Clinic: you are due for a visit. Book your annual exam. ' +
+			'Hi Ana, a reminder from Hill Clinic: you are due for your follow-up visit. ' +
 				`Book here: ${link} Or call (512) 555-0100.`,
 		],
 		[
@@ -127,7 +127,7 @@ describe('composeMessage: built-in texts', () => {
 			template: 'careSummary',
 			languageUsed: 'es',
 			text: expect.any(String),
-			sms: { encoding: 'GSM-7', segments: 2, characters: 202 },
+			sms: { encoding: 'GSM-7', segments: 2, characters: 192 },
 		});
 	});
 
@@ -168,7 +168,7 @@ describe('composeMessage: built-in texts', () => {
 describe('composeMessage: first SMS of a journey carries the opt-out instruction', () => {
 	it.each<[string, string, 'GSM-7' | 'UCS-2']>([
 		['en', 'Reply STOP to opt out.', 'GSM-7'],
-		['es', 'Responda ALTO para no recibir más mensajes.', 'UCS-2'],
+		['es', 'Responda ALTO para no recibir mensajes.', 'GSM-7'],
 		['fr-CA', 'Reply STOP to opt out.', 'GSM-7'],
 	])('%s → %s', (language, line, encoding) => {
 		const message = compose({ language, firstSms: true });
@@ -245,13 +245,13 @@ describe('composeMessage: email', () => {
 		expect(message.subject).toBe("Your visit summary from O'Hara Clinic");
 		expect(message.text).toBe(
 			'Hi <b>Ana & "Jo"</b>,\n\nThank you for visiting O\'Hara Clinic on March 3.\n\n' +
-				`Your next step: Book your 2-week follow-up visit.\nBook it online: ${link}\n\n` +
+				`Your next step: follow-up visit.\nBook it online: ${link}\n\n` +
 				"If you have questions, call us at (512) 555-0100.\n\nO'Hara Clinic",
 		);
 		expect(message.html).toBe(
 			'<p>Hi &lt;b&gt;Ana &amp; &quot;Jo&quot;&lt;/b&gt;,</p>\n' +
 				'<p>Thank you for visiting O&#39;Hara Clinic on March 3.</p>\n' +
-				'<p>Your next step: Book your 2-week follow-up visit.<br>' +
+				'<p>Your next step: follow-up visit.<br>' +
 				`Book it online: <a href="${link}">${link}</a></p>\n` +
 				'<p>If you have questions, call us at (512) 555-0100.</p>\n<p>O&#39;Hara Clinic</p>',
 		);
@@ -263,13 +263,30 @@ describe('composeMessage: email', () => {
 		const message = compose({
 			channel: 'email',
 			language: 'es',
-			vars: { ...vars, actionDescription: undefined, schedulingLink: undefined },
+			vars: { ...vars, actionDescription: undefined, actionType: undefined, schedulingLink: undefined },
 		});
 		expect(message.subject).toBe('Resumen de su visita a Hill Clinic');
 		expect(message.text).toBe(
 			'Hola Ana:\n\nGracias por su visita a Hill Clinic el 3 de marzo.\n\n' +
 				'Si tiene preguntas, llámenos al (512) 555-0100.\n\nHill Clinic',
 		);
+	});
+
+	it.each<[string, boolean, string]>([
+		['names the action type by default', false, 'Your next step: imaging appointment.'],
+		['carries the order text with Order Text in Email on', true, 'Your next step: Mammogram, diagnostic bilateral.'],
+	])('%s', (_name, orderTextInEmail, line) => {
+		const message = compose({
+			channel: 'email',
+			orderTextInEmail,
+			vars: { ...vars, actionType: 'imaging', actionDescription: 'Mammogram, diagnostic bilateral' },
+		});
+		expect(message.text.split('\n')).toContain(line);
+	});
+
+	it('a staff email keeps the order text for the coordinator', () => {
+		const message = compose({ template: 'staffNotification', channel: 'email', vars: { ...staffVars, actionDescription: 'PSA, total' } });
+		expect(message.text).toContain('Open item: PSA, total.');
 	});
 
 	it('may carry words the SMS guard rejects', () => {
@@ -465,6 +482,17 @@ describe('clinical text in SMS and voice', () => {
 		['Take 20mg daily', 'dosage'],
 		['5 ml twice a day', 'dosage'],
 		['0.5 mcg', 'dosage'],
+		['Mammogram, diagnostic bilateral', 'diagnosis'],
+		['Mammogram, screening', 'orderName'],
+		['MAMOGRAFÍA bilateral', 'orderName'],
+		['PSA', 'orderName'],
+		['Prostate specific antigen (PSA), total', 'orderName'],
+		['HIV-1 viral load', 'condition'],
+		['Carga viral', 'orderName'],
+		['Hemoglobin A1c', 'orderName'],
+		['MRI lumbar spine w/o contrast', 'orderName'],
+		['Chest X-ray, 2 views', 'orderName'],
+		['Lipid panel', 'orderName'],
 	])('%j is %s', (text, category) => {
 		expect(findClinicalMarker(text)).toBe(category);
 		const error = domainError(() => assertNoClinicalText(text));
@@ -487,14 +515,29 @@ describe('clinical text in SMS and voice', () => {
 		'Room U07.1',
 		'It is 10 am',
 		'Agende su cita con especialista',
+		'Next step: your imaging appointment.',
+		'Siguiente paso: su examen de laboratorio.',
+		'Lapsa Street Clinic',
 	])('%j passes', (text) => {
 		expect(findClinicalMarker(text)).toBeUndefined();
 		expect(() => assertNoClinicalText(text)).not.toThrow();
 	});
 
-	it('rejects an SMS whose action description is clinical', () => {
-		const error = domainError(() => compose({ vars: { ...vars, actionDescription: 'Review your biopsy' } }));
-		expect(error).toMatchObject({ code: 'clinical_text_in_sms', field: 'text' });
+	it.each<[Channel, TemplateId]>([
+		['sms', 'careSummary'],
+		['sms', 'actionReminder'],
+		['voice', 'voiceReminder'],
+	])('never puts the order text into %s (%s), even through an override or with Order Text in Email on', (channel, template) => {
+		const withOrderText = { channel, template, orderTextInEmail: true, vars: { ...vars, actionDescription: 'PSA, total', actionType: 'lab' } };
+		expect(compose(withOrderText).text).not.toContain('PSA');
+		const overrides = { en: { text: 'Hi {{firstName}}: {{actionDescription}}.' } };
+		expect(compose({ ...withOrderText, overrides }).text).toBe('Hi Ana: lab test.');
+	});
+
+	it('drops {{actionDescription}} from an SMS when the action has no type', () => {
+		const overrides = { en: { text: 'Hi {{firstName}}.{{#actionDescription}} {{actionDescription}}.{{/actionDescription}}' } };
+		const message = compose({ overrides, vars: { ...vars, actionDescription: 'Review your biopsy', actionType: undefined } });
+		expect(message.text).toBe('Hi Ana.');
 	});
 
 	it('rejects an SMS override with clinical words', () => {

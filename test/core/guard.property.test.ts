@@ -113,6 +113,7 @@ const guardInput: fc.Arbitrary<GuardInput> = schedule.chain(({ zone, policy }) =
 			automatedPerJourney: fc.integer({ min: 0, max: 5 }),
 			stage3PerJourney: fc.integer({ min: 0, max: 2 }),
 			perPatientPerDay: fc.integer({ min: 1, max: 5 }),
+			perNumberPerDay: fc.integer({ min: 1, max: 5 }),
 		}),
 		touch: fc
 			.tuple(fc.constantFrom(1 as const, 2 as const, 3 as const), fc.constantFrom(...channels))

@@ -10,7 +10,7 @@ const insideWindow = '2026-06-10T15:00:00.000Z';
 const afterWindow = '2026-06-11T01:30:00.000Z';
 
 const defaultPolicy: SendPolicy = { window: { start: '09:00', end: '20:00' }, closedWeekdays: [], holidays: [] };
-const defaultCaps: Caps = { automatedPerJourney: 2, stage3PerJourney: 1, perPatientPerDay: 1 };
+const defaultCaps: Caps = { automatedPerJourney: 2, stage3PerJourney: 1, perPatientPerDay: 1, perNumberPerDay: 1 };
 const stage1Sms: TouchToGuard = { stage: 1, kind: 'automated', channel: 'sms' };
 const stage3Voice: TouchToGuard = { stage: 3, kind: 'stage3', channel: 'voice' };
 const noHistory: TouchHistory = {

@@ -2,12 +2,12 @@ import { DomainError } from '../../nodes/shared/core/errors';
 import type { Caps, SendPolicy } from '../../nodes/shared/core/practice';
 import type { RecallDue, VisitEvent } from '../../nodes/shared/core/schemas';
 import { planTimeline, templateCadence } from '../../nodes/shared/core/timeline';
-import type { PlannedTouch, TimelineCadence, TimelineInput, TimelineJourney } from '../../nodes/shared/core/timeline';
+import type { PlannedTouch, TimelineCadence, TimelineInput, TimelineJourney, TimelineSentToday } from '../../nodes/shared/core/timeline';
 import { visitEvent } from '../helpers/fixtures';
 
 const CHI = 'America/Chicago';
 const policy: SendPolicy = { window: { start: '09:00', end: '20:00' }, closedWeekdays: [], holidays: [] };
-const caps: Caps = { automatedPerJourney: 2, stage3PerJourney: 1, perPatientPerDay: 1 };
+const caps: Caps = { automatedPerJourney: 2, stage3PerJourney: 1, perPatientPerDay: 1, perNumberPerDay: 1 };
 
 /** Wednesday 2026-06-10 10:00 CDT. */
 const wednesdayMorning = '2026-06-10T15:00:00.000Z';
@@ -198,6 +198,52 @@ describe('planTimeline: a step the journey store already holds keeps its due tim
 			[1, 'email', 'send', '2026-06-16T14:00:00.000Z', 'alreadyScheduled'],
 			[2, 'sms', 'send', '2026-07-01T14:00:00.000Z', 'beforeWindow'],
 			[3, 'task', 'task', '2026-07-08T14:00:00.000Z', 'escalation'],
+		]);
+	});
+});
+
+describe('planTimeline: sends already made count toward the daily caps (what the live run holds against)', () => {
+	const today = '2026-06-10';
+	const mobile = '+15125550101';
+	const withSent = (event: VisitEvent, sentToday: TimelineSentToday): TimelineJourney => ({ ...journey(event), sentToday });
+	const nothingSent: TimelineSentToday = { localDate: today, patient: [], numbers: [] };
+	const sms = (touches: PlannedTouch[]) => touches.filter((t) => t.channel === 'sms').map((t) => [t.stage, t.at, t.rule]);
+
+	it('a recall nudge sent this morning holds the care summary to the next day (was "onTime" on FHIR)', () => {
+		const touches = plan([withSent(visit(), { ...nothingSent, patient: [{ journeyId: 'recall:fhir:sr-9', stage: 1 }] })]);
+		expect(sms(touches)[0]).toEqual([1, '2026-06-11T14:00:00.000Z', 'dailyCap']);
+	});
+
+	it('the journey\'s own care summary, already sent, does not hold itself', () => {
+		const own = [{ journeyId: 'visit:fhir:enc-1', stage: 1 }];
+		const touches = plan([withSent(visit(), { localDate: today, patient: own, numbers: [{ address: mobile, touches: own }] })]);
+		expect(sms(touches)[0]).toEqual([1, wednesdayMorning, 'onTime']);
+	});
+
+	it('a sibling\'s text to the same mobile today: the care summary goes by email at once, and says why', () => {
+		const sibling = [{ journeyId: 'visit:fhir:enc-sibling', stage: 1 }];
+		const touches = plan([withSent(visit(), { ...nothingSent, numbers: [{ address: '(512) 555-0101', touches: sibling }] })]);
+		expect(touches.filter((t) => t.stage === 1).map((t) => [t.channel, t.at, t.rule])).toEqual([['email', wednesdayMorning, 'sms:numberCap→email']]);
+		expect(touches[0].why).toContain('skipped sms:numberCap');
+		// Two days later the number is free: the reminder goes by SMS on time.
+		expect(sms(touches)).toEqual([[2, '2026-06-12T15:00:00.000Z', 'onTime']]);
+	});
+
+	it('a care summary with no email waits for the next day when the shared number is used up', () => {
+		const sibling = [{ journeyId: 'visit:fhir:enc-sibling', stage: 1 }];
+		const noEmail = visit({ patient: { ...visit().patient, email: undefined } });
+		const touches = plan([withSent(noEmail, { ...nothingSent, numbers: [{ address: mobile, touches: sibling }] })]);
+		expect(touches[0]).toMatchObject({ stage: 1, channel: 'sms', at: '2026-06-11T14:00:00.000Z', timingRule: 'numberCap', why: expect.stringContaining('this phone number already gets a message that day') });
+	});
+
+	it('two siblings on one mobile in the same preview: the second care summary by email, its reminder a day later', () => {
+		const parent = visit({ patientId: 'pat-parent', visitId: 'enc-parent' });
+		const child = visit({ patientId: 'pat-child', visitId: 'enc-child', completedAt: '2026-06-10T15:30:00.000Z' });
+		const touches = plan([journey(parent), journey(child)]).filter((t) => t.journeyId === 'visit:fhir:enc-child');
+		expect(touches.map((t) => [t.stage, t.channel, t.at, t.timingRule])).toEqual([
+			[1, 'email', '2026-06-10T15:30:00.000Z', 'onTime'],
+			[2, 'sms', '2026-06-13T14:00:00.000Z', 'numberCap'],
+			[3, 'task', '2026-06-17T15:30:00.000Z', 'onTime'],
 		]);
 	});
 });

@@ -1,7 +1,10 @@
 import { DomainError } from '../../nodes/shared/core/errors';
 import {
+	applyNumberCap,
 	routeChannels,
 	type ChannelRoute,
+	type NumberCapInput,
+	type RoutedChannel,
 	type RouteChannelsInput,
 	type RoutingDecision,
 } from '../../nodes/shared/core/routing';
@@ -362,5 +365,67 @@ describe('routeChannels: input', () => {
 			expect.objectContaining({ name: 'DomainError', code: 'invalid_input', field: 'stage' }),
 		);
 		expect(() => routeChannels(input({ stage: stage as never }))).toThrow(DomainError);
+	});
+});
+
+describe('applyNumberCap: the per-number daily cap (shared phones)', () => {
+	const sms: RoutedChannel = { channel: 'sms', address: mobile.number, reason: 'practiceOrder' };
+	const mail: RoutedChannel = { channel: 'email', address: email, reason: 'practiceOrder' };
+	const voice: RoutedChannel = { channel: 'voice', address: mobile.number, reason: 'voiceChosen' };
+	// Tuesday 2026-03-10, 10:00 in Chicago; the next open day's window starts Wednesday 09:00 (14:00 UTC).
+	const now = '2026-03-10T15:00:00.000Z';
+	const nextDay = '2026-03-11T14:00:00.000Z';
+	const capInput = (overrides: Partial<NumberCapInput>): NumberCapInput => ({
+		stage: 1,
+		targets: [sms, mail],
+		perNumberPerDay: 1,
+		sentToday: [],
+		now,
+		zone: 'America/Chicago',
+		policy: { window: { start: '09:00', end: '20:00' }, closedWeekdays: [], holidays: [] },
+		...overrides,
+	});
+	// The sibling's text went to the same number, written another way.
+	const siblingText = [{ address: '(512) 555-0101', messages: 1 }];
+
+	it.each<[string, Partial<NumberCapInput>, RoutedChannel[], RoutedChannel[]]>([
+		['nothing sent to the number today: every channel', {}, [sms, mail], []],
+		['a sibling\'s text today: the care summary goes by email at once, SMS skipped', { sentToday: siblingText }, [mail], [sms]],
+		['under a cap of 2: both', { sentToday: siblingText, perNumberPerDay: 2 }, [sms, mail], []],
+		['another number was messaged: not this one', { sentToday: [{ address: '+15125550199', messages: 3 }] }, [sms, mail], []],
+		['a reminder by email first: sent, the capped SMS fallback dropped', { stage: 2, targets: [mail, sms], sentToday: siblingText }, [mail], [sms]],
+	])('%s', (_name, overrides, targets, capped) => {
+		expect(applyNumberCap(capInput(overrides))).toEqual({ allowed: true, targets, capped });
+	});
+
+	it.each<[string, Partial<NumberCapInput>, string]>([
+		['a care summary with no email: held to the next open day, and says so', { targets: [sms], sentToday: siblingText }, 'numberCapCareSummary'],
+		['a reminder by SMS: held to the next open day, the channel kept', { stage: 2, targets: [sms, mail], sentToday: siblingText }, 'numberCap'],
+		['a stage-3 call to the number: held', { stage: 3, targets: [voice], sentToday: siblingText }, 'numberCap'],
+		['counts added over the number\'s spellings', { stage: 2, targets: [sms], perNumberPerDay: 2, sentToday: [...siblingText, { address: mobile.number, messages: 1 }] }, 'numberCap'],
+	])('%s', (_name, overrides, reason) => {
+		const decision = applyNumberCap(capInput(overrides));
+		expect(decision).toMatchObject({ allowed: false, reason, retryAt: nextDay });
+		expect(decision).toHaveProperty('detail', expect.not.stringContaining('555'));
+	});
+
+	it('the next open day skips closed days', () => {
+		// Friday 2026-03-13 with weekends closed: Monday 09:00 in Chicago.
+		const decision = applyNumberCap(
+			capInput({
+				now: '2026-03-13T15:00:00.000Z',
+				stage: 2,
+				targets: [sms],
+				sentToday: siblingText,
+				policy: { window: { start: '09:00', end: '20:00' }, closedWeekdays: ['sat', 'sun'], holidays: [] },
+			}),
+		);
+		expect(decision).toMatchObject({ allowed: false, retryAt: '2026-03-16T14:00:00.000Z' });
+	});
+
+	it.each([0, 1.5])('rejects a cap of %j naming the field', (cap) => {
+		expect(() => applyNumberCap(capInput({ perNumberPerDay: cap }))).toThrow(
+			expect.objectContaining({ code: 'invalid_input', field: 'perNumberPerDay' }),
+		);
 	});
 });

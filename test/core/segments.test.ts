@@ -1,4 +1,4 @@
-import { isGsm7Character, smsSegments, type SmsEncoding } from '../../nodes/shared/core/compose/segments';
+import { isGsm7Character, smartEncode, smsSegments, type SmsEncoding } from '../../nodes/shared/core/compose/segments';
 
 const a = (count: number) => 'a'.repeat(count);
 const accented = (count: number) => 'á'.repeat(count);
@@ -77,5 +77,34 @@ describe('isGsm7Character', () => {
 		['\u001b', false],
 	])('%j → %s', (char, expected) => {
 		expect(isGsm7Character(char)).toBe(expected);
+	});
+});
+
+describe('smartEncode', () => {
+	it.each<[string, string, string]>([
+		['acute vowels', 'Agende aquí, Llámenos, Canción, Útil, Él', 'Agende aqui, Llamenos, Cancion, Util, Él'],
+		['letters already in GSM-7 stay', '¿Señor Müller? ¡Qué bien! à è ù ì ò Ç Ñ É Ä Ö Ü ß', '¿Señor Müller? ¡Qué bien! à è ù ì ò Ç Ñ É Ä Ö Ü ß'],
+		['other accents', 'ç â ê î ô û ã õ ë ï È Ê', 'c a e i o u a o e i E E'],
+		['curly quotes', '\u2018Hi\u2019 \u201CHi\u201D \u00ABHola\u00BB don\u2019t', "'Hi' \"Hi\" \"Hola\" don't"],
+		['dashes and bullets', '9\u201310 \u2014 now \u2022 ok \u2212 1', '9-10 - now - ok - 1'],
+		['ellipsis', 'Wait\u2026', 'Wait...'],
+		['non-breaking and other spaces', 'a\u00A0b\u2009c\u202Fd\te', 'a b c d e'],
+		['zero-width characters and soft hyphens go', 'a\u200Bb\uFEFFc\u00ADd', 'abcd'],
+		['no equivalent: emoji and other scripts stay', 'Hi 😀 你好', 'Hi 😀 你好'],
+		['plain GSM-7 text is unchanged', 'Reply STOP to opt out. {€}', 'Reply STOP to opt out. {€}'],
+	])('%s', (_name, text, expected) => {
+		expect(smartEncode(text)).toBe(expected);
+	});
+
+	it('turns a Spanish text with accents from UCS-2 into GSM-7, more than halving its segments', () => {
+		const text =
+			'Hola Ana, gracias por su visita a Clínica Familiar del Río el 30 de septiembre. Siguiente paso: su examen ' +
+			'de laboratorio. Agende su cita: https://book.example.com/s?order=ord-7 ¿Preguntas? Llámenos al (512) 555-0100.';
+		expect(smsSegments(text)).toMatchObject({ encoding: 'UCS-2', segments: 4 });
+		expect(smsSegments(smartEncode(text))).toMatchObject({ encoding: 'GSM-7', segments: 2 });
+	});
+
+	it('leaves UCS-2 text it cannot map as UCS-2', () => {
+		expect(smsSegments(smartEncode('Gracias 🙏 aquí')).encoding).toBe('UCS-2');
 	});
 });

@@ -87,7 +87,7 @@ describe('HL7 v2 Trigger (MLLP) in a real n8n', () => {
 	});
 
 	it('acknowledges a resent control id (MSH-10) with AA and starts no second execution', async () => {
-		const sam: DemoPatient = { key: 'e2e-resent', firstName: 'Sam', lastName: 'Rivera', birthDate: '1980-05-05', mobile: '+17375550170', language: 'en', zone };
+		const sam: DemoPatient = { key: 'e2e-resent', firstName: 'Sam', lastName: 'Rivera', birthDate: '1980-05-05', mobile: '+15555550170', language: 'en', zone };
 		const visitId = `${Date.now()}`;
 		const message = await siuFor(sam, visitId);
 		const nextVisitId = `${Number(visitId) + 1}`;

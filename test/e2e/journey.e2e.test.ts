@@ -77,7 +77,8 @@ describe('the pack in a real n8n 2.41.1', () => {
 		expect(await response.json()).toEqual({ received: true, events: 1 });
 		const sms = await eventually('the care summary SMS', () => smsTo(ana.mobile!)[0]);
 		const email = await eventually('the care summary email', () => emailsTo(ana.email!)[0]);
-		expect(sms.body).toContain('Book your 2-week follow-up visit');
+		expect(sms.body).toContain('Siguiente paso: su cita de seguimiento.');
+		expect(sms.body).not.toContain('Book your 2-week follow-up visit');
 		expect(sms.body).toContain(`https://riverside.example/schedule?order=${visit.orderId}`);
 		expect(sms.body).toMatch(/ALTO/);
 		expect(email.text).toContain(`https://riverside.example/schedule?order=${visit.orderId}`);
@@ -185,7 +186,7 @@ describe('the pack in a real n8n 2.41.1', () => {
 		await sandbox.client.signIn();
 
 		const reminder = await eventually('John\'s stage-2 reminder', () => smsTo(john.mobile!, since)[1], 240_000);
-		expect(reminder.body).toContain('Book your 2-week follow-up visit');
+		expect(reminder.body).toContain('about your follow-up visit.');
 		const coordinatorMail = await eventually(
 			'the coordinator notified of the stage-3 task',
 			() => emailsTo('maria.lopez@riverside.example', since)[0],

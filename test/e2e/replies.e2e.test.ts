@@ -93,7 +93,7 @@ describe('patients text back, in a real n8n', () => {
 			() => emailsTo(john.email!, since).find((m) => /reminder/i.test(m.subject)),
 			240_000,
 		);
-		expect(reminder.text).toContain('Book your 2-week follow-up visit');
+		expect(reminder.text).toContain('one step is still open: follow-up visit.');
 		const stage2 = await eventually('stage 2 in the journal', async () => {
 			const sentNow = (await store.journal({ journeyId: johnsVisit.journeyId, type: 'touch.sent' })).filter((e) => e.stage === 2);
 			return sentNow.length ? sentNow : undefined;
@@ -130,7 +130,7 @@ describe('patients text back, in a real n8n', () => {
 	it('YES gets the scheduling link of the patient\'s open action', async () => {
 		const sent = await sandbox.twilio.textIn({ from: john.mobile!, body: 'YES' });
 		expect(sent.reply).toBe(
-			`Riverside Family Medicine: Book your 2-week follow-up visit: https://riverside.example/schedule?order=${johnsVisit.orderId} Or call (512) 555-0100.`,
+			`Riverside Family Medicine: book your follow-up visit here: https://riverside.example/schedule?order=${johnsVisit.orderId} Or call (512) 555-0100.`,
 		);
 	});
 

@@ -48,7 +48,7 @@ const smsTo = (number: string, since: number) => sandbox.twilio.messages.filter(
 /** A patient of our own (unique number), so counts are exact whatever else the suite sent. */
 function newPatient(tag: string, index = 0): DemoPatient {
 	const digits = String(1000 + (eventNumber++ % 8000) + index).padStart(4, '0');
-	return { key: `${tag}-${digits}-${index}`, firstName: 'Sam', lastName: 'Rivera', birthDate: '1980-05-05', mobile: `+1737555${digits}`, language: 'en', zone, preferredChannel: 'sms' };
+	return { key: `${tag}-${digits}-${index}`, firstName: 'Sam', lastName: 'Rivera', birthDate: '1980-05-05', mobile: `+1555555${digits}`, language: 'en', zone, preferredChannel: 'sms' };
 }
 
 /** A visit closed now in the FHIR sandbox, delivered to the three-stage workflow; resolves once `step` is scheduled. */

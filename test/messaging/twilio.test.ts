@@ -143,6 +143,13 @@ describe('sendSms through the real twilio SDK', () => {
 		expect(sandbox.messages).toHaveLength(0);
 	});
 
+	it('refuses an SMS with clinical text (the one clinical-text guard) without calling Twilio', async () => {
+		const sending = createTwilioSender(config()).sendSms({ to: patientNumber, body: 'Hi Ana, book your Mammogram, diagnostic bilateral' });
+		await expect(sending).rejects.toMatchObject({ code: 'clinical_text_in_sms', field: 'body' });
+		await expect(sending).rejects.not.toThrow(/Mammogram/);
+		expect(sandbox.requests).toHaveLength(0);
+	});
+
 	it('rejects a number that is not E.164 without calling Twilio', async () => {
 		const outcome = await createTwilioSender(config()).sendSms({ to: '512-555-0199', body: smsBody });
 		expect(outcome).toMatchObject({ status: 'rejected', code: 'invalidTo', fallback: 'invalidAddress' });
@@ -231,6 +238,9 @@ describe('placeCall', () => {
 
 	it('escapes text in TwiML', () => {
 		expect(voiceTwiml({ say: 'Dr. <Smith> & co', language: 'en-US' })).toContain('Dr. &lt;Smith&gt; &amp; co');
+		expect(() => voiceTwiml({ say: 'Your PSA test is due', language: 'en-US' })).toThrow(
+			expect.objectContaining({ code: 'clinical_text_in_voice', field: 'say' }),
+		);
 	});
 
 	it('classifies an invalid number for calls too', async () => {

@@ -96,6 +96,7 @@ describe('credential tests ops run from the credential dialog', () => {
 		['an unknown zone', { defaultZone: 'Mars/Olympus' }, 'Error', /^Practice profile: Default Time Zone /],
 		['broken staff JSON', { staff: '[{' }, 'Error', /^Practice profile: Staff Directory is not valid JSON/],
 		['a cap that is not a whole number', { perPatientPerDay: 1.5 }, 'Error', /^Practice profile: Messages Per Patient Per Day must be a whole number$/],
+		['no message at all per number', { perNumberPerDay: 0 }, 'Error', /^Practice profile: Messages Per Number Per Day must be at least 1$/],
 		['a holiday that is not a date', { holidays: '2026-12-25, Christmas' }, 'Error', /^Practice profile: Holidays, entry 2 must be a date YYYY-MM-DD$/],
 		['an empty practice name', { practiceName: '' }, 'Error', /^Practice profile: Practice Name must not be empty$/],
 	])('practice profile: %s → %s', async (_label, overrides, status, message) => {

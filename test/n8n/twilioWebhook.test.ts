@@ -222,6 +222,12 @@ describe('Twilio webhook helpers', () => {
 	])('twimlReply(%j) is escaped TwiML', (text, xml) => {
 		expect(twimlReply(text)).toBe(xml);
 	});
+
+	it('twimlReply refuses clinical text, as every outbound SMS does', () => {
+		expect(() => twimlReply('Hill Clinic: Viral load, quantitative: https://book.example.com/x')).toThrow(
+			expect.objectContaining({ code: 'clinical_text_in_sms', field: 'reply' }),
+		);
+	});
 });
 
 describe('the sandbox Twilio: a patient texts in', () => {
@@ -270,7 +276,7 @@ describe('the sandbox Twilio: a patient texts in', () => {
 	});
 
 	it.each([
-		[{ patient: 'john', body: 'STOP' }, { from: '+16175550102', body: 'STOP' }],
+		[{ patient: 'john', body: 'STOP' }, { from: '+15555550102', body: 'STOP' }],
 		[{ from: '+15125550177', body: 'hello?' }, { from: '+15125550177', body: 'hello?' }],
 	])('control API text-in accepts %j', (body, expected) => {
 		expect(parseTextInRequest(body)).toEqual(expected);

@@ -50,7 +50,7 @@ const coordinatorId: Record<EhrKind, string> = {
 	hl7v2: 'Practitioner/staff-1',
 };
 
-function credentials(ehr: EhrKind, storePath: string): Record<string, ICredentialDataDecryptedObject> {
+function credentials(ehr: EhrKind, storePath: string, ids: Record<EhrKind, string> = coordinatorId): Record<string, ICredentialDataDecryptedObject> {
 	return {
 		...sandbox.credentials(ehr),
 		journeyStoreApi: journeyStoreCredential(storePath),
@@ -60,8 +60,8 @@ function credentials(ehr: EhrKind, storePath: string): Record<string, ICredentia
 				{
 					key: 'care-coordinator',
 					name: 'Maria Lopez',
-					ehrUserId: coordinatorId.fhir,
-					ehrUserIds: { athenahealth: coordinatorId.athenahealth, drchrono: coordinatorId.drchrono },
+					ehrUserId: ids.fhir,
+					ehrUserIds: { athenahealth: ids.athenahealth, drchrono: ids.drchrono },
 					email: coordinatorEmail,
 					notifyBy: 'email',
 				},
@@ -105,10 +105,16 @@ async function admittedVisit(ehr: EhrKind): Promise<{ item: IDataObject; storePa
 	return { item, storePath };
 }
 
-async function ehrTask(ehr: EhrKind, item: IDataObject, storePath: string, parameters: INodeParameters = {}) {
-	const result = await runWorkflow(single('EHR Task', 'ehrTask', { ehr, ...parameters }, [item]), {
+async function ehrTask(
+	ehr: EhrKind,
+	item: IDataObject,
+	storePath: string,
+	parameters: INodeParameters = {},
+	options: { ids?: Record<EhrKind, string>; node?: IDataObject } = {},
+) {
+	const result = await runWorkflow(single('EHR Task', 'ehrTask', { ehr, ...parameters }, [item], options.node), {
 		nodeTypes,
-		credentials: credentials(ehr, storePath),
+		credentials: credentials(ehr, storePath, options.ids),
 		credentialTypes: packCredentialTypes(),
 	});
 	const [task] = result.output('EHR Task', 0);
@@ -270,6 +276,60 @@ describe('EHR Task against the local athenahealth and DrChrono servers', () => {
 		});
 		expect(result.task).toMatchObject({ taskId: cases[0].patientcaseid, kind: 'patientCase', created: true, assignment: 'assigned' });
 		expect(smtp.messages.map((message) => message.to)).toEqual([[coordinatorEmail]]);
+	});
+
+	describe('athenahealth: a patient case its assignment refused', () => {
+		const wrongUsername = { ...coordinatorId, athenahealth: 'jcoordinater' };
+		const casesOf = (item: IDataObject) => [...sandbox.athena.state.patientCases.values()].filter((patientCase) => patientCase.patientid === item.patientId);
+		const journalOf = async (storePath: string, journeyId: string) => {
+			const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
+			try {
+				return (await store.journal({ journeyId })).map((entry) => entry.type);
+			} finally {
+				await store.close();
+			}
+		};
+
+		it('fails the execution (for the Error Alert), journals it, tells nobody; a retry after the fix assigns the same case', async () => {
+			const { item, storePath } = await admittedVisit('athenahealth');
+			const journeyId = (item.journey as IDataObject).journeyId as string;
+			const failed = await ehrTask('athenahealth', item, storePath, {}, { ids: wrongUsername });
+			expect(failed.status).toBe('error');
+			expect(failed.nodeError('EHR Task')).toMatchObject({ name: 'NodeOperationError' });
+			const [patientCase] = casesOf(item);
+			expect(failed.error('EHR Task')?.message).toBe(
+				`Task ${patientCase.patientcaseid as string} is in the EHR worklist but could not be assigned to Maria Lopez (EHR user id "jcoordinater"), ` +
+					'so Maria Lopez was not told about it. Check their EHR user id in the practice profile\'s staff directory, then retry: the task will not be created twice.',
+			);
+			expect(patientCase.assignedto).toBeUndefined();
+			expect(smtp.messages).toEqual([]);
+			expect(await journalOf(storePath, journeyId)).toEqual(expect.arrayContaining(['task.created', 'task.assignmentFailed']));
+			expect(await journalOf(storePath, journeyId)).not.toContain('staff.notified');
+
+			// Still wrong: the same case, assigned again and refused again; nobody told.
+			expect((await ehrTask('athenahealth', item, storePath, {}, { ids: wrongUsername })).status).toBe('error');
+			expect(smtp.messages).toEqual([]);
+
+			const fixed = await ehrTask('athenahealth', item, storePath);
+			expect(fixed.error('EHR Task')).toBeUndefined();
+			expect(fixed.task).toMatchObject({ taskId: patientCase.patientcaseid, existing: true, assignment: 'assigned', staffNotified: { status: 'sent' } });
+			expect(casesOf(item)).toHaveLength(1);
+			expect(casesOf(item)[0]).toMatchObject({ assignedto: 'jcoordinator' });
+			expect(smtp.messages.map((message) => message.to)).toEqual([[coordinatorEmail]]);
+			expect(await journalOf(storePath, journeyId)).toEqual(expect.arrayContaining(['task.assigned', 'staff.notified']));
+		});
+
+		it('under "Continue (using error output)" the item leaves on the error output with the journey, and nobody is told', async () => {
+			const { item, storePath } = await admittedVisit('athenahealth');
+			const result = await ehrTask('athenahealth', item, storePath, {}, { ids: wrongUsername, node: { onError: 'continueErrorOutput' } });
+			expect(result.status).toBe('success');
+			expect(result.output('EHR Task', 0)).toEqual([]);
+			const [errorItem] = result.output('EHR Task', 1);
+			expect(errorItem).toMatchObject({ error: expect.stringMatching(/could not be assigned to Maria Lopez/), journey: { journeyId: (item.journey as IDataObject).journeyId } });
+			expect(casesOf(item)).toHaveLength(1);
+			expect(smtp.messages).toEqual([]);
+			expect(await journalOf(storePath, (item.journey as IDataObject).journeyId as string)).toEqual(expect.arrayContaining(['task.assignmentFailed', 'node.failed']));
+		});
 	});
 
 	it('DrChrono: creates a task for the coordinator on the patient and the appointment, with the note, once', async () => {

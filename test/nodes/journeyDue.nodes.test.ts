@@ -418,6 +418,49 @@ describe('Outreach Paused (practice profile)', () => {
 	});
 });
 
+describe('test mode on resumed journeys', () => {
+	it('ends the journey of a patient not on the list, and a step of it resumed after test mode is off sends nothing', async () => {
+		const w = world();
+		const { journeyId } = await admittedAndScheduled(w);
+		await makeDue(w, journeyId, 'Reminder', 1);
+		const testMode = w.options({ testModeSendOnlyTo: '+1 512 555 0000, staff.member@riverside.test' });
+		trigger = await startTrigger(triggerFixture(['Reminder']), testMode, 'Journey Due Trigger');
+		const [outputs] = await trigger.emits(1);
+		await trigger.close();
+		const before = twilio.messages.length;
+		const beforeEmails = smtp.messages.length;
+		const run = await runWorkflow(stageTwo(outputs[0]), testMode);
+		expect(run.error('Send Reminder')).toBeUndefined();
+		expect([0, 1, 2].map((output) => run.output('Send Reminder', output))).toEqual([[], [], []]);
+		expect(run.output('Wait 7 Days', 1)).toEqual([]);
+
+		const store = await w.store();
+		try {
+			const suppressed = await store.journal({ journeyId, type: 'touch.suppressed' });
+			expect(suppressed.map((entry) => [entry.channel, entry.code]).sort()).toEqual([['email', 'testMode'], ['sms', 'testMode']]);
+			const [ended] = await store.journal({ journeyId, type: 'journey.ended' });
+			expect(ended).toMatchObject({ code: 'testMode', stage: 2 });
+			expect(await store.steps({ journeyId })).toEqual([]);
+			// A step of the same journey due later (another workflow's, or one scheduled before test mode went on).
+			await store.scheduleStep({ journeyId, patientKey: ended.patientKey, workflowId, step: 'Reminder', dueAt: new Date(Date.now() - 60_000).toISOString(), at: new Date().toISOString() });
+		} finally {
+			await store.close();
+		}
+		trigger = await startTrigger(triggerFixture(['Reminder']), w.options(), 'Journey Due Trigger');
+		await new Promise((resolve) => setTimeout(resolve, 2500));
+		expect(trigger.emitted).toHaveLength(0);
+		expect(twilio.messages.length).toBe(before);
+		expect(smtp.messages.length).toBe(beforeEmails);
+		const after = await w.store();
+		try {
+			expect(await after.steps({ journeyId })).toEqual([]);
+			expect((await after.journal({ journeyId, type: 'step.completed' })).map((entry) => entry.code)).toEqual(['testMode', 'testMode']);
+		} finally {
+			await after.close();
+		}
+	});
+});
+
 describe('a manual run ("Execute workflow") shows and never acts', () => {
 	it('previews due steps without claiming them; Patient Message and Cadence Wait send and schedule nothing; the live run still sends', async () => {
 		const w = world();

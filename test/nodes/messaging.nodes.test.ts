@@ -71,19 +71,21 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		const sent = result.output('Send', 0);
 		expect(result.error('Send')).toBeUndefined();
 		expect(sent).toHaveLength(1);
-		const delivery = sent[0].delivery as { results: Array<{ channel: string; status: string; providerId: string }> };
-		expect(delivery.results.map((r) => [r.channel, r.status])).toEqual([
-			['sms', 'sent'],
-			['email', 'sent'],
+		const delivery = sent[0].delivery as { results: Array<{ channel: string; status: string; providerId: string; segments?: number; encoding?: string }> };
+		expect(delivery.results.map((r) => [r.channel, r.status, r.segments, r.encoding])).toEqual([
+			['sms', 'sent', 2, 'GSM-7'],
+			['email', 'sent', undefined, undefined],
 		]);
 		expect(twilio.messages).toHaveLength(1);
 		expect(twilio.messages[0].to).toBe('+15125550101');
-		expect(twilio.messages[0].body).toContain('Book your 2-week follow-up visit');
+		expect(twilio.messages[0].body).toContain('Next step: your follow-up visit.');
+		expect(twilio.messages[0].body).not.toContain('Book your 2-week follow-up visit');
 		expect(twilio.messages[0].body).toContain('https://schedule.example.test/book?order=sr-1');
 		expect(twilio.messages[0].body).toMatch(/STOP/);
 		expect(smtp.messages).toHaveLength(1);
 		expect(smtp.messages[0].to).toEqual(['ana@example.test']);
 		expect(smtp.messages[0].text).toContain('https://schedule.example.test/book?order=sr-1');
+		expect(smtp.messages[0].text).toContain('Your next step: follow-up visit.');
 		expect(delivery.results[0].providerId).toBe(twilio.messages[0].sid);
 		expect((sent[0].route as IDataObject).summary).toMatch(/^Stage 1: send by SMS and email \(/);
 		expect((sent[0].delivery as IDataObject).summary).toMatch(/^Stage 1 sent: SMS \(\d segments?\) sent, email sent$/);
@@ -96,6 +98,32 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		await runWorkflow(withItems([event as unknown as IDataObject]), { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
 		expect(twilio.messages[0].body).toMatch(/ALTO/);
 		expect(smtp.messages[0].subject).toMatch(/[áéíóúñ]|Resumen|visita/i);
+	});
+
+	it.each<[string, boolean, string, string]>([
+		['smart encoding on (default) sends GSM-7 in 2 segments', true, 'Clinica del Rio', 'GSM-7'],
+		['smart encoding off keeps the accents and sends UCS-2', false, 'Clínica del Río', 'UCS-2'],
+	])('%s', async (_name, smartEncoding, practiceName, encoding) => {
+		const dir = tempDir();
+		const event = visitEvent({ zone: zoneWhereNowIsBetween(9, 20) });
+		event.patient.language = 'es';
+		const workflow = withItems([event as unknown as IDataObject]);
+		workflow.nodes = workflow.nodes.map((node) => (node.name === 'Send' ? { ...node, parameters: { stage: 1, smartEncoding } } : node));
+		const result = await runWorkflow(workflow, { nodeTypes, credentials: credentials(join(dir, 'j.sqlite'), { practiceName: 'Clínica del Río' }) });
+		const sms = (result.output('Send', 0)[0].delivery as { results: Array<{ segments: number; encoding: string }> }).results[0];
+		expect(twilio.messages[0].body).toContain(`visita a ${practiceName} el`);
+		expect(sms.encoding).toBe(encoding);
+		// The same text: 2 segments of 153 GSM-7 characters, or 4 of 67 UCS-2 characters.
+		expect(sms.segments).toBe(encoding === 'GSM-7' ? 2 : 4);
+	});
+
+	it('puts the EHR\'s order text in the email only with Order Text in Email on, never in the SMS', async () => {
+		const dir = tempDir();
+		const workflow = withItems([visitEvent({ zone: zoneWhereNowIsBetween(9, 20) }) as unknown as IDataObject]);
+		workflow.nodes = workflow.nodes.map((node) => (node.name === 'Send' ? { ...node, parameters: { stage: 1, orderTextInEmail: true } } : node));
+		await runWorkflow(workflow, { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
+		expect(smtp.messages[0].text).toContain('Your next step: Book your 2-week follow-up visit.');
+		expect(twilio.messages[0].body).not.toContain('Book your 2-week');
 	});
 
 	it('sends nothing twice when the same journey runs again (exactly once per visit, stage and channel)', async () => {
@@ -242,5 +270,64 @@ describe('Channel Router → Patient Message (stage 1) in n8n\'s engine', () => 
 		const dir = tempDir();
 		const result = await runWorkflow(withItems([{ hello: 'world' }]), { nodeTypes, credentials: credentials(join(dir, 'j.sqlite')) });
 		expect(result.error('Route')?.message).toMatch(/not a journey/);
+	});
+});
+
+describe('test mode (practice profile "Test Mode: Send Only To") in Patient Message', () => {
+	const journal = async (storePath: string) => {
+		const store = await openJourneyStore({ backend: 'sqlite', path: storePath, contactHashSecret: testContactHashSecret });
+		try {
+			return (await store.journal({})).map((entry) => [entry.type, entry.channel ?? null, entry.code ?? null]);
+		} finally {
+			await store.close();
+		}
+	};
+	const run = async (storePath: string, profile: Record<string, unknown>, event = visitEvent({ zone: zoneWhereNowIsBetween(9, 20) })) =>
+		await runWorkflow(withItems([event as unknown as IDataObject]), { nodeTypes, credentials: credentials(storePath, { perPatientPerDay: 5, ...profile }) });
+
+	it('sends to a listed patient, whatever way the number and address are written', async () => {
+		const storePath = join(tempDir(), 'j.sqlite');
+		const result = await run(storePath, { testModeSendOnlyTo: '(512) 555-0101\nANA@Example.test' });
+		expect(result.output('Send', 0)).toHaveLength(1);
+		expect(twilio.messages.map((message) => message.to)).toEqual(['+15125550101']);
+		expect(smtp.messages.map((message) => message.to)).toEqual([['ana@example.test']]);
+	});
+
+	it('suppresses an unlisted address of a listed patient, and sends the listed one', async () => {
+		const storePath = join(tempDir(), 'j.sqlite');
+		const result = await run(storePath, { testModeSendOnlyTo: '+15125550101' });
+		const [sent] = result.output('Send', 0);
+		expect((sent.delivery as { results: Array<{ channel: string }> }).results.map((r) => r.channel)).toEqual(['sms']);
+		expect(twilio.messages).toHaveLength(1);
+		expect(smtp.messages).toHaveLength(0);
+		expect(await journal(storePath)).toEqual(expect.arrayContaining([['touch.suppressed', 'email', 'testMode'], ['touch.sent', 'sms', null]]));
+		expect(await journal(storePath)).not.toContainEqual(['journey.ended', null, 'testMode']);
+	});
+
+	it('sends nothing to an unlisted patient and ends the journey for good: nothing later, even with test mode off', async () => {
+		const storePath = join(tempDir(), 'j.sqlite');
+		const event = visitEvent({ zone: zoneWhereNowIsBetween(9, 20) });
+		const result = await run(storePath, { testModeSendOnlyTo: '+15125550000, staff@riverside.test' }, event);
+		expect([0, 1, 2].map((output) => result.output('Send', output))).toEqual([[], [], []]);
+		expect(result.error('Send')).toBeUndefined();
+		expect(await journal(storePath)).toEqual(
+			expect.arrayContaining([['touch.suppressed', 'sms', 'testMode'], ['touch.suppressed', 'email', 'testMode'], ['journey.ended', null, 'testMode']]),
+		);
+		const later = await run(storePath, {}, event);
+		expect([0, 1, 2].map((output) => later.output('Send', output))).toEqual([[], [], []]);
+		expect(twilio.messages).toHaveLength(0);
+		expect(smtp.messages).toHaveLength(0);
+		expect((await journal(storePath)).filter(([type]) => type === 'journey.ended')).toHaveLength(1);
+	});
+
+	it('with Outreach Paused on as well, holds everyone (listed or not) and sends nothing: the pause wins', async () => {
+		for (const list of ['+15125550101, ana@example.test', '+15125550000']) {
+			const storePath = join(tempDir(), 'j.sqlite');
+			const result = await run(storePath, { testModeSendOnlyTo: list, outreachPaused: true });
+			expect(result.output('Send', 1)[0].delivery).toMatchObject({ held: { reason: 'outreachPaused' } });
+			expect(await journal(storePath)).not.toContainEqual(['journey.ended', null, 'testMode']);
+		}
+		expect(twilio.messages).toHaveLength(0);
+		expect(smtp.messages).toHaveLength(0);
 	});
 });

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Encounter, Patient, Task } from '@medplum/fhirtypes';
+import type { Encounter, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { DateTime } from 'luxon';
 import { WebhookContext, WorkflowExecute } from 'n8n-core';
 import { createRunExecutionData } from 'n8n-workflow';
@@ -300,8 +300,8 @@ describe('Patient Reply Trigger: keywords', () => {
 	});
 
 	it.each([
-		['YES', john, /^Riverside Family Medicine: Book your 2-week follow-up visit: https:\/\/schedule\.example\.test\/book\?order=(\S+) Or call \(512\) 555-0100\.$/],
-		['Sí', ana, /^Riverside Family Medicine: Book your 2-week follow-up visit: https:\/\/schedule\.example\.test\/book\?order=(\S+) O llame al \(512\) 555-0100\.$/],
+		['YES', john, /^Riverside Family Medicine: book your follow-up visit here: https:\/\/schedule\.example\.test\/book\?order=(\S+) Or call \(512\) 555-0100\.$/],
+		['Sí', ana, /^Riverside Family Medicine: agende su cita de seguimiento: https:\/\/schedule\.example\.test\/book\?order=(\S+) O llame al \(512\) 555-0100\.$/],
 		['book', john, /book\?order=(\S+) Or call/],
 	])('%j → Book with the scheduling link of the open action, composed by the core', async (body, patient, expected) => {
 		const { visit } = await texted(patient);
@@ -314,6 +314,23 @@ describe('Patient Reply Trigger: keywords', () => {
 			classification: 'book',
 			booking: { answer: 'link', schedulingLink: `https://schedule.example.test/book?order=${visit.orderId}` },
 		});
+	});
+
+	it('YES for an order the EHR names "HIV-1 viral load" → the answer names the action type, never the order text', async () => {
+		const { visit } = await texted(john);
+		const order = (await fhir.repo.readResource('ServiceRequest', visit.orderId)) as ServiceRequest & { id: string };
+		await updateResource(fhir.repo, {
+			...order,
+			category: [{ coding: [{ system: 'http://snomed.info/sct', code: '108252007' }] }],
+			code: { text: 'HIV-1 viral load, quantitative' },
+			patientInstruction: 'Viral load draw, fasting',
+		});
+		const { emitted, twiml } = await textIn({ from: john.mobile!, body: 'YES' });
+		expect(messageOf(twiml)).toBe(
+			`Riverside Family Medicine: book your lab test here: https://schedule.example.test/book?order=${visit.orderId} Or call (512) 555-0100.`,
+		);
+		expect(twiml).not.toMatch(/viral|HIV/i);
+		expect(emitted().item.json).toMatchObject({ classification: 'book', booking: { answer: 'link' } });
 	});
 
 	it('YES for a visit the EHR shows cancelled since → asks to call, and says why on the item', async () => {

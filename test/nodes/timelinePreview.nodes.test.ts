@@ -7,12 +7,13 @@ import { TimelinePreview } from '../../nodes/TimelinePreview/TimelinePreview.nod
 import type { RecallDue, VisitEvent } from '../../nodes/shared/core/schemas';
 import { openJourneyStore } from '../../nodes/shared/store';
 import { openAthenaVisit } from '../../sandbox/athena-demo';
+import { startAthenaServer } from '../../sandbox/athenahealth-server';
 import { demoPatients } from '../../sandbox/demo-patients';
 import { closeFhirVisit, ensureFhirPatient } from '../../sandbox/fhir-demo';
 import { createResource } from '../../sandbox/fhir-server';
-import { useEhrSandboxes } from '../helpers/ehrSandboxes';
+import { athenaClient, useEhrSandboxes } from '../helpers/ehrSandboxes';
 import { runWorkflow, single } from '../helpers/engine';
-import { journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
+import { athenaCredential, journeyStoreCredential, packCredentialTypes, practiceProfileCredential, tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
 
 const sandbox = useEhrSandboxes();
 const nodeTypes = { timelinePreview: new TimelinePreview() };
@@ -68,6 +69,20 @@ describe('Timeline Preview over visits given as items or JSON', () => {
 		expect(touches[2]).toMatchObject({ condition: 'ifNotBooked', fallbacks: 'email' });
 		expect(items('Timeline Preview').map((item) => (item.pairedItem as { item: number }).item)).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
 		for (const touch of touches) for (const value of Object.values(touch)) expect(value === null || typeof value !== 'object').toBe(true);
+	});
+
+	it('shows the segments and encoding of each SMS (the built-in text with smart encoding), none for other channels', async () => {
+		const spanish = { ...visit, visitId: 'enc-es', patient: { ...visit.patient, language: 'es-MX' } };
+		const { touches } = await preview({ source: 'inputItems' }, [visit, spanish], { profile: { practiceName: 'Clínica Familiar del Río' } });
+		const lengths = touches.map((t) => [t.journeyId, t.stage, t.channel, t.segments, t.encoding]);
+		expect(lengths).toEqual(expect.arrayContaining([
+			['visit:fhir:enc-1', 1, 'sms', 2, 'GSM-7'],
+			['visit:fhir:enc-1', 1, 'email', null, null],
+			['visit:fhir:enc-1', 2, 'sms', 1, 'GSM-7'],
+			['visit:fhir:enc-1', 3, 'task', null, null],
+			['visit:fhir:enc-es', 1, 'sms', 2, 'GSM-7'],
+			['visit:fhir:enc-es', 2, 'sms', 2, 'GSM-7'],
+		]));
 	});
 
 	it('takes a pasted JSON list the same way', async () => {
@@ -168,6 +183,10 @@ describe('Timeline Preview over visits given as items or JSON', () => {
 	});
 });
 
+/** A request to athena's API (the token exchange aside) that writes, or reads the destructive changed feed. */
+const writesOrFeedReads = (request: { method: string; path: string }) =>
+	request.path.startsWith('/v1/') && (request.method !== 'GET' || request.path.includes('/appointments/changed'));
+
 describe('Timeline Preview over visits read from the EHR', () => {
 	let patientCounter = 0;
 
@@ -186,17 +205,41 @@ describe('Timeline Preview over visits read from the EHR', () => {
 		expect(Date.parse(String(ofRecent[0].at))).toBeGreaterThanOrEqual(Date.parse(DateTime.utc().minus({ days: 2, minutes: 1 }).toISO() as string));
 	});
 
-	it('reads athenahealth\'s changed feed without consuming it', async () => {
-		sandbox.athena.state.subscription.active = true;
+	it('reads athenahealth\'s checked-out booked appointments and writes nothing to athena: no subscription, no feed read', async () => {
+		sandbox.athena.state.subscription.active = false;
 		const { appointmentId } = openAthenaVisit(sandbox.athena, demoPatients[1]!, CHI);
 		sandbox.athena.checkOut(appointmentId);
+		const before = sandbox.athena.state.requests.length;
 		for (let run = 0; run < 2; run++) {
 			const { touches, error } = await preview({ source: 'ehrVisits', ehr: 'athenahealth', days: 7 }, [{}], { credentials: sandbox.credentials('athenahealth') });
 			expect(error('Timeline Preview')).toBeUndefined();
 			expect(touches.some((t) => t.journeyId === `visit:athenahealth:${appointmentId}`)).toBe(true);
 		}
-		const change = sandbox.athena.state.changedFeed.find((entry) => entry.record.appointmentid === appointmentId);
-		expect(change?.processedAt).toBeUndefined();
+		const requests = sandbox.athena.state.requests.slice(before);
+		expect(requests.some((request) => request.path.endsWith('/appointments/booked'))).toBe(true);
+		expect(requests.filter(writesOrFeedReads)).toEqual([]);
+		expect(sandbox.athena.state.subscription.active).toBe(false);
+	});
+
+	it('explains an empty athenahealth preview: what it read and why nothing came', async () => {
+		const athena = await startAthenaServer({ practiceId: '195900', ...athenaClient });
+		try {
+			athena.addDepartment({ departmentid: '3' });
+			const credentials = { athenahealthApi: athenaCredential(athena, athenaClient) };
+			const { touches, error } = await preview({ source: 'ehrVisits', ehr: 'athenahealth', days: 7 }, [{}], { credentials });
+			expect(error('Timeline Preview')).toBeUndefined();
+			expect(touches).toEqual([
+				{
+					notice: expect.stringMatching(
+						/^No visits to preview: none completed in the last 7 days was found\. Read: athenahealth booked appointments from \d\d\/\d\d\/\d{4} to \d\d\/\d\d\/\d{4} in department 3: 0 found, 0 checked out \(status 3 or 4\)\.$/,
+					),
+					read: expect.any(String),
+				},
+			]);
+			expect(athena.state.requests.filter(writesOrFeedReads)).toEqual([]);
+		} finally {
+			await athena.close();
+		}
 	});
 
 	it('plans the FHIR recalls coming due in the next N days', async () => {

@@ -115,7 +115,7 @@ const athenaSource: VisitSource = {
 const drChronoSource: VisitSource = {
 	ehr: 'drchrono',
 	credentials: () => sandbox.credentials('drchrono'),
-	// DrChrono gives no patient zone: the doctor's own setting (the server's zone).
+	// DrChrono records no patient zone, and the demo numbers' area code (555) gives none: the doctor's own setting.
 	expectedZone: 'America/Chicago',
 	async closeVisit() {
 		const { appointmentId } = openDrChronoVisit(sandbox.drchrono, john);
@@ -377,6 +377,26 @@ describe('EHR credentials in n8n\'s engine: tokens are fetched and renewed by n8
 		expect(second.error('Visit Details')).toBeUndefined();
 		expect(second.output('Visit Details', 0)).toHaveLength(1);
 		expect(sandbox.athena.state.tokenRequests.length - tokenRequests).toBe(1);
+	});
+
+	it.each<[string, { keepEncounter: boolean; followUpVisitItem?: string }, string[]]>([
+		['its orders, from the encounter found by patient, department and date', { keepEncounter: true }, ['imaging']],
+		['the follow-up visit when no encounter is found (the credential\'s default, also for a credential saved before the field)', { keepEncounter: false }, ['followUpVisit']],
+		['nothing when no encounter is found and the credential says "Never"', { keepEncounter: false, followUpVisitItem: 'never' }, []],
+	])('athenahealth: a checked-out appointment that names no encounter gets %s', async (_name, { keepEncounter, followUpVisitItem }, types) => {
+		const { appointmentId } = openAthenaVisit(sandbox.athena, john);
+		// athena's own sample of a checked-out appointment: encounterstatus, no encounterid.
+		delete sandbox.athena.state.appointments.get(appointmentId)!.encounterid;
+		if (!keepEncounter) sandbox.athena.state.encounters.delete(`7${appointmentId}`);
+		const delivery = closeAthenaVisit(sandbox.athena, appointmentId, secret);
+		const { athenahealthApi } = sandbox.credentials('athenahealth');
+		const credential = { athenahealthApi: { ...athenahealthApi, ...(followUpVisitItem ? { followUpVisitItem } : {}) } };
+
+		const result = await admitWith('athenahealth', credential, sandbox.verified('athenahealth', post(delivery.body, delivery.headers)));
+
+		expect(result.error('Visit Details')).toBeUndefined();
+		const [visit] = result.output('Visit Details', 0);
+		expect(parseVisitEvent(visit).actionItems.map((action) => action.type)).toEqual(types);
 	});
 
 	it('DrChrono OAuth2: an expired token makes n8n refresh it with the refresh token, and the new token is used from then on', async () => {

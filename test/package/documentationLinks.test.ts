@@ -70,6 +70,7 @@ const credentialDocs: Record<string, { section: string; page?: string }> = {
 	'EhrWebhookApi.credentials.ts': { section: 'ehr-webhook-secret' },
 	'PracticeProfileApi.credentials.ts': { section: 'post-visit-practice-profile' },
 	'JourneyStoreApi.credentials.ts': { section: 'post-visit-journey-store' },
+	'PostVisitMessageTextsApi.credentials.ts': { section: 'post-visit-message-texts' },
 };
 
 /**

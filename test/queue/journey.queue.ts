@@ -281,7 +281,7 @@ describe('the pack on n8n 2.41.1 in queue mode (main + 2 workers + webhook proce
 
 		// Main's Journey Due Trigger claims the step when due and emits a batch; a worker runs it.
 		const reminder = await eventually('John\'s stage-2 reminder', () => smsTo(john.mobile!)[1], 240_000);
-		expect(reminder.body).toContain('Book your 2-week follow-up visit');
+		expect(reminder.body).toContain('about your follow-up visit.');
 		await eventually('John\'s journey to wait for its Escalation', async () => {
 			const rows = await journeyStoreQuery<{ step: string }>(`SELECT step FROM pv_steps WHERE journey_id = '${johnsJourney}'`);
 			return rows[0]?.step === 'Escalation' ? rows : undefined;

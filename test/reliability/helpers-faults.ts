@@ -60,8 +60,8 @@ export function newPatient(shape: ContactShape = 'smsEmail', options: { language
 		birthDate: '1980-05-17',
 		language: options.language ?? 'en',
 		zone: options.zone ?? zoneWhereNowIsBetween(9, 20),
-		...(shape === 'smsEmail' || shape === 'smsOnly' ? { mobile: northAmericanNumber('415', serial) } : {}),
-		...(shape === 'landlineOnly' ? { landline: northAmericanNumber('628', serial) } : {}),
+		...(shape === 'smsEmail' || shape === 'smsOnly' ? { mobile: northAmericanNumber('555', serial) } : {}),
+		...(shape === 'landlineOnly' ? { landline: northAmericanNumber('555', 7_000_000 - serial) } : {}),
 		...(shape === 'smsEmail' || shape === 'emailOnly' ? { email: `rel${serial}@patients.example` } : {}),
 	};
 }

@@ -316,7 +316,7 @@ describe('the outbox page', () => {
 
 	it('escapes what patients and staff were sent, and refreshes itself every 5 s without script', async () => {
 		const hostile = '<script>alert("x")</script> & <img src=x onerror=alert(1)>';
-		const form = new URLSearchParams({ To: '+15125550101', From: '+15125550199', Body: hostile });
+		const form = new URLSearchParams({ To: '+15555550101', From: '+15125550199', Body: hostile });
 		const sent = await fetch(`${target.twilio.url}/2010-04-01/Accounts/${twilioAccount.accountSid}/Messages.json`, {
 			method: 'POST',
 			headers: {
@@ -352,9 +352,9 @@ describe('the outbox page', () => {
 		const base = { accountSid: twilioAccount.accountSid, from: '+15125550199', messagingServiceSid: null, numSegments: 1, status: 'queued' as const, statusCallback: null, dateCreated: '' };
 		// Out of order on purpose: the outbox sorts by time, not by arrival.
 		target.twilio.messages.push(
-			{ ...base, sid: 'SM-middle', to: '+16175550102', body: 'ORDER-middle', receivedAt: Date.UTC(2030, 0, 1, 12) },
-			{ ...base, sid: 'SM-newest', to: '+16175550102', body: 'ORDER-newest', receivedAt: Date.UTC(2030, 0, 1, 13) },
-			{ ...base, sid: 'SM-oldest', to: '+16175550102', body: 'ORDER-oldest', receivedAt: Date.UTC(2030, 0, 1, 11) },
+			{ ...base, sid: 'SM-middle', to: '+15555550102', body: 'ORDER-middle', receivedAt: Date.UTC(2030, 0, 1, 12) },
+			{ ...base, sid: 'SM-newest', to: '+15555550102', body: 'ORDER-newest', receivedAt: Date.UTC(2030, 0, 1, 13) },
+			{ ...base, sid: 'SM-oldest', to: '+15555550102', body: 'ORDER-oldest', receivedAt: Date.UTC(2030, 0, 1, 11) },
 		);
 		await createResource(target.fhir.repo, {
 			resourceType: 'Task',

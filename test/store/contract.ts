@@ -389,6 +389,59 @@ export function describeStoreContract(name: string, backend: ContractBackend): v
 				);
 				await expectDomainError(store.touchesOn('fhir:pat-1', '2025-02-30'), 'invalid_input', 'localDate');
 			});
+
+			it('lists the distinct journey stages touchesOn counts', async () => {
+				expect(await store.patientTouchesOn('fhir:pat-1', '2025-03-10')).toEqual([
+					{ journeyId: 'recall:fhir:r-1', stage: 1 },
+					{ journeyId: 'visit:fhir:enc-1', stage: 1 },
+				]);
+			});
+
+			describe('per phone number (shared phones)', () => {
+				const numberTouch = (journeyId: string, stage: number, address: string, minutes = 0, localDate = '2025-03-10') => ({
+					address,
+					journeyId,
+					stage,
+					localDate,
+					at: t(minutes),
+				});
+
+				beforeEach(async () => {
+					// A parent's and a child's care summaries to one mobile, written two ways; a retry adds nothing.
+					await store.recordNumberTouch(numberTouch('visit:fhir:enc-1', 1, '+15125550100'));
+					await store.recordNumberTouch(numberTouch('visit:fhir:enc-1', 1, '+15125550100', 2));
+					await store.recordNumberTouch(numberTouch('visit:fhir:enc-9', 1, '(512) 555-0100', 5));
+					await store.recordNumberTouch(numberTouch('visit:fhir:enc-9', 1, '+15125550111', 5));
+					await store.recordNumberTouch(numberTouch('visit:fhir:enc-1', 2, '+15125550100', 60 * 48, '2025-03-12'));
+				});
+
+				it.each([
+					['+1 512 555 0100', '2025-03-10', [{ journeyId: 'visit:fhir:enc-1', stage: 1 }, { journeyId: 'visit:fhir:enc-9', stage: 1 }]],
+					['+15125550100', '2025-03-12', [{ journeyId: 'visit:fhir:enc-1', stage: 2 }]],
+					['+15125550111', '2025-03-10', [{ journeyId: 'visit:fhir:enc-9', stage: 1 }]],
+					['+15125550199', '2025-03-10', []],
+				])('lists the journey stages that messaged %s on %s, whichever patient', async (address, date, expected) => {
+					expect(await store.numberTouchesOn(address, date)).toEqual(expected);
+				});
+
+				it('leaves the patients\' own counts and the journeys\' touches as they were', async () => {
+					expect(await store.touchesOn('fhir:pat-1', '2025-03-10')).toBe(2);
+					expect(await store.touchesOn('fhir:pat-2', '2025-03-10')).toBe(1);
+					expect((await store.touchesOfJourney('visit:fhir:enc-1')).map((row) => row.stage)).toEqual([1, 2]);
+				});
+
+				it('is pruned with the other touches', async () => {
+					await store.prune(t(60 * 24));
+					expect(await store.numberTouchesOn('+15125550100', '2025-03-10')).toEqual([]);
+					expect(await store.numberTouchesOn('+15125550100', '2025-03-12')).toHaveLength(1);
+				});
+
+				it('rejects what is not a phone number or a date, without echoing it', async () => {
+					const error = await expectDomainError(store.recordNumberTouch(numberTouch('j', 1, 'call me 4321')), 'invalid_input', 'address');
+					expect(error.message).not.toContain('4321');
+					await expectDomainError(store.numberTouchesOn('+15125550100', '10/03/2025'), 'invalid_input', 'localDate');
+				});
+			});
 		});
 
 		describe('journeys', () => {
@@ -745,6 +798,8 @@ function describeKeyedHashes(name: string, backend: ContractBackend): void {
 				store.optedOut('sms', ['+15125550100']),
 				store.recordContact({ channel: 'sms', address: '+15125550100', journeyId: 'j', patientKey: 'p', at: t(0) }),
 				store.journeysContactedAt('sms', '+15125550100'),
+				store.recordNumberTouch({ address: '+15125550100', journeyId: 'j', stage: 1, localDate: '2025-03-10', at: t(0) }),
+				store.numberTouchesOn('+15125550100', '2025-03-10'),
 				Promise.resolve().then(() => store.addressHash('sms', '+15125550100')),
 			];
 			for (const refusal of refusals) await expectDomainError(refusal, 'contact_hash_secret_missing', 'contactHashSecret');

@@ -71,6 +71,7 @@ describe('Postgres backend', () => {
 			{ version: 2, name: 'journeys, contacts, journal by provider id' },
 		{ version: 3, name: 'scheduled steps' },
 		{ version: 4, name: 'settings (the contact hash secret check)' },
+			{ version: 5, name: 'journey zone source and extra zones (patient ZIP code, area code)' },
 		]);
 		const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 5].claim('k', info, at)));
 		expect(results.filter(Boolean)).toHaveLength(1);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
+import { MIGRATIONS_TABLE, createMigrationsTable, migrations, statementFor } from '../../nodes/shared/store/migrations';
 import { defaultSqlitePath, openJourneyStore } from '../../nodes/shared/store/open';
 import type { OpenOptions } from '../../nodes/shared/store/open';
 import type { JourneyStore } from '../../nodes/shared/store/types';
@@ -65,8 +66,37 @@ describe('SQLite backend', () => {
 			{ version: 2, name: 'journeys, contacts, journal by provider id' },
 		{ version: 3, name: 'scheduled steps' },
 		{ version: 4, name: 'settings (the contact hash secret check)' },
+			{ version: 5, name: 'journey zone source and extra zones (patient ZIP code, area code)' },
 		]);
 		raw.close();
+	});
+
+	it('migrates a store file of schema 4: its journeys read back without a zone source, new ones keep it', async () => {
+		const path = freshPath();
+		const raw = new DatabaseSync(path);
+		raw.exec(createMigrationsTable);
+		for (const migration of migrations.filter((candidate) => candidate.version <= 4)) {
+			for (const statement of migration.statements) raw.exec(statementFor(statement, 'sqlite'));
+			raw.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`).run(migration.version, migration.name, '2026-01-01T00:00:00Z');
+		}
+		raw.prepare(
+			`INSERT INTO pv_journeys (journey_id, patient_key, kind, ehr, patient_id, source_id, source_type, anchor_at, anchor_at_ms,
+				started_at, started_at_ms, zone) VALUES ('visit:fhir:old', 'fhir:p1', 'visit', 'fhir', 'p1', 'old', 'encounter',
+				'2026-01-02T15:00:00Z', 1767366000000, '2026-01-02T15:00:00Z', 1767366000000, 'America/Chicago')`,
+		).run();
+		raw.close();
+
+		const store = await open(path);
+		expect(await store.getJourney('visit:fhir:old')).toEqual(expect.not.objectContaining({ zoneSource: expect.anything() }));
+		const record = {
+			journeyId: 'visit:fhir:new', patientKey: 'fhir:p2', kind: 'visit' as const, ehr: 'fhir' as const, patientId: 'p2',
+			sourceId: 'new', sourceType: 'encounter' as const, anchorAt: '2026-03-02T15:00:00Z', startedAt: '2026-03-02T15:00:00Z',
+			zone: 'America/Chicago', zoneSource: 'zip' as const, extraZones: ['America/New_York'],
+		};
+		await store.recordJourney(record);
+		expect(await store.getJourney('visit:fhir:new')).toEqual(record);
+		await store.recordJourney({ ...record, journeyId: 'visit:fhir:single', extraZones: [] });
+		expect(await store.getJourney('visit:fhir:single')).not.toHaveProperty('extraZones');
 	});
 
 	it('gives one of 20 claimers the key across separate connections to one file', async () => {
@@ -110,15 +140,18 @@ describe('SQLite backend', () => {
 		const store = await open(path);
 		await store.setOptOut({ channel: 'sms', address: '(512) 555-0100', at: '2025-03-10T14:00:00Z', source: 'twilio:STOP' });
 		await store.recordContact({ channel: 'sms', address: '(512) 555-0100', journeyId: 'j', patientKey: 'p', at: '2025-03-10T14:00:00Z' });
+		await store.recordNumberTouch({ address: '(512) 555-0100', journeyId: 'j', stage: 1, localDate: '2025-03-10', at: '2025-03-10T14:00:00Z' });
 		const raw = new DatabaseSync(path);
 		const rows = [...raw.prepare('SELECT * FROM pv_opt_outs').all(), ...raw.prepare('SELECT * FROM pv_contacts').all()];
-		const everything = JSON.stringify([rows, raw.prepare('SELECT * FROM pv_settings').all()]);
+		const touches = raw.prepare('SELECT patient_key, journey_id FROM pv_touches').all();
+		const everything = JSON.stringify([rows, touches, raw.prepare('SELECT * FROM pv_settings').all()]);
 		raw.close();
 		const keyed = createHmac('sha256', testContactHashSecret).update('address:+15125550100').digest('hex');
 		expect(rows).toEqual([
 			expect.objectContaining({ channel: 'sms', address_hash: keyed, opted_out: 1 }),
 			expect.objectContaining({ channel: 'sms', address_hash: keyed, journey_id: 'j' }),
 		]);
+		expect(touches).toEqual([{ patient_key: `number:${keyed}`, journey_id: `number:${keyed}:j` }]);
 		expect(everything).not.toMatch(/5550100/);
 		expect(everything).not.toContain(createHash('sha256').update('+15125550100').digest('hex'));
 		expect(everything).not.toContain(testContactHashSecret);

@@ -116,15 +116,61 @@ export function dueInstant(input: { anchor: string; offset: CadenceOffset; zone:
 
 /**
  * The first instant ≥ max(candidate, now) that lies inside the send window [start, end) of an open local day
- * (not a closed weekday, not a holiday) in `zone`. Never earlier than `now`. Throws DomainError 'no_open_day'
- * when no day in the next `maxSearchDays` is open.
+ * (not a closed weekday, not a holiday) in `zone` and in every one of `extraZones` (a ZIP code or area code that
+ * spans several zones: the window is their intersection). Never earlier than `now`. `local` is in `zone`.
+ * Throws DomainError 'no_open_day' when no day in the next `maxSearchDays` is open, 'no_common_window' when the
+ * zones' windows never meet.
  */
 export function nextAllowedInstant(input: {
 	candidate: string;
 	now: string;
 	zone: string;
 	policy: SendPolicy;
+	extraZones?: readonly string[];
 }): AllowedSlot {
+	const first = nextAllowedInZone(input);
+	const others = otherZones(input.zone, input.extraZones);
+	if (others.length === 0) return first;
+	return intersectWindows(first, input.zone, others, input.policy);
+}
+
+/** Rounds of "move to the next zone's window" before giving up: zones a few hours apart meet within two or three. */
+const maxIntersectionRounds = 32;
+
+/**
+ * Moves `slot` forward until it lies inside the window of every zone. Each round only moves later, to a
+ * window start of some zone, so where the windows overlap the first instant inside all of them is found.
+ */
+function intersectWindows(first: AllowedSlot, zone: string, others: readonly string[], policy: SendPolicy): AllowedSlot {
+	let at = first.at;
+	let reason = first.reason;
+	for (let round = 0; round < maxIntersectionRounds; round++) {
+		let moved = false;
+		for (const other of [zone, ...others]) {
+			const next = nextAllowedInZone({ candidate: at, now: at, zone: other, policy });
+			if (Date.parse(next.at) > Date.parse(at)) {
+				at = next.at;
+				reason ??= next.reason;
+				moved = true;
+			}
+		}
+		if (!moved) return slot(DateTime.fromISO(at, { zone: cachedZone(zone) }), reason);
+	}
+	throw new DomainError(
+		`Send policy: the send windows of ${[zone, ...others].join(', ')} never overlap`,
+		'no_common_window',
+		'policy',
+	);
+}
+
+/** The extra zones, checked and without the primary one or repeats. */
+function otherZones(zone: string, extraZones: readonly string[] | undefined): string[] {
+	const others = new Set((extraZones ?? []).map((extra, index) => checkZone(extra, `extraZones[${index}]`)));
+	others.delete(zone);
+	return [...others];
+}
+
+function nextAllowedInZone(input: { candidate: string; now: string; zone: string; policy: SendPolicy }): AllowedSlot {
 	const zone = checkZone(input.zone, 'zone');
 	const rules = compilePolicy(input.policy);
 	const candidate = parseInstant(input.candidate, zone, 'candidate');
@@ -159,7 +205,12 @@ export function nextAllowedInstant(input: {
  * The window start on the first open local day strictly after the local date of `after` (per-day caps reset
  * at local midnight, so this is when a patient who hit the daily cap may be contacted again).
  */
-export function windowStartOnNextOpenDay(input: { after: string; zone: string; policy: SendPolicy }): AllowedSlot {
+export function windowStartOnNextOpenDay(input: {
+	after: string;
+	zone: string;
+	policy: SendPolicy;
+	extraZones?: readonly string[];
+}): AllowedSlot {
 	const zone = checkZone(input.zone, 'zone');
 	const after = parseInstant(input.after, zone, 'after');
 	const nextDate = calendarDateOf(after).plus({ days: 1 });
@@ -168,11 +219,17 @@ export function windowStartOnNextOpenDay(input: { after: string; zone: string; p
 		{ year: nextDate.year, month: nextDate.month, day: nextDate.day },
 		{ zone: cachedZone(zone) },
 	);
-	return nextAllowedInstant({ candidate: toUtcIso(nextDayStart), now: input.after, zone, policy: input.policy });
+	const candidate = toUtcIso(nextDayStart);
+	return nextAllowedInstant({ candidate, now: input.after, zone, policy: input.policy, extraZones: input.extraZones });
 }
 
-/** True when `instant` lies inside the send window [start, end) of an open local day in `zone`. */
-export function isInsideWindow(instant: string, zone: string, policy: SendPolicy): boolean {
+/** True when `instant` lies inside the send window [start, end) of an open local day in `zone` and in each of `extraZones`. */
+export function isInsideWindow(instant: string, zone: string, policy: SendPolicy, extraZones?: readonly string[]): boolean {
+	if (!isInsideWindowOfZone(instant, zone, policy)) return false;
+	return otherZones(zone, extraZones).every((other) => isInsideWindowOfZone(instant, other, policy));
+}
+
+function isInsideWindowOfZone(instant: string, zone: string, policy: SendPolicy): boolean {
 	const validZone = checkZone(zone, 'zone');
 	const rules = compilePolicy(policy);
 	const local = parseInstant(instant, validZone, 'instant');
@@ -204,9 +261,12 @@ export function planTouch(input: {
 	zone: string;
 	policy: SendPolicy;
 	now: string;
+	/** Zones the send window must also hold in (see nextAllowedInstant); day arithmetic stays in `zone`. */
+	extraZones?: readonly string[];
 }): TouchPlan {
 	const due = dueInstant(input);
-	const allowed = nextAllowedInstant({ candidate: due, now: input.now, zone: input.zone, policy: input.policy });
+	const { zone, policy, extraZones } = input;
+	const allowed = nextAllowedInstant({ candidate: due, now: input.now, zone, policy, extraZones });
 	const now = parseInstant(input.now, input.zone, 'now');
 	return {
 		due,

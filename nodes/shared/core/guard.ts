@@ -48,6 +48,8 @@ export interface GuardInput {
 	now: string;
 	/** The patient's IANA zone (see resolveZone). */
 	zone: string;
+	/** Other zones the patient may be in (a ZIP or area code spanning zones): the window must hold in all. */
+	extraZones?: readonly string[];
 	policy: SendPolicy;
 	caps: Caps;
 	touch: TouchToGuard;
@@ -97,7 +99,7 @@ export function isCurableByTime(reason: HoldReason): reason is TimedHoldReason {
 export function evaluateTouch(input: GuardInput): GuardDecision {
 	const facts = parseFacts(input);
 	// Evaluated first so a bad zone, `now` or policy fails loudly even when a final reason would apply.
-	const insideWindow = isInsideWindow(input.now, input.zone, input.policy);
+	const insideWindow = isInsideWindow(input.now, input.zone, input.policy, input.extraZones);
 	return finalHold(facts) ?? timedHold(input, facts, insideWindow) ?? { allowed: true };
 }
 
@@ -129,12 +131,12 @@ function finalHold({ actionDone, touch, history, caps }: GuardFacts): GuardFinal
 }
 
 function timedHold(
-	{ now, zone, policy }: GuardInput,
+	{ now, zone, policy, extraZones }: GuardInput,
 	{ history, caps }: GuardFacts,
 	insideWindow: boolean,
 ): GuardTimedHold | undefined {
 	if (!insideWindow) {
-		const next = nextAllowedInstant({ candidate: now, now, zone, policy });
+		const next = nextAllowedInstant({ candidate: now, now, zone, policy, extraZones });
 		return {
 			allowed: false,
 			reason: 'outsideWindow',
@@ -146,7 +148,7 @@ function timedHold(
 		return {
 			allowed: false,
 			reason: 'dailyCap',
-			retryAt: windowStartOnNextOpenDay({ after: now, zone, policy }).at,
+			retryAt: windowStartOnNextOpenDay({ after: now, zone, policy, extraZones }).at,
 			detail:
 				`The patient already had ${history.patientTouchesToday} of ${caps.perPatientPerDay} touches ` +
 				`on today's local date in ${zone}`,

@@ -21,3 +21,15 @@ export interface JournalEntry {
 	/** Small structured detail (ids, counts, times); the store rejects values that look like free text bodies. */
 	detail?: JournalDetail;
 }
+
+/**
+ * Why a journey ended for good: no later step of it may send, whatever the settings are by then. A journey ended
+ * because the visit is no longer completed is not among them: a resumed step asks the EHR again anyway.
+ */
+export const endedForGoodCodes: ReadonlySet<string> = new Set(['testMode']);
+
+/** The code of the journey's end for good, from its journal entries, or undefined while it may go on. */
+export function endedForGood(entries: readonly JournalEntry[]): string | undefined {
+	return entries.find((entry) => entry.type === 'journey.ended' && entry.code !== undefined && endedForGoodCodes.has(entry.code))?.code;
+}
+

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
+import { canonicalAddress } from './addresses';
 import { fromZodError } from './errors';
 import { actionItemTypes, channels, ianaZoneSchema } from './schemas';
-import type { EhrKind } from './schemas';
+import type { Channel, EhrKind } from './schemas';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:mm');
 
@@ -36,6 +37,11 @@ export const capsSchema = z.object({
 	stage3PerJourney: z.number().int().min(0).max(2).default(1),
 	/** Messages per patient per local day, across all workflows. */
 	perPatientPerDay: z.number().int().min(1).max(5).default(1),
+	/**
+	 * Messages (SMS or voice) per destination phone number per local day, whichever patient they are for: a family
+	 * sharing one mobile gets this many, not one each.
+	 */
+	perNumberPerDay: z.number().int().min(1).max(5).default(1),
 });
 export type Caps = z.infer<typeof capsSchema>;
 
@@ -77,6 +83,23 @@ export const catchUpSchema = z.object({
 export type CatchUp = z.infer<typeof catchUpSchema>;
 
 /**
+ * One entry of the test-mode allow-list, in the canonical form every send compares with: an email address
+ * (lower-cased) when it has an "@", else a phone number in E.164. Undefined when it is neither.
+ */
+export function testModeEntry(entry: string): string | undefined {
+	return canonicalAddress(entry.includes('@') ? 'email' : 'sms', entry);
+}
+
+const testModeEntrySchema = z.string().transform((entry, context) => {
+	const canonical = testModeEntry(entry);
+	if (canonical === undefined) {
+		context.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a phone number or an email address' });
+		return z.NEVER;
+	}
+	return canonical;
+});
+
+/**
  * Everything a practice decides once and every node reads at run time
  * (stored in the "Practice Profile" credential).
  */
@@ -85,7 +108,11 @@ export const practiceProfileSchema = z.object({
 	practicePhone: z.string().min(7).max(20),
 	/** Used when neither patient nor location gives a zone. */
 	defaultZone: ianaZoneSchema.optional(),
-	defaultLanguage: z.string().default('en'),
+	defaultLanguage: z
+		.string()
+		.trim()
+		.regex(/^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$/, 'must be a language code such as en, es or fr')
+		.default('en'),
 	sendPolicy: sendPolicySchema.default({}),
 	caps: capsSchema.default({}),
 	/**
@@ -103,6 +130,11 @@ export const practiceProfileSchema = z.object({
 	 * STOP, START and HELP, staff notifications and EHR tasks continue.
 	 */
 	outreachPaused: z.boolean().default(false),
+	/**
+	 * Test mode: when not empty, patient messages go only to these numbers and addresses (canonical form); every
+	 * other recipient is suppressed and its journey ends. Staff notifications and EHR tasks are not patient messages.
+	 */
+	testModeSendOnlyTo: z.array(testModeEntrySchema).default([]),
 	catchUp: catchUpSchema.default({}),
 });
 export type PracticeProfile = z.infer<typeof practiceProfileSchema>;
@@ -111,4 +143,16 @@ export function parsePracticeProfile(input: unknown): PracticeProfile {
 	const result = practiceProfileSchema.safeParse(input);
 	if (!result.success) throw fromZodError(result.error, 'Practice profile');
 	return result.data;
+}
+
+/** Whether test mode is on: the allow-list names at least one recipient. */
+export function testModeOn(profile: Pick<PracticeProfile, 'testModeSendOnlyTo'>): boolean {
+	return profile.testModeSendOnlyTo.length > 0;
+}
+
+/** Whether a patient message on this channel may go to this address: always with test mode off, else only when listed. */
+export function allowedInTestMode(profile: Pick<PracticeProfile, 'testModeSendOnlyTo'>, channel: Channel, address: string): boolean {
+	if (!testModeOn(profile)) return true;
+	const canonical = canonicalAddress(channel, address);
+	return canonical !== undefined && profile.testModeSendOnlyTo.includes(canonical);
 }

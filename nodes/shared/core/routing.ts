@@ -1,5 +1,7 @@
 import { canonicalAddress } from './addresses';
+import { windowStartOnNextOpenDay } from './cadence';
 import { DomainError } from './errors';
+import type { SendPolicy } from './practice';
 import { type Channel, type Consent, type PatientContact, type Phone } from './schemas';
 
 export type RoutingStage = 1 | 2 | 3;
@@ -241,4 +243,68 @@ export function routeChannels(input: RouteChannelsInput): ChannelRoute {
 	};
 	if (routed.length === 0) route.staffCall = { reason: staffCallReason(decisions) };
 	return route;
+}
+
+/**
+ * Why the per-number cap held a touch: `numberCapCareSummary` is a care summary with no other channel left (the
+ * 2-hour promise is broken, and the journal must say so); `numberCap` is a reminder or a stage-3 call.
+ */
+export type NumberCapHoldReason = 'numberCap' | 'numberCapCareSummary';
+
+/** Messages already sent to one phone number on the patient's local date, for any patient. */
+export interface NumberSentToday {
+	address: string;
+	messages: number;
+}
+
+export interface NumberCapInput {
+	stage: RoutingStage;
+	/** The channels about to be used, in the order to try. */
+	targets: RoutedChannel[];
+	perNumberPerDay: number;
+	/** Other sends to the patient's phone numbers today (this stage's own earlier send excluded). */
+	sentToday: readonly NumberSentToday[];
+	/** ISO instant of the send. */
+	now: string;
+	zone: string;
+	policy: SendPolicy;
+}
+
+export type NumberCapDecision =
+	| { allowed: true; targets: RoutedChannel[]; capped: RoutedChannel[] }
+	| { allowed: false; reason: NumberCapHoldReason; retryAt: string; capped: RoutedChannel[]; detail: string };
+
+/**
+ * The per-number daily cap (shared phones: a parent and three children on one mobile). A phone target (SMS or
+ * voice) whose number already had `perNumberPerDay` messages today is capped. A care summary (stage 1) drops its
+ * capped channels and goes by what is left (email) at once, keeping the 2-hour promise; with nothing left it is
+ * held to the next open day as `numberCapCareSummary`. A later stage is held to the next open day when its first
+ * channel is capped (the patient's preferred channel is kept, not swapped), and a capped fallback is dropped.
+ */
+export function applyNumberCap(input: NumberCapInput): NumberCapDecision {
+	const cap = input.perNumberPerDay;
+	if (!Number.isInteger(cap) || cap < 1) {
+		throw new DomainError('"perNumberPerDay" must be a whole number of at least 1', 'invalid_input', 'perNumberPerDay');
+	}
+	const sent = new Map<string, number>();
+	for (const entry of input.sentToday) {
+		const key = addressKey('sms', entry.address);
+		sent.set(key, (sent.get(key) ?? 0) + entry.messages);
+	}
+	const sentTo = (target: RoutedChannel) => (target.channel === 'email' ? 0 : sent.get(addressKey(target.channel, target.address)) ?? 0);
+	const isCapped = (target: RoutedChannel) => sentTo(target) >= cap;
+	const capped = input.targets.filter(isCapped);
+	const rest = input.targets.filter((target) => !isCapped(target));
+	const firstCapped = input.targets.length > 0 && isCapped(input.targets[0]);
+	if (input.stage === 1 ? rest.length > 0 : !firstCapped) return { allowed: true, targets: rest, capped };
+	const reason: NumberCapHoldReason = input.stage === 1 ? 'numberCapCareSummary' : 'numberCap';
+	return {
+		allowed: false,
+		reason,
+		retryAt: windowStartOnNextOpenDay({ after: input.now, zone: input.zone, policy: input.policy }).at,
+		capped,
+		detail:
+			`The phone number already had ${Math.max(...capped.map(sentTo))} of ${cap} messages on today's local date in ${input.zone} (shared number)` +
+			(reason === 'numberCapCareSummary' ? '; no other channel for the care summary' : ''),
+	};
 }

@@ -26,8 +26,12 @@ export const ianaZoneSchema = z
 	.string()
 	.refine((zone) => isValidZoneName(zone), { message: 'must be an IANA time zone such as America/Chicago' });
 
-/** Where the zone of a journey came from; "server" is deliberately not an option. */
-export const zoneSources = ['patient', 'location', 'department', 'office', 'practice'] as const;
+/**
+ * Where the zone of a journey came from; "server" is deliberately not an option. "zip" and "areaCode" are derived
+ * from the patient's address and mobile number (core/patientZone.ts); "doctor" is the visit's provider's zone.
+ */
+export const zoneSources = ['patient', 'zip', 'areaCode', 'location', 'department', 'office', 'doctor', 'practice'] as const;
+export type ZoneSource = (typeof zoneSources)[number];
 
 export const phoneSchema = z.object({
 	/** A valid number in E.164 form (core/addresses.ts), e.g. +15125550100. */
@@ -75,7 +79,17 @@ const journeyBase = {
 	departmentId: z.string().min(1).optional(),
 	patientId: z.string().min(1),
 	zone: ianaZoneSchema,
+	/**
+	 * The other zones a multi-zone ZIP code or area code spans: sends go only in hours inside the window in `zone`
+	 * and in each of these. Local dates and day arithmetic stay in `zone`.
+	 */
+	extraZones: z.array(ianaZoneSchema).max(4).optional(),
 	zoneSource: z.enum(zoneSources),
+	/**
+	 * The zone the EHR's own times without an offset are in (the doctor's, department's or practice's), when it is
+	 * not `zone` (the patient's, from their ZIP code or area code). Absent: the EHR's times are in `zone`.
+	 */
+	recordZone: ianaZoneSchema.optional(),
 	patient: patientContactSchema,
 	consent: consentSchema.default({}),
 };

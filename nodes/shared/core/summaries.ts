@@ -137,6 +137,8 @@ export function routeSummary(facts: RouteFacts): string {
 const holdWords: Record<string, string> = {
 	outsideWindow: 'outside the send window',
 	dailyCap: "the patient's messages for today are used up",
+	numberCap: "the phone number's messages for today are used up (a shared phone)",
+	numberCapCareSummary: "the phone number's messages for today are used up (a shared phone) and there is no email: the care summary misses the 2-hour promise",
 };
 
 const notSentWords: Record<string, string> = {

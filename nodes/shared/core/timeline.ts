@@ -1,13 +1,14 @@
 import { DateTime } from 'luxon';
 
+import { canonicalAddress } from './addresses';
 import { dueInstant, localDateOf, planTouch } from './cadence';
 import type { OffsetUnit, ShiftReason, TouchPlan } from './cadence';
 import { DomainError } from './errors';
 import { evaluateTouch } from './guard';
 import type { TouchKind } from './guard';
 import type { Caps, SendPolicy } from './practice';
-import { routeChannels } from './routing';
-import type { ChannelAddress, ChannelRoute, RoutingDecision } from './routing';
+import { applyNumberCap, routeChannels } from './routing';
+import type { ChannelAddress, ChannelRoute, NumberCapDecision, RoutedChannel, RoutingDecision } from './routing';
 import { journeyIdOf, patientKeyOf } from './schemas';
 import type { Channel, JourneyEvent } from './schemas';
 
@@ -60,6 +61,25 @@ export interface TimelineScheduledStep {
 	dueAt: string;
 }
 
+/** A journey stage that sent something, as the journey store counts it. */
+export interface TimelineTouchRef {
+	journeyId: string;
+	stage: number;
+}
+
+/**
+ * What the journey store already counts on the patient's local date of the preview (sends made before it ran):
+ * the live run holds against these, so the plan does too.
+ */
+export interface TimelineSentToday {
+	/** The patient's local date (YYYY-MM-DD) the counts are for. */
+	localDate: string;
+	/** Journey stages that touched the patient that day, across workflows. */
+	patient: TimelineTouchRef[];
+	/** Per phone number of the patient: journey stages that messaged it that day, whichever patient. */
+	numbers: Array<{ address: string; touches: TimelineTouchRef[] }>;
+}
+
 /** One visit or recall to plan, with the opt-outs the journey store holds for its addresses. */
 export interface TimelineJourney {
 	event: JourneyEvent;
@@ -69,6 +89,8 @@ export interface TimelineJourney {
 	optedOutChannels: Channel[];
 	/** The journey's step already scheduled in the journey store, if it has one. */
 	scheduled?: TimelineScheduledStep;
+	/** Sends already counted today toward the per-patient and per-number caps. */
+	sentToday?: TimelineSentToday;
 }
 
 export interface TimelineInput {
@@ -85,7 +107,7 @@ export type TimelineStep = 'careSummary' | 'reminder' | 'escalation' | 'recallNu
 /** send: a message goes out; task: a staff task is created; notSent: the guard refused it (a task follows); end: the journey stops here. */
 export type PlannedAction = 'send' | 'task' | 'notSent' | 'end';
 /** alreadyScheduled: the time of a step the journey store holds, as it was computed then. */
-export type TimingRule = 'onTime' | ShiftReason | 'dailyCap' | 'immediate' | 'alreadyScheduled';
+export type TimingRule = 'onTime' | ShiftReason | 'dailyCap' | 'numberCap' | 'immediate' | 'alreadyScheduled';
 
 export interface PlannedTouch {
 	/** Index of the journey in the input, so the caller can pair the touch with its input item. */
@@ -130,18 +152,51 @@ const shiftText: Record<string, string> = {
 	closedDay: 'moved past a day without messages',
 	holiday: 'moved past a holiday',
 	dailyCap: 'moved to the next open day: the patient already gets a message that day',
+	numberCap: 'moved to the next open day: this phone number already gets a message that day (a shared phone)',
 	alreadyScheduled: 'already scheduled: an edit of the Cadence Wait does not move it',
 };
+
+/** Who was touched on which local date, by which journey stages: keys "<patientKey>|<date>" and "<E.164>|<date>". */
+interface TouchedDays {
+	patients: Map<string, Set<string>>;
+	numbers: Map<string, Set<string>>;
+}
+
+const touchRef = (journeyId: string, stage: number) => `${journeyId}:${stage}`;
+const numberDayKey = (address: string, localDate: string) => `${canonicalAddress('sms', address) ?? address.trim()}|${localDate}`;
+
+function addTouch(days: Map<string, Set<string>>, key: string, ref: string): void {
+	const seen = days.get(key) ?? new Set<string>();
+	seen.add(ref);
+	days.set(key, seen);
+}
+
+/** The sends the journey store counted before the preview, so the plan holds against them as the live run does. */
+function seedSentToday(journeys: TimelineJourney[], days: TouchedDays): void {
+	for (const { event, sentToday } of journeys) {
+		if (!sentToday) continue;
+		for (const touch of sentToday.patient) {
+			addTouch(days.patients, `${patientKeyOf(event)}|${sentToday.localDate}`, touchRef(touch.journeyId, touch.stage));
+		}
+		for (const number of sentToday.numbers) {
+			for (const touch of number.touches) {
+				addTouch(days.numbers, numberDayKey(number.address, sentToday.localDate), touchRef(touch.journeyId, touch.stage));
+			}
+		}
+	}
+}
 
 /**
  * Plans every touch of every journey. Invariants: touches of one journey are in stage order and never earlier
  * than the previous one; a `send` lies inside the send window of an open local day and respects the per-patient
- * daily cap across all journeys given; nothing is read or written outside the input.
+ * and per-number daily caps across all journeys given and the sends already counted (`sentToday`); nothing is
+ * read or written outside the input.
  */
 export function planTimeline(input: TimelineInput): PlannedTouch[] {
 	const cadence = checkCadence(input.cadence);
 	const maxHolds = input.maxHolds ?? defaultMaxHolds;
-	const touchedDays = new Map<string, Set<string>>();
+	const touchedDays: TouchedDays = { patients: new Map(), numbers: new Map() };
+	seedSentToday(input.journeys, touchedDays);
 	const order = input.journeys
 		.map((journey, index) => ({ journey, index, anchor: anchorMs(journey.event) }))
 		.sort((a, b) => a.anchor - b.anchor || a.index - b.index);
@@ -158,7 +213,9 @@ function anchorMs(event: JourneyEvent): number {
 	return DateTime.fromISO(anchor, { zone: event.zone }).toMillis();
 }
 
-type SendResult = { at: string; timing: TimingRule } | { timing: TimingRule; finalReason: string };
+type SendResult =
+	| { at: string; timing: TimingRule; targets: RoutedChannel[]; capped: RoutedChannel[] }
+	| { timing: TimingRule; finalReason: string };
 /** A wait's plan; `stored` when its time is a step's due time the journey store already holds. */
 type WaitPlan = TouchPlan & { stored?: true };
 
@@ -176,7 +233,7 @@ class JourneyPlanner {
 		private readonly input: TimelineInput,
 		private readonly cadence: TimelineCadence,
 		private readonly maxHolds: number,
-		private readonly touchedDays: Map<string, Set<string>>,
+		private readonly touchedDays: TouchedDays,
 	) {
 		this.event = journey.event;
 		this.journeyId = journeyIdOf(journey.event);
@@ -250,7 +307,8 @@ class JourneyPlanner {
 			const utcAt = at.toUTC().toISO() as string;
 			return { due: utcAt, sendAt: utcAt, sendAtLocal: at.setZone(this.event.zone).toISO() as string, shifted: false, dueNow: false, stored: true };
 		}
-		return planTouch({ anchor, offset: { ...offset, direction }, zone: this.event.zone, policy: this.input.policy, now });
+		const { zone, extraZones } = this.event;
+		return planTouch({ anchor, offset: { ...offset, direction }, zone, extraZones, policy: this.input.policy, now });
 	}
 
 	/** One messaging stage: plan, route, guard. Returns when it went out, or undefined when the journey went to staff. */
@@ -300,11 +358,11 @@ class JourneyPlanner {
 			this.staffTask(base, plan.sendAt, rule, 'A staff phone-call task instead of the message');
 			return undefined;
 		}
-		const targets = route.strategy === 'all' ? route.channels : route.channels.slice(0, 1);
-		const skips = skipsText(route.decisions);
+		const targets = route.strategy === 'all' ? sent.targets : sent.targets.slice(0, 1);
+		const skips = [skipsText(route.decisions), ...sent.capped.map((c) => `${c.channel}:numberCap`)].filter(Boolean).join(',');
 		for (const target of targets) {
 			const channelRule = skips ? `${skips}→${target.channel}` : target.reason;
-			const fallbacks = route.strategy === 'firstSuccess' ? route.channels.slice(1).map((c) => c.channel).join(',') || null : null;
+			const fallbacks = route.strategy === 'firstSuccess' ? sent.targets.slice(1).map((c) => c.channel).join(',') || null : null;
 			this.push({
 				...base,
 				channel: target.channel,
@@ -317,13 +375,16 @@ class JourneyPlanner {
 				why: sendWhy(target.channel, target.reason, skips, sent.timing, fallbacks),
 			});
 		}
-		this.countTouch(stage, sent.at);
+		this.countTouch(stage, sent.at, targets);
 		if (kind === 'automated') this.automatedSent += 1;
 		else this.stage3Sent += 1;
 		return sent.at;
 	}
 
-	/** Patient Message's guard at the planned time; a timed hold (daily cap) moves the touch as "Held" → Cadence Wait would. */
+	/**
+	 * Patient Message's guard, then its per-number cap, at the planned time; a timed hold (daily cap, shared number)
+	 * moves the touch as "Held" → Cadence Wait would.
+	 */
 	private guard(plan: WaitPlan, route: ChannelRoute, stage: 1 | 2 | 3, kind: TouchKind): SendResult {
 		let at = plan.sendAt;
 		let timing: TimingRule = timingOf(plan);
@@ -331,22 +392,24 @@ class JourneyPlanner {
 			const decision = evaluateTouch({
 				now: at,
 				zone: this.event.zone,
+				extraZones: this.event.extraZones,
 				policy: this.input.policy,
 				caps: this.input.caps,
 				touch: { stage, kind, channel: route.channels[0].channel },
 				history: {
 					automatedSentThisJourney: this.automatedSent,
 					stage3SentThisJourney: this.stage3Sent,
-					patientTouchesToday: this.touchedDays.get(this.dayKey(at))?.size ?? 0,
+					patientTouchesToday: this.othersOn(this.touchedDays.patients, this.dayKey(at), stage),
 					optedOutChannels: this.journey.optedOutChannels,
 				},
 				actionDone: false,
 			});
-			if (decision.allowed) return { at, timing };
-			if (!('retryAt' in decision)) return { timing, finalReason: decision.reason };
+			const refusal = decision.allowed ? this.numberCap(route, stage, at) : decision;
+			if (refusal.allowed) return { at, timing, targets: refusal.targets, capped: refusal.capped };
+			if (!('retryAt' in refusal)) return { timing, finalReason: refusal.reason };
 			if (holds >= this.maxHolds) return { timing, finalReason: 'holdLimit' };
-			if (decision.reason === 'dailyCap') timing = 'dailyCap';
-			at = decision.retryAt;
+			if (refusal.reason !== 'outsideWindow') timing = refusal.reason === 'dailyCap' ? 'dailyCap' : 'numberCap';
+			at = refusal.retryAt;
 		}
 	}
 
@@ -354,15 +417,40 @@ class JourneyPlanner {
 		this.push({ ...base, channel: 'task', action: 'task', at, rule, timingRule: 'immediate', channelRule: null, fallbacks: null, why });
 	}
 
+	/** Patient Message's per-number cap for this stage's channels at `at`. */
+	private numberCap(route: ChannelRoute, stage: 1 | 2 | 3, at: string): NumberCapDecision {
+		const localDate = localDateOf(at, this.event.zone);
+		const phones = route.channels.filter((target) => target.channel !== 'email');
+		return applyNumberCap({
+			stage,
+			targets: route.channels,
+			perNumberPerDay: this.input.caps.perNumberPerDay,
+			sentToday: phones.map(({ address }) => ({
+				address,
+				messages: this.othersOn(this.touchedDays.numbers, numberDayKey(address, localDate), stage),
+			})),
+			now: at,
+			zone: this.event.zone,
+			policy: this.input.policy,
+		});
+	}
+
+	/** Journey stages counted under `key`, this stage's own earlier send left out (as the live run leaves it out). */
+	private othersOn(days: Map<string, Set<string>>, key: string, stage: number): number {
+		const seen = days.get(key);
+		if (!seen) return 0;
+		return seen.size - (seen.has(touchRef(this.journeyId, stage)) ? 1 : 0);
+	}
+
 	private dayKey(at: string): string {
 		return `${this.patientKey}|${localDateOf(at, this.event.zone)}`;
 	}
 
-	private countTouch(stage: number, at: string): void {
-		const key = this.dayKey(at);
-		const seen = this.touchedDays.get(key) ?? new Set<string>();
-		seen.add(`${this.journeyId}:${stage}`);
-		this.touchedDays.set(key, seen);
+	private countTouch(stage: number, at: string, targets: RoutedChannel[]): void {
+		const ref = touchRef(this.journeyId, stage);
+		addTouch(this.touchedDays.patients, this.dayKey(at), ref);
+		const localDate = localDateOf(at, this.event.zone);
+		for (const target of targets.filter((t) => t.channel !== 'email')) addTouch(this.touchedDays.numbers, numberDayKey(target.address, localDate), ref);
 	}
 
 	private push(touch: Omit<PlannedTouch, 'journeyIndex' | 'journeyId' | 'patientKey' | 'kind' | 'zone' | 'localTime' | 'scheduledStep'>): void {

@@ -154,6 +154,29 @@ export interface TaskResult {
 	url?: string;
 	/** Where staff find it when there is no link: the EHR's ids to look the patient up by (no PHI). */
 	reference?: string;
+	/**
+	 * Where the EHR assigns a task in a second call (athenahealth): whether it was. The task exists either way;
+	 * "failed" means it is unassigned and `assignmentError` says why (the EHR's answer, no PHI).
+	 */
+	assignment?: TaskAssignment['assignment'] | 'notRequested';
+	assignmentError?: string;
+}
+
+export interface TaskAssignment {
+	assignment: 'assigned' | 'failed';
+	assignmentError?: string;
+}
+
+/** Visits dated on or after `from` and on or before `to` (local dates, YYYY-MM-DD). */
+export interface VisitDateWindow {
+	from: string;
+	to: string;
+}
+
+export interface CompletedVisitList {
+	events: NotificationEvent[];
+	/** What was read and what it held, in plain words and without PHI, so that an empty answer explains itself. */
+	read: string;
 }
 
 export interface RecallWindow {
@@ -215,7 +238,15 @@ export interface EhrAdapter {
 	 * cases are not searchable by our key.
 	 */
 	readonly findsEarlierTasks: boolean;
+	/** Assigns a task created earlier again (after its assignment failed), where assigning is a call of its own. */
+	assignTask?(taskId: string, escalation: Escalation): Promise<TaskAssignment>;
 	pollRecalls(window: RecallWindow, context: ResolveContext): Promise<RecallDue[]>;
+	/**
+	 * The visits completed in a date window, read with GETs only: no subscription, no feed consumed, no cursor moved
+	 * (optional capability, for Timeline Preview). An adapter whose poll is a plain search needs none; athena's poll
+	 * reads a destructive feed and may subscribe, so athena lists the booked appointments instead.
+	 */
+	listCompletedVisits?(window: VisitDateWindow): Promise<CompletedVisitList>;
 	/** Fetches one recall again by its ids, for a journey resumed from the journey store (EHRs with a recall API). */
 	resolveRecall?(recall: RecallReference, context: ResolveContext): Promise<RecallResolveResult>;
 	/** Records a patient's SMS opt-out/opt-in in the EHR, where the vendor documents a way (optional capability). */

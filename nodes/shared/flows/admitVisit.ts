@@ -86,7 +86,7 @@ export async function admitVisit(notification: NotificationEvent, deps: AdmitDep
 		journeyId,
 		patientKey,
 		type: 'journey.started',
-		detail: { eventId: notification.eventId, zone: event.zone, zoneSource: event.zoneSource, actionItems: event.kind === 'visit' ? event.actionItems.length : 1 },
+		detail: { eventId: notification.eventId, zone: event.zone, zoneSource: event.zoneSource, extraZones: event.extraZones?.join(' ') ?? null, actionItems: event.kind === 'visit' ? event.actionItems.length : 1 },
 	});
 	await deps.store.recordJourney(journeyRecordFor(event, at));
 	const trail = withStep(startTrail(journeyId, patientKey), {
@@ -117,5 +117,7 @@ export function journeyRecordFor(event: JourneyEvent, startedAt: string): Journe
 		anchorAt,
 		startedAt,
 		zone: event.zone,
+		zoneSource: event.zoneSource,
+		...(event.extraZones?.length ? { extraZones: event.extraZones } : {}),
 	};
 }

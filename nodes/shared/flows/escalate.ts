@@ -139,6 +139,43 @@ async function createTaskOnce(
 	return { ...created, existing: !created.created };
 }
 
+/** Whether this task's last assignment, by the journal, failed (a retry then assigns it again). */
+async function assignmentFailedBefore(store: JourneyStore, journal: TaskJournal, taskId: string): Promise<boolean> {
+	const entries = await store.journal({ journeyId: journal.journeyId, providerId: taskId });
+	const last = entries.filter((entry) => entry.type === 'task.assignmentFailed' || entry.type === 'task.assigned').pop();
+	return last?.type === 'task.assignmentFailed';
+}
+
+/**
+ * The task reached its assignee, or this fails: an unassigned task sits in no one's worklist, so its failed
+ * assignment is journaled and thrown (error output, Error Alert) and nobody is told a task is waiting. The task
+ * itself stays single: a retry finds it by its claim and only assigns it again (after the username is fixed).
+ */
+async function assignedOrThrow(
+	input: Pick<EscalateInput, 'adapter' | 'store' | 'now'>,
+	member: StaffMember,
+	journal: TaskJournal,
+	task: EscalateOutcome['task'],
+	escalation: Escalation,
+): Promise<void> {
+	const { adapter, store, now } = input;
+	let assignment: TaskResult['assignment'] = task.assignment;
+	const retried = task.existing && adapter.assignTask !== undefined && (await assignmentFailedBefore(store, journal, task.taskId));
+	if (retried) {
+		assignment = (await adapter.assignTask!(task.taskId, escalation)).assignment;
+		task.assignment = assignment;
+	}
+	if (assignment === 'failed') {
+		await store.append({ ...journal, at: now, type: 'task.assignmentFailed', channel: 'task', providerId: task.taskId, code: 'assignmentFailed' });
+		throw new DomainError(
+			`Task ${task.taskId} is in the EHR worklist but could not be assigned to ${member.name} (EHR user id "${escalation.assigneeId ?? ''}"), so ${member.name} was not told about it. Check their EHR user id in the practice profile's staff directory, then retry: the task will not be created twice.`,
+			'task_not_assigned',
+			'assignee',
+		);
+	}
+	if (retried) await store.append({ ...journal, at: now, type: 'task.assigned', channel: 'task', providerId: task.taskId });
+}
+
 /** Tells the assignee about the task and journals it; when nobody could be told, fails so the run is retried (the task stays single). */
 async function notifyOrThrow(
 	member: StaffMember,
@@ -193,6 +230,7 @@ export async function escalate(input: EscalateInput): Promise<EscalateOutcome> {
 			await store.append({ ...journal, at: now, type: 'task.created', channel: 'task', providerId: created.taskId, code: created.kind });
 		},
 	);
+	await assignedOrThrow(input, member, journal, task, escalation);
 	const action = primaryAction(event);
 	const notified = await notifyOrThrow(member, input, journal, task, {
 		actionType: action?.type,
@@ -305,6 +343,7 @@ export async function escalateReply(input: EscalateReplyInput): Promise<Escalate
 			});
 		},
 	);
+	await assignedOrThrow(input, member, journal, task, escalation);
 	const notified = await notifyOrThrow(member, input, journal, task, {});
 	return { task, notified };
 }

@@ -2,10 +2,12 @@ import { DateTime } from 'luxon';
 
 import { isE164 } from '../core/addresses';
 import { localDateOf } from '../core/cadence';
+import { actionTypeLabels, assertNoClinicalText } from '../core/compose';
 import { DomainError } from '../core/errors';
+import { allowedInTestMode } from '../core/practice';
 import type { PracticeProfile } from '../core/practice';
 import { classifyReply, keywordLanguage } from '../core/replies';
-import type { JourneyEvent, RecallDue } from '../core/schemas';
+import type { ActionItemType, JourneyEvent, RecallDue } from '../core/schemas';
 import type { EhrAdapter, ResolveContext, SmsConsentResult } from '../ehr/types';
 import type { JourneyRecord, JourneyStore } from '../store/types';
 import { messageVarsFor, primaryAction } from './messageVars';
@@ -78,7 +80,8 @@ interface ReplyVars {
 	practiceName: string;
 	practicePhone: string;
 	schedulingLink?: string;
-	actionDescription?: string;
+	/** The open action's type in words ("lab test"), never the EHR's order text. */
+	actionLabel?: string;
 }
 
 type ReplyTextId = 'optOut' | 'optIn' | 'help' | 'bookLink' | 'alreadyBooked' | 'bookCall' | 'staff';
@@ -92,7 +95,7 @@ const replyTexts: Record<ReplyLanguage, Record<ReplyTextId, (vars: ReplyVars) =>
 		optOut: (v) => `${v.practiceName}: you are unsubscribed and will get no more texts from us. Reply START to resubscribe. Questions? Call ${v.practicePhone}.`,
 		optIn: (v) => `${v.practiceName}: you will get texts about your care from us again. Reply STOP to opt out, HELP for help.`,
 		help: (v) => `${v.practiceName} care messages. For questions or to book, call ${v.practicePhone}. Reply STOP to opt out. Msg&data rates may apply.`,
-		bookLink: (v) => `${v.practiceName}: ${v.actionDescription ? `${v.actionDescription}: ` : 'Book here: '}${v.schedulingLink} Or call ${v.practicePhone}.`,
+		bookLink: (v) => `${v.practiceName}: ${v.actionLabel ? `book your ${v.actionLabel} here: ` : 'Book here: '}${v.schedulingLink} Or call ${v.practicePhone}.`,
 		alreadyBooked: (v) => `${v.practiceName}: your follow-up is already booked. To change it, call ${v.practicePhone}.`,
 		bookCall: (v) => `${v.practiceName}: to book, please call ${v.practicePhone}. Thank you!`,
 		staff: (v) => `${v.practiceName}: thank you, we got your message and will get back to you. If it is urgent, call ${v.practicePhone}. In an emergency, call 911.`,
@@ -101,16 +104,18 @@ const replyTexts: Record<ReplyLanguage, Record<ReplyTextId, (vars: ReplyVars) =>
 		optOut: (v) => `${v.practiceName}: ya no le enviaremos mensajes de texto. Responda COMENZAR para volver a recibirlos. Preguntas: llame al ${v.practicePhone}.`,
 		optIn: (v) => `${v.practiceName}: le enviaremos de nuevo mensajes sobre su cuidado. Responda ALTO para dejar de recibirlos o AYUDA para ayuda.`,
 		help: (v) => `${v.practiceName}: mensajes sobre su cuidado. Para preguntas o citas, llame al ${v.practicePhone}. Responda ALTO para dejar de recibirlos.`,
-		bookLink: (v) => `${v.practiceName}: ${v.actionDescription ? `${v.actionDescription}: ` : 'Agende su cita: '}${v.schedulingLink} O llame al ${v.practicePhone}.`,
+		bookLink: (v) => `${v.practiceName}: ${v.actionLabel ? `agende su ${v.actionLabel}: ` : 'Agende su cita: '}${v.schedulingLink} O llame al ${v.practicePhone}.`,
 		alreadyBooked: (v) => `${v.practiceName}: ya tiene agendada su cita de seguimiento. Para cambiarla, llame al ${v.practicePhone}.`,
 		bookCall: (v) => `${v.practiceName}: para agendar su cita, llame al ${v.practicePhone}. Gracias.`,
 		staff: (v) => `${v.practiceName}: gracias, recibimos su mensaje y le contestaremos pronto. Si es urgente, llame al ${v.practicePhone}. En una emergencia, llame al 911.`,
 	},
 };
 
-/** The answer text for a reply, in English or Spanish. */
+/** The answer text for a reply, in English or Spanish, checked by the clinical-text guard like every outbound SMS. */
 export function replyText(id: ReplyTextId, language: ReplyLanguage, vars: ReplyVars): string {
-	return replyTexts[language][id](vars);
+	const text = replyTexts[language][id](vars);
+	assertNoClinicalText(text, 'sms', 'reply');
+	return text;
 }
 
 function languageOfTag(tag: unknown): ReplyLanguage | undefined {
@@ -144,7 +149,7 @@ async function currentRecall(record: JourneyRecord, adapter: EhrAdapter, context
 async function bookingFor(
 	record: JourneyRecord,
 	deps: PatientReplyDeps,
-): Promise<{ answer: BookingAnswer; schedulingLink?: string; actionDescription?: string; problem?: string }> {
+): Promise<{ answer: BookingAnswer; schedulingLink?: string; actionType?: ActionItemType; problem?: string }> {
 	const { adapter, profile, store } = deps;
 	if (record.ehr !== adapter.kind) {
 		return { answer: 'ehrUnavailable', problem: `the journey belongs to ${record.ehr}, this node reads ${adapter.kind}` };
@@ -170,7 +175,7 @@ async function bookingFor(
 	if (items.length > 0 && items.every((item) => item.done)) return { answer: 'alreadyBooked' };
 	const vars = messageVarsFor(event, profile);
 	if (!vars.schedulingLink) return { answer: 'noLink', problem: 'no scheduling link for the open item' };
-	return { answer: 'link', schedulingLink: vars.schedulingLink, actionDescription: primaryAction(event)?.description };
+	return { answer: 'link', schedulingLink: vars.schedulingLink, actionType: primaryAction(event)?.type };
 }
 
 /** SMS consent in the EHR for every patient whose journey reached this number (a shared phone has several). */
@@ -250,6 +255,8 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 			'en';
 		const vars: ReplyVars = { practiceName: profile.practiceName, practicePhone: profile.practicePhone };
 		const journal = { ...ids, at: now, channel: 'sms', providerId: sms.messageSid };
+		// Test mode: a number not on the allow-list gets no answer; what the text asked (STOP, START) still counts.
+		const answerSuppressed = !allowedInTestMode(profile, 'sms', sms.from);
 		await store.append({
 			...journal,
 			type: 'reply.received',
@@ -268,7 +275,7 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 				else await store.clearOptOut('sms', sms.from, now, source);
 				// Recorded where every send checks it: the patient may be told now; the EHR's copy follows.
 				const reply = replyText(classification, language, vars);
-				deps.onReply?.(reply);
+				deps.onReply?.(answerSuppressed ? '' : reply);
 				const ehrConsent = deps.updateEhrConsent ? await updateConsents(records, !optOut, deps) : [];
 				await store.append({
 					...journal,
@@ -285,7 +292,8 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 			case 'book': {
 				const booking = await bookingFor(journey!, deps);
 				const textId = booking.answer === 'link' ? 'bookLink' : booking.answer === 'alreadyBooked' ? 'alreadyBooked' : 'bookCall';
-				const reply = replyText(textId, language, { ...vars, schedulingLink: booking.schedulingLink, actionDescription: booking.actionDescription });
+				const actionLabel = booking.actionType ? actionTypeLabels[language][booking.actionType] : undefined;
+				const reply = replyText(textId, language, { ...vars, schedulingLink: booking.schedulingLink, actionLabel });
 				await store.append({ ...journal, type: 'reply.answered', code: booking.answer });
 				outcome = {
 					...base,
@@ -296,6 +304,10 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 			}
 			default:
 				outcome = { ...base, reply: replyText('staff', language, vars) };
+		}
+		if (answerSuppressed) {
+			await store.append({ ...journal, type: 'reply.suppressed', code: 'testMode' });
+			outcome = { ...outcome, reply: '' };
 		}
 		await store.markSent(claimKey, sms.messageSid, now);
 		return outcome;

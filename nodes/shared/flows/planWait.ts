@@ -37,13 +37,14 @@ function waitPlan(input: Omit<PlanWaitInput, 'store'>): { due: string; sendAt: s
 	const { event, trail, policy, now } = input;
 	const earliest = trail.notBefore && Date.parse(trail.notBefore) > Date.parse(now) ? trail.notBefore : now;
 	if (input.anchor === 'nextAllowed') {
-		const slot = nextAllowedInstant({ candidate: earliest, now, zone: event.zone, policy });
+		const slot = nextAllowedInstant({ candidate: earliest, now, zone: event.zone, extraZones: event.extraZones, policy });
 		return { due: earliest, sendAt: slot.at };
 	}
 	const planned = planTouch({
 		anchor: anchorInstant(event, input.anchor),
 		offset: { amount: input.amount, unit: input.unit, direction: input.anchor === 'recallDate' ? 'before' : 'after' },
 		zone: event.zone,
+		extraZones: event.extraZones,
 		policy,
 		now: earliest,
 	});

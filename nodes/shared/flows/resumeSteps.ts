@@ -1,3 +1,4 @@
+import { endedForGood } from '../core/journal';
 import type { PracticeProfile } from '../core/practice';
 import { catchUpDecision, refillBucket, takeFromBucket, trailFromJournal } from '../core/resume';
 import type { ReleaseBucket } from '../core/resume';
@@ -116,6 +117,13 @@ async function resumeOne(step: ClaimedStep, settings: ResumeSettings, deps: Resu
 	const record = await store.getJourney(step.journeyId);
 	if (!record) {
 		await setAside(store, step, now, 'unknownJourney');
+		return;
+	}
+	// A journey ended for good (test mode) stays ended: its step is done, without asking the EHR or sending.
+	const ended = endedForGood(await store.journal({ journeyId: step.journeyId, type: 'journey.ended' }));
+	if (ended) {
+		await store.completeStep(step.journeyId, step.workflowId, step.leaseToken);
+		await journalStep(store, step, now, 'step.completed', ended);
 		return;
 	}
 	let reloaded: ReloadEventOutcome;

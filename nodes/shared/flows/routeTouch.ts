@@ -44,6 +44,7 @@ export async function routeTouch(input: RouteTouchInput): Promise<RouteOutcome> 
 	const decision = evaluateTouch({
 		now,
 		zone: event.zone,
+		extraZones: event.extraZones,
 		policy: profile.sendPolicy,
 		caps: profile.caps,
 		touch: { stage, kind: touchKindOf(stage), channel: firstChannel },

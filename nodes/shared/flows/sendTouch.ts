@@ -2,10 +2,13 @@ import { sameAddress } from '../core/addresses';
 import { localDateOf } from '../core/cadence';
 import { composeMessage } from '../core/compose';
 import { DomainError } from '../core/errors';
-import type { ComposedMessage, TemplateId, TemplateLanguage, TemplateOverride } from '../core/compose';
+import type { ComposedMessage, MessageTexts, SmsEncoding, TemplateId, TemplateOverride } from '../core/compose';
 import { evaluateTouch } from '../core/guard';
+import { endedForGood } from '../core/journal';
+import { allowedInTestMode } from '../core/practice';
 import type { PracticeProfile } from '../core/practice';
-import type { ChannelRoute, RoutedChannel } from '../core/routing';
+import { applyNumberCap } from '../core/routing';
+import type { ChannelRoute, NumberCapDecision, RoutedChannel } from '../core/routing';
 import type { Channel, JourneyEvent } from '../core/schemas';
 import { withStep } from '../core/trail';
 import type { JourneyTrail } from '../core/trail';
@@ -13,7 +16,7 @@ import type { SendOutcome } from '../messaging/outcome';
 import type { JourneyStore } from '../store/types';
 import { messageVarsFor, templateFor } from './messageVars';
 import { completeResumedStep } from './steps';
-import { loadTouchFacts, touchKindOf } from './touchContext';
+import { loadTouchFacts, numbersSentToday, touchKindOf } from './touchContext';
 
 /** What a provider said about one message (never the body or the address). */
 export type DeliveryOutcome = SendOutcome;
@@ -21,7 +24,7 @@ export type DeliveryOutcome = SendOutcome;
 export interface MessageSenders {
 	sms?: (to: string, text: string) => Promise<DeliveryOutcome>;
 	email?: (to: string, subject: string, text: string, html?: string) => Promise<DeliveryOutcome>;
-	voice?: (to: string, text: string, language: TemplateLanguage) => Promise<DeliveryOutcome>;
+	voice?: (to: string, text: string, language: string) => Promise<DeliveryOutcome>;
 }
 
 export interface ChannelResult {
@@ -30,8 +33,11 @@ export interface ChannelResult {
 	providerId?: string;
 	code?: string;
 	template: TemplateId;
-	language: TemplateLanguage;
+	/** The language code whose texts were used. */
+	language: string;
+	/** SMS: the segments the carrier bills and the encoding they are billed in. */
 	segments?: number;
+	encoding?: SmsEncoding;
 	text?: string;
 	subject?: string;
 }
@@ -39,7 +45,9 @@ export interface ChannelResult {
 export type SendTouchOutcome =
 	| { output: 'sent'; trail: JourneyTrail; results: ChannelResult[] }
 	| { output: 'held'; trail: JourneyTrail; reason: string; retryAt: string }
-	| { output: 'notSent'; trail: JourneyTrail; reason: string; results: ChannelResult[] };
+	| { output: 'notSent'; trail: JourneyTrail; reason: string; results: ChannelResult[] }
+	/** The journey ended for good (test mode suppressed every recipient, now or before): nothing goes on from here. */
+	| { output: 'ended'; trail: JourneyTrail; reason: string };
 
 export interface SendTouchInput {
 	event: JourneyEvent;
@@ -51,11 +59,18 @@ export interface SendTouchInput {
 	senders: MessageSenders;
 	now: string;
 	nodeName: string;
-	overrides?: Partial<Record<TemplateId, Partial<Record<TemplateLanguage, TemplateOverride>>>>;
+	/** This node's own texts (node text > practice texts > built-in). */
+	overrides?: Partial<Record<TemplateId, Partial<Record<string, TemplateOverride>>>>;
+	/** The practice's texts from the "Post-Visit Message Texts" credential, when one is set. */
+	texts?: MessageTexts;
 	/** After this many holds the journey ends in the journal and goes to staff, never loops forever. */
 	maxHolds: number;
 	/** Compose and show, send nothing, claim nothing. */
 	preview?: boolean;
+	/** Patient emails carry the EHR's order text (off by default: it may hold clinical detail). */
+	orderTextInEmail?: boolean;
+	/** SMS characters outside GSM-7 replaced by their closest GSM-7 equivalent (default on). */
+	smartEncoding?: boolean;
 }
 
 /**
@@ -95,25 +110,151 @@ async function holdForPause(input: SendTouchInput, journal: { journeyId: string;
 }
 
 /**
+ * A guard or per-number-cap refusal: a timed one is a hold until `retryAt` (the "Held" output, back into a Cadence
+ * Wait) while holds are left; a final one, or one past the hold limit, is "Not Sent" (to staff).
+ */
+async function refuse(
+	input: SendTouchInput,
+	trail: JourneyTrail,
+	refusal: { reason: string; retryAt?: string },
+): Promise<SendTouchOutcome> {
+	const { store, now, stage } = input;
+	const journal = { journeyId: trail.journeyId, patientKey: trail.patientKey, stage };
+	if (refusal.retryAt !== undefined && trail.holds < input.maxHolds) {
+		const { reason, retryAt } = refusal;
+		await store.append({ ...journal, at: now, type: 'touch.held', code: reason, detail: { retryAt } });
+		const held = withStep(
+			{ ...trail, notBefore: retryAt, holds: trail.holds + 1 },
+			{ at: now, node: input.nodeName, stage, outcome: 'held', reason: `${reason} until ${retryAt}` },
+		);
+		return { output: 'held', trail: held, reason, retryAt };
+	}
+	const reason = refusal.retryAt !== undefined ? 'holdLimit' : refusal.reason;
+	await store.append({ ...journal, at: now, type: 'touch.notSent', code: reason });
+	return { output: 'notSent', trail: withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'notSent', reason }), reason, results: [] };
+}
+
+type TouchJournal = { journeyId: string; patientKey: string; stage: number };
+
+/** Journals each routed target left out of this send (opted out, or its number used up today) and notes it in the trail. */
+async function journalSkips(input: SendTouchInput, trail: JourneyTrail, skips: Array<{ target: RoutedChannel; code: string }>): Promise<JourneyTrail> {
+	const { now, stage } = input;
+	let noted = trail;
+	for (const { target, code } of skips) {
+		await input.store.append({ journeyId: trail.journeyId, patientKey: trail.patientKey, stage, at: now, type: 'touch.skipped', channel: target.channel, code });
+		noted = withStep(noted, { at: now, node: input.nodeName, stage, outcome: 'skipped', channel: target.channel, reason: code });
+	}
+	return noted;
+}
+
+/** The per-number daily cap (shared phones) over the targets about to be sent, with today's counts from the store. */
+async function checkNumberCap(input: SendTouchInput, trail: JourneyTrail, sendable: RoutedChannel[]): Promise<NumberCapDecision> {
+	const { event, profile, now, stage } = input;
+	return applyNumberCap({
+		stage,
+		targets: sendable,
+		perNumberPerDay: profile.caps.perNumberPerDay,
+		sentToday: await numbersSentToday(input.store, event, trail.journeyId, now, stage),
+		now,
+		zone: event.zone,
+		policy: profile.sendPolicy,
+	});
+}
+
+/** The journey ended: journaled once, and the step it was resumed from is done, so it is not handed out again. */
+async function endJourney(input: SendTouchInput, trail: JourneyTrail, journal: TouchJournal, reason: string, alreadyEnded: boolean): Promise<SendTouchOutcome> {
+	if (!alreadyEnded) await input.store.append({ ...journal, at: input.now, type: 'journey.ended', code: reason });
+	const ended = withStep(trail, { at: input.now, node: input.nodeName, stage: input.stage, outcome: 'ended', reason });
+	return { output: 'ended', trail: await completeResumedStep(input.store, ended, input.now, reason), reason };
+}
+
+/**
+ * Test mode: the routed recipients not on the practice's allow-list are suppressed (journaled, sent nothing).
+ * When nobody is left, the journey ends for good, so turning test mode off later does not wake it.
+ */
+async function suppressForTestMode(
+	input: SendTouchInput,
+	journal: TouchJournal,
+): Promise<{ routed: RoutedChannel[]; trail: JourneyTrail } | SendTouchOutcome> {
+	const { now, profile, store } = input;
+	let trail = input.trail;
+	const routed = input.route.channels.filter((target) => allowedInTestMode(profile, target.channel, target.address));
+	for (const target of input.route.channels.filter((candidate) => !routed.includes(candidate))) {
+		await store.append({ ...journal, at: now, type: 'touch.suppressed', channel: target.channel, code: 'testMode' });
+		trail = withStep(trail, { at: now, node: input.nodeName, stage: input.stage, outcome: 'suppressed', channel: target.channel, reason: 'suppressed: test mode' });
+	}
+	if (input.route.channels.length > 0 && routed.length === 0) return await endJourney(input, trail, journal, 'testMode', false);
+	return { routed, trail };
+}
+
+/**
  * Sends one stage of a journey, exactly once per journey + stage + channel: a claim in the journey store
  * before each send, released when the send failed for sure (so the fallback or a retry may proceed). A
  * claim found still "claimed" is a send in flight elsewhere or a crash after claiming: it is reported as
- * unknown and handed to staff, never silently re-sent or skipped. Holds (window, daily cap) return a
- * not-before time instead of sending.
+ * unknown and handed to staff, never silently re-sent or skipped. Holds (window, daily cap, per-number cap)
+ * return a not-before time instead of sending; a care summary skips a capped number and goes by email at once.
  */
+interface SentTouch {
+	target: RoutedChannel;
+	template: TemplateId;
+	message: ComposedMessage;
+	providerId?: string;
+}
+
+/** What a send leaves in the store once its claim is marked sent: the caps' counts, the contact and the journal line. */
+async function recordSent(input: SendTouchInput, trail: JourneyTrail, sent: SentTouch, code?: string): Promise<void> {
+	const { store, now, event, stage } = input;
+	const localDate = localDateOf(now, event.zone);
+	await store.recordTouch({ patientKey: trail.patientKey, journeyId: trail.journeyId, stage, localDate, at: now });
+	await store.recordContact({ channel: sent.target.channel, address: sent.target.address, journeyId: trail.journeyId, patientKey: trail.patientKey, at: now });
+	if (sent.target.channel !== 'email') {
+		await store.recordNumberTouch({ address: sent.target.address, journeyId: trail.journeyId, stage, localDate, at: now });
+	}
+	await store.append({
+		journeyId: trail.journeyId,
+		patientKey: trail.patientKey,
+		stage,
+		at: now,
+		type: 'touch.sent',
+		channel: sent.target.channel,
+		providerId: sent.providerId,
+		templateId: sent.template,
+		...(code ? { code } : {}),
+		detail: { language: sent.message.languageUsed, segments: sent.message.sms?.segments ?? null, encoding: sent.message.sms?.encoding ?? null },
+	});
+}
+
+/**
+ * A claim marked sent whose journal line is missing: the process stopped between the two writes (n8n killed).
+ * The message went out once; the records are completed now, marked `recovered`, so reports and caps count it.
+ */
+async function recordSentIfMissing(input: SendTouchInput, trail: JourneyTrail, sent: SentTouch): Promise<void> {
+	const recorded = await input.store.journal({ journeyId: trail.journeyId, type: 'touch.sent' });
+	if (recorded.some((entry) => entry.stage === input.stage && entry.channel === sent.target.channel)) return;
+	await recordSent(input, trail, sent, 'recovered');
+}
+
 export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome> {
 	const { event, stage, store, now, profile } = input;
-	let trail = input.trail;
-	const journal = { journeyId: trail.journeyId, patientKey: trail.patientKey, stage };
+	const journal: TouchJournal = { journeyId: input.trail.journeyId, patientKey: input.trail.patientKey, stage };
+	if (!input.preview) {
+		const ended = endedForGood(await store.journal({ journeyId: journal.journeyId, type: 'journey.ended' }));
+		if (ended) return await endJourney(input, input.trail, journal, ended, true);
+	}
+	// The pause wins over test mode: while both are on, nothing is sent and nobody is suppressed yet.
 	if (profile.outreachPaused && !input.preview) return await holdForPause(input, journal);
+	const testMode = input.preview ? { routed: input.route.channels, trail: input.trail } : await suppressForTestMode(input, journal);
+	if ('output' in testMode) return testMode;
+	const { routed } = testMode;
+	let trail = testMode.trail;
 	const facts = await loadTouchFacts(store, event, trail, now, stage);
 	// An opted-out target is dropped unless its claim exists (sent or in flight): a re-run then reports it as before.
 	const targets: RoutedChannel[] = [];
-	for (const target of input.route.channels) {
+	for (const target of routed) {
 		const claim = optedOutNow(facts.optedOut, target) ? await store.getClaim(`touch:${trail.journeyId}:${stage}:${target.channel}`) : undefined;
 		if (!optedOutNow(facts.optedOut, target) || (claim && claim.state !== 'released')) targets.push(target);
 	}
-	if (!input.preview && input.route.channels.length > 0 && targets.length === 0) {
+	if (!input.preview && routed.length > 0 && targets.length === 0) {
 		await store.append({ ...journal, at: now, type: 'touch.notSent', code: 'optedOut' });
 		trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'notSent', reason: 'optedOut' });
 		return { output: 'notSent', trail, reason: 'optedOut', results: [] };
@@ -123,37 +264,26 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 	const decision = targets.length > 0 && sendable.length === 0 ? ({ allowed: true } as const) : evaluateTouch({
 		now,
 		zone: event.zone,
+		extraZones: event.extraZones,
 		policy: profile.sendPolicy,
 		caps: profile.caps,
-		touch: { stage, kind: touchKindOf(stage), channel: sendable[0]?.channel ?? input.route.channels[0]?.channel ?? 'sms' },
+		touch: { stage, kind: touchKindOf(stage), channel: sendable[0]?.channel ?? routed[0]?.channel ?? 'sms' },
 		history: facts.history,
 		actionDone: false,
 	});
-	if (!decision.allowed && !input.preview) {
-		if ('retryAt' in decision && trail.holds < input.maxHolds) {
-			await store.append({ ...journal, at: now, type: 'touch.held', code: decision.reason, detail: { retryAt: decision.retryAt } });
-			trail = withStep(
-				{ ...trail, notBefore: decision.retryAt, holds: trail.holds + 1 },
-				{ at: now, node: input.nodeName, stage, outcome: 'held', reason: `${decision.reason} until ${decision.retryAt}` },
-			);
-			return { output: 'held', trail, reason: decision.reason, retryAt: decision.retryAt };
-		}
-		const reason = 'retryAt' in decision ? 'holdLimit' : decision.reason;
-		await store.append({ ...journal, at: now, type: 'touch.notSent', code: reason });
-		trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'notSent', reason });
-		return { output: 'notSent', trail, reason, results: [] };
-	}
+	if (!decision.allowed && !input.preview) return await refuse(input, trail, decision);
+	const numberCap = input.preview || sendable.length === 0 ? undefined : await checkNumberCap(input, trail, sendable);
+	if (numberCap && !numberCap.allowed) return await refuse(input, trail, numberCap);
+	const capped = numberCap?.capped ?? [];
 
 	if (!input.preview) {
-		for (const target of input.route.channels.filter((candidate) => !targets.includes(candidate))) {
-			await store.append({ ...journal, at: now, type: 'touch.skipped', channel: target.channel, code: 'optedOut' });
-			trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'skipped', channel: target.channel, reason: 'optedOut' });
-		}
+		const optedOut = routed.filter((candidate) => !targets.includes(candidate));
+		trail = await journalSkips(input, trail, [...optedOut.map((target) => ({ target, code: 'optedOut' })), ...capped.map((target) => ({ target, code: 'numberCap' }))]);
 	}
 
 	const vars = messageVarsFor(event, profile);
 	const results: ChannelResult[] = [];
-	for (const target of input.preview ? input.route.channels : targets) {
+	for (const target of input.preview ? input.route.channels : targets.filter((candidate) => !capped.includes(candidate))) {
 		const template = templateFor(event, stage, target.channel);
 		const message = composeMessage({
 			template,
@@ -161,9 +291,18 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 			language: event.patient.language,
 			vars,
 			overrides: input.overrides?.[template],
+			texts: input.texts,
 			firstSms: target.channel === 'sms' && stage === 1,
+			orderTextInEmail: input.orderTextInEmail,
+			smartEncoding: input.smartEncoding,
 		});
-		const base = { channel: target.channel, template, language: message.languageUsed, segments: message.sms?.segments };
+		const base = {
+			channel: target.channel,
+			template,
+			language: message.languageUsed,
+			segments: message.sms?.segments,
+			encoding: message.sms?.encoding,
+		};
 		if (input.preview) {
 			results.push({ ...base, status: 'preview', text: message.text, subject: message.subject });
 			continue;
@@ -174,6 +313,7 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 			const existing = await store.getClaim(key);
 			const status = existing?.state === 'sent' ? 'alreadySent' : 'unknown';
 			await store.append({ ...journal, at: now, type: status === 'alreadySent' ? 'touch.duplicate' : 'touch.unknown', channel: target.channel });
+			if (status === 'alreadySent') await recordSentIfMissing(input, trail, { target, template, message, providerId: existing?.providerId });
 			results.push({ ...base, status, providerId: existing?.providerId });
 			trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: status, channel: target.channel });
 			if (input.route.strategy === 'firstSuccess') break;
@@ -189,17 +329,7 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 		}
 		if (outcome.status === 'sent') {
 			await store.markSent(key, outcome.providerId, now);
-			await store.recordTouch({ patientKey: trail.patientKey, journeyId: trail.journeyId, stage, localDate: localDateOf(now, event.zone), at: now });
-			await store.recordContact({ channel: target.channel, address: target.address, journeyId: trail.journeyId, patientKey: trail.patientKey, at: now });
-			await store.append({
-				...journal,
-				at: now,
-				type: 'touch.sent',
-				channel: target.channel,
-				providerId: outcome.providerId,
-				templateId: template,
-				detail: { language: message.languageUsed, segments: message.sms?.segments ?? null },
-			});
+			await recordSent(input, trail, { target, template, message, providerId: outcome.providerId });
 			results.push({ ...base, status: 'sent', providerId: outcome.providerId });
 			trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'sent', channel: target.channel, providerId: outcome.providerId });
 			if (input.route.strategy === 'firstSuccess') break;

@@ -1,6 +1,6 @@
 import { localDateOf } from '../core/cadence';
 import type { TouchHistory } from '../core/guard';
-import type { RoutingHistory } from '../core/routing';
+import type { NumberSentToday, RoutingHistory } from '../core/routing';
 import type { Channel, JourneyEvent } from '../core/schemas';
 import type { JourneyTrail } from '../core/trail';
 import type { JourneyStore } from '../store/types';
@@ -60,4 +60,26 @@ export async function loadTouchFacts(
 		},
 		optedOut,
 	};
+}
+
+/**
+ * Messages other journey stages sent today (the patient's local date) to each of the patient's phone numbers,
+ * whichever patient they were for: the per-number cap. This stage's own earlier send is left out, as in
+ * loadTouchFacts.
+ */
+export async function numbersSentToday(
+	store: Pick<JourneyStore, 'numberTouchesOn'>,
+	event: JourneyEvent,
+	journeyId: string,
+	now: string,
+	stage: number,
+): Promise<NumberSentToday[]> {
+	const today = localDateOf(now, event.zone);
+	const sent: NumberSentToday[] = [];
+	for (const address of addressesOf(event, 'sms')) {
+		const touches = await store.numberTouchesOn(address, today);
+		const others = touches.filter((touch) => touch.journeyId !== journeyId || touch.stage !== stage);
+		sent.push({ address, messages: others.length });
+	}
+	return sent;
 }

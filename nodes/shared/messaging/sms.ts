@@ -3,6 +3,7 @@ import type RequestClient from 'twilio/lib/base/RequestClient';
 import { z } from 'zod';
 
 import { isE164 } from '../core/addresses';
+import { assertNoClinicalText } from '../core/compose/clinical';
 import { DomainError, fromZodError } from '../core/errors';
 import {
 	ambiguousNetworkCodes,
@@ -111,6 +112,7 @@ export function voiceLanguageFor(languageTag: string): VoiceLanguage {
 export function voiceTwiml(content: VoiceContent): string {
 	const response = new twilio.twiml.VoiceResponse();
 	if ('say' in content) {
+		assertNoClinicalText(content.say, 'voice', 'say');
 		response.say({ language: content.language, loop: content.loop ?? 1 }, content.say);
 	} else {
 		response.play({ loop: content.loop ?? 1 }, content.playUrl);
@@ -170,6 +172,7 @@ export function createTwilioSender(input: TwilioSenderConfig): TwilioSender {
 		async sendSms({ to, body }) {
 			if (!isE164(to)) return invalidNumberOutcome();
 			if (!body.trim()) throw new DomainError('SMS body is empty', 'invalid_input', 'body');
+			assertNoClinicalText(body, 'sms', 'body');
 			try {
 				const message = await client.messages.create({
 					to,

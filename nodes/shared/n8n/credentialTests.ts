@@ -9,6 +9,7 @@ import type { HttpClient } from '../ehr/types';
 import { checkWebhookSecrets } from '../ehr/webhookSecrets';
 import { verifySmtp } from '../messaging/credentialTests';
 import type { SmtpCredentialData } from '../messaging/email';
+import { messageTextsFromCredential } from './messageTexts';
 import { practiceProfileFromCredential } from './profile';
 import { openStoreFrom } from './store';
 
@@ -43,6 +44,20 @@ export async function practiceProfileTest(
 	try {
 		const profile = practiceProfileFromCredential(credential.data ?? {});
 		return { status: 'OK', message: `Profile of ${profile.practiceName} is valid` };
+	} catch (error) {
+		return failure(error);
+	}
+}
+
+/** Message texts cannot be tested against a server: check every text's placeholders, sections and phrases. */
+export async function messageTextsTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	try {
+		const texts = messageTextsFromCredential(credential.data ?? {});
+		const added = Object.keys(texts).filter((language) => language !== 'en' && language !== 'es');
+		return { status: 'OK', message: `Texts are valid${added.length > 0 ? `; more languages: ${added.join(', ')}` : ''}` };
 	} catch (error) {
 		return failure(error);
 	}

@@ -2,7 +2,8 @@ import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import { DomainError } from '../core/errors';
 import type { EhrKind } from '../core/schemas';
-import { athenaBaseUrl, createAthenaAdapter } from '../ehr/athenahealth';
+import { athenaBaseUrl, athenaFollowUpVisitItems, createAthenaAdapter } from '../ehr/athenahealth';
+import type { AthenaFollowUpVisitItem } from '../ehr/athenahealth';
 import { createDrChronoAdapter } from '../ehr/drchrono';
 import { createFhirAdapter } from '../ehr/fhir';
 import type { EcwPresetOptions } from '../ehr/fhir';
@@ -36,6 +37,12 @@ export function fhirPresetOptions(credential: ICredentialDataDecryptedObject): {
 	};
 }
 
+/** The athenahealth credential's "Follow-Up Visit Action"; a credential saved before the field existed gets its default. */
+export function athenaFollowUpVisitItemOf(credential: ICredentialDataDecryptedObject): AthenaFollowUpVisitItem {
+	const value = credential.followUpVisitItem;
+	return athenaFollowUpVisitItems.find((item) => item === value) ?? 'whenNoOrderItems';
+}
+
 /** The adapter of the chosen EHR, talking through the node's EHR credential. */
 export async function ehrAdapterFor(context: HttpCapableContext, ehr: EhrKind): Promise<EhrAdapter> {
 	const credentialType = credentialTypeOf[ehr];
@@ -47,7 +54,7 @@ export async function ehrAdapterFor(context: HttpCapableContext, ehr: EhrKind): 
 				http: httpClientFor(context, credentialType, baseUrl, credential),
 				practiceId: String(credential.practiceId ?? ''),
 				retry: ehrRetryPolicy,
-				options: { baseUrl },
+				options: { baseUrl, followUpVisitItem: athenaFollowUpVisitItemOf(credential) },
 			});
 		}
 		case 'drchrono': {

@@ -22,10 +22,12 @@ export const practiceProfileLabels: Record<string, string> = {
 	'caps.automatedPerJourney': 'Automated Messages Per Visit',
 	'caps.stage3PerJourney': 'Stage-3 Touches Per Visit',
 	'caps.perPatientPerDay': 'Messages Per Patient Per Day',
+	'caps.perNumberPerDay': 'Messages Per Number Per Day',
 	schedulingLinks: 'Scheduling Links',
 	staff: 'Staff Directory',
 	channelOrder: 'Channel Order',
 	outreachPaused: 'Outreach Paused',
+	testModeSendOnlyTo: 'Test Mode: Send Only To',
 	'catchUp.rule': 'Catch-Up Rule',
 	'catchUp.maxLateHours': 'Too Late After (Hours)',
 };
@@ -47,6 +49,15 @@ function listOf(value: unknown): string[] {
 	if (typeof value !== 'string') return [];
 	return value
 		.split(/[,\s]+/)
+		.map((part) => part.trim())
+		.filter(Boolean);
+}
+
+/** A list of phone numbers and addresses, one per line or comma-separated (a number may contain spaces). */
+function lineList(value: unknown): string[] {
+	if (typeof value !== 'string') return [];
+	return value
+		.split(/[,;\n]+/)
 		.map((part) => part.trim())
 		.filter(Boolean);
 }
@@ -104,11 +115,13 @@ export function practiceProfileFromCredential(credential: ICredentialDataDecrypt
 			automatedPerJourney: credential.automatedPerJourney ?? 2,
 			stage3PerJourney: credential.stage3PerJourney ?? 1,
 			perPatientPerDay: credential.perPatientPerDay ?? 1,
+			perNumberPerDay: credential.perNumberPerDay ?? 1,
 		},
 		schedulingLinks: schedulingLinks ?? {},
 		staff: staff ?? [],
 		channelOrder: listOf(credential.channelOrder ?? 'sms,email'),
 		outreachPaused: credential.outreachPaused === true,
+		testModeSendOnlyTo: lineList(credential.testModeSendOnlyTo),
 		catchUp: { rule: credential.catchUpRule ?? 'nextAllowed', maxLateHours: credential.catchUpMaxLateHours ?? 24 },
 	});
 	const issues = [...jsonIssues, ...(parsed.success ? [] : fieldIssuesOf(parsed.error))];

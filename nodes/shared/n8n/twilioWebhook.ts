@@ -1,6 +1,8 @@
 import twilio from 'twilio';
 import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
+import { assertNoClinicalText } from '../core/compose/clinical';
+
 /** The credential whose Auth Token Twilio signs its webhooks with (the account's, also under API-key auth). */
 export const twilioCredentialName = 'postVisitTwilioApi';
 
@@ -148,10 +150,16 @@ export async function verifyTwilioWebhook(
 	return { verified: true, params: singleValued(params), url };
 }
 
-/** TwiML that sends one SMS back to the sender (text escaped by the SDK), or an empty response when there is none. */
+/**
+ * TwiML that sends one SMS back to the sender (text escaped by the SDK), or an empty response when there is none.
+ * The text passes the clinical-text guard like every other outbound SMS.
+ */
 export function twimlReply(text: string | undefined): string {
 	const response = new twilio.twiml.MessagingResponse();
-	if (text) response.message(text);
+	if (text) {
+		assertNoClinicalText(text, 'sms', 'reply');
+		response.message(text);
+	}
 	return response.toString();
 }
 

@@ -141,6 +141,15 @@ export const migrations: Migration[] = [
 		name: 'settings (the contact hash secret check)',
 		statements: ['CREATE TABLE pv_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, at TEXT NOT NULL)'],
 	},
+	{
+		version: 5,
+		// Journeys started before this migration keep NULL: their source was not recorded.
+		name: 'journey zone source and extra zones (patient ZIP code, area code)',
+		statements: [
+			'ALTER TABLE pv_journeys ADD COLUMN zone_source TEXT',
+			'ALTER TABLE pv_journeys ADD COLUMN extra_zones TEXT',
+		],
+	},
 ];
 
 const journalColumns = `at TEXT NOT NULL,

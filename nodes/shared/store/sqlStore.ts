@@ -1,5 +1,5 @@
 import { DomainError } from '../core/errors';
-import { channels, type Channel } from '../core/schemas';
+import { channels, zoneSources, type Channel } from '../core/schemas';
 import { AddressHasher } from './addresses';
 import type { Dialect } from './migrations';
 import { oneOf, selectSql } from './sql';
@@ -12,11 +12,13 @@ import type {
 	ClaimedStep,
 	ContactMatch,
 	ContactRecord,
+	DayTouch,
 	JournalEntry,
 	JournalQuery,
 	JourneyQuery,
 	JourneyRecord,
 	JourneyStore,
+	NumberTouchRecord,
 	OptOut,
 	ScheduledStep,
 	StepClaimQuery,
@@ -42,6 +44,8 @@ export interface SqlStoreOptions {
 }
 
 const claimChannels: ReadonlyArray<string> = [...channels, 'task', 'event'];
+/** The key kind of the per-number rows of pv_touches (patient keys are "<ehr>:<id>", never this). */
+const NUMBER_KEY_PREFIX = 'number:';
 
 /**
  * One statement claims a key: the insert wins for a new key; for a released key the conflict branch takes it
@@ -79,7 +83,8 @@ const UPSERT_OPT_OUT_SQL = `INSERT INTO pv_opt_outs (channel, address_hash, opte
 const CLAIM_COLUMNS =
 	'key, journey_id, patient_key, stage, channel, state, claimed_at, updated_at, provider_id';
 const JOURNEY_COLUMNS =
-	'journey_id, patient_key, kind, ehr, practice_id, department_id, patient_id, source_id, source_type, anchor_at, started_at, zone';
+	'journey_id, patient_key, kind, ehr, practice_id, department_id, patient_id, source_id, source_type, anchor_at, started_at, zone, ' +
+	'zone_source, extra_zones';
 const journeyKinds: ReadonlyArray<string> = ['visit', 'recall'];
 const journeySourceTypes: ReadonlyArray<string> = ['appointment', 'encounter', 'recall'];
 const JOURNAL_COLUMNS =
@@ -265,8 +270,8 @@ export class SqlJourneyStore implements JourneyStore {
 		}
 		await this.driver.run(
 			`INSERT INTO pv_journeys (journey_id, patient_key, kind, ehr, practice_id, department_id, patient_id,
-				source_id, source_type, anchor_at, anchor_at_ms, started_at, started_at_ms, zone)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+				source_id, source_type, anchor_at, anchor_at_ms, started_at, started_at_ms, zone, zone_source, extra_zones)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (journey_id) DO NOTHING`,
 			[
 				shortText(record.journeyId, 'journeyId'),
@@ -283,6 +288,8 @@ export class SqlJourneyStore implements JourneyStore {
 				record.startedAt,
 				instantMs(record.startedAt, 'startedAt'),
 				shortText(record.zone, 'zone'),
+				record.zoneSource === undefined ? null : oneOf(record.zoneSource, zoneSources, 'zoneSource'),
+				extraZonesText(record.extraZones),
 			],
 		);
 	}
@@ -412,6 +419,41 @@ export class SqlJourneyStore implements JourneyStore {
 		return Number(rows[0]?.touches ?? 0);
 	}
 
+	async patientTouchesOn(patientKey: string, date: string): Promise<DayTouch[]> {
+		this.assertOpen();
+		return await this.distinctTouchesOn(shortText(patientKey, 'patientKey'), date);
+	}
+
+	/**
+	 * A row of pv_touches under a second kind of key, so no migration is needed: `number:<keyed hash>` in place of
+	 * the patient key, and the journey id behind the same prefix (the table's primary key is journey + stage + date,
+	 * which the patient's own row of this touch already holds). touchesOn and touchesOfJourney never see these rows.
+	 */
+	async recordNumberTouch(touch: NumberTouchRecord): Promise<void> {
+		this.assertOpen();
+		const numberKey = this.numberKey(touch.address);
+		await this.driver.run(
+			`INSERT INTO pv_touches (journey_id, stage, local_date, patient_key, at, at_ms)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (journey_id, stage, local_date) DO NOTHING`,
+			[
+				shortText(`${numberKey}:${shortText(touch.journeyId, 'journeyId')}`, 'journeyId'),
+				stage(touch.stage),
+				localDate(touch.localDate, 'localDate'),
+				numberKey,
+				touch.at,
+				instantMs(touch.at, 'at'),
+			],
+		);
+	}
+
+	async numberTouchesOn(address: string, date: string): Promise<DayTouch[]> {
+		this.assertOpen();
+		const numberKey = this.numberKey(address);
+		const touches = await this.distinctTouchesOn(numberKey, date);
+		return touches.map((touch) => ({ ...touch, journeyId: touch.journeyId.slice(numberKey.length + 1) }));
+	}
+
 	async touchesOfJourney(journeyId: string): Promise<TouchRecord[]> {
 		this.assertOpen();
 		const rows = await this.driver.all(
@@ -516,6 +558,20 @@ export class SqlJourneyStore implements JourneyStore {
 		]);
 	}
 
+	/** SMS and voice to one number count together: both hash the same E.164 number. */
+	private numberKey(address: string): string {
+		return `${NUMBER_KEY_PREFIX}${this.hasher.hash('sms', address)}`;
+	}
+
+	private async distinctTouchesOn(key: string, date: string): Promise<DayTouch[]> {
+		const rows = await this.driver.all(
+			`SELECT DISTINCT journey_id, stage FROM pv_touches WHERE patient_key = $1 AND local_date = $2
+			ORDER BY journey_id, stage`,
+			[key, localDate(date, 'localDate')],
+		);
+		return rows.map((row) => ({ journeyId: String(row.journey_id), stage: Number(row.stage) }));
+	}
+
 	private assertOpen(): void {
 		if (this.closed) {
 			throw new DomainError('Journey store: this store was closed', 'store_closed');
@@ -561,7 +617,22 @@ function journeyRecordOf(row: SqlRow): JourneyRecord {
 	};
 	if (row.practice_id !== null && row.practice_id !== undefined) record.practiceId = String(row.practice_id);
 	if (row.department_id !== null && row.department_id !== undefined) record.departmentId = String(row.department_id);
+	if (row.zone_source !== null && row.zone_source !== undefined) record.zoneSource = String(row.zone_source) as JourneyRecord['zoneSource'];
+	if (typeof row.extra_zones === 'string' && row.extra_zones !== '') record.extraZones = row.extra_zones.split(' ');
 	return record;
+}
+
+/** Extra zones as one space-separated column (IANA names hold no spaces); NULL when there are none. */
+function extraZonesText(extraZones: unknown): string | null {
+	if (extraZones === undefined || (Array.isArray(extraZones) && extraZones.length === 0)) return null;
+	if (!Array.isArray(extraZones)) {
+		throw new DomainError('Journey store: "extraZones" must be a list of zone names', 'invalid_input', 'extraZones');
+	}
+	const names = extraZones.map((zone, index) => shortText(zone, `extraZones[${index}]`));
+	if (names.some((name) => /\s/.test(name))) {
+		throw new DomainError('Journey store: "extraZones" must be zone names without spaces', 'invalid_input', 'extraZones');
+	}
+	return names.join(' ');
 }
 
 function claimNotFound(): DomainError {

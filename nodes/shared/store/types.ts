@@ -1,5 +1,5 @@
 import type { JournalEntry } from '../core/journal';
-import type { Channel, EhrKind } from '../core/schemas';
+import type { Channel, EhrKind, ZoneSource } from '../core/schemas';
 
 export type { JournalDetail, JournalEntry } from '../core/journal';
 
@@ -53,6 +53,13 @@ export interface JourneyRecord {
 	startedAt: string;
 	/** The patient's IANA zone the journey was planned in. */
 	zone: string;
+	/** Where `zone` came from (absent for journeys started before the store recorded it). */
+	zoneSource?: ZoneSource;
+	/**
+	 * The other zones of a multi-zone ZIP code or area code, as the journey started. For the record only: a resumed
+	 * journey's send window uses the event fetched again from the EHR, whose zones are derived again.
+	 */
+	extraZones?: string[];
 }
 
 export interface JourneyQuery {
@@ -97,6 +104,23 @@ export interface TouchRecord {
 	/** The patient's local calendar date (YYYY-MM-DD) on which the touch went out. */
 	localDate: string;
 	at: string;
+}
+
+/** A message (SMS or voice) a journey stage sent to a phone number, for the per-number daily cap. */
+export interface NumberTouchRecord {
+	/** The phone number (any spelling the normaliser reads); stored only as its keyed hash. */
+	address: string;
+	journeyId: string;
+	stage: number;
+	/** The patient's local calendar date (YYYY-MM-DD) on which the message went out. */
+	localDate: string;
+	at: string;
+}
+
+/** One journey stage that touched a patient or a number on a local date. */
+export interface DayTouch {
+	journeyId: string;
+	stage: number;
 }
 
 /**
@@ -209,6 +233,12 @@ export interface JourneyStore {
 	recordTouch(touch: TouchRecord): Promise<void>;
 	/** Distinct journey stages that touched the patient on that local date. */
 	touchesOn(patientKey: string, localDate: string): Promise<number>;
+	/** The distinct journey stages `touchesOn` counts: which ones, so a caller can leave out a stage of its own. */
+	patientTouchesOn(patientKey: string, localDate: string): Promise<DayTouch[]>;
+	/** Idempotent per number, journey, stage and local date; needs the Contact Hash Secret (the number is kept as its keyed hash). */
+	recordNumberTouch(touch: NumberTouchRecord): Promise<void>;
+	/** Journey stages that sent an SMS or a voice message to this number on that local date, whichever patient (the per-number cap). */
+	numberTouchesOn(address: string, localDate: string): Promise<DayTouch[]>;
 	/** Touches of one journey by stage, for the per-journey caps. */
 	touchesOfJourney(journeyId: string): Promise<TouchRecord[]>;
 	/** Records a journey's start; a second call for the same journey changes nothing. */

@@ -13,6 +13,9 @@ function completed(result: ResolveResult): VisitEvent {
 	return result.event;
 }
 
+/** No ZIP code and no US number: the department and practice decide the zone. */
+const noUsAddress = { mobilephone: undefined, homephone: undefined, contactmobilephone: undefined, zip: undefined };
+
 describe('athenahealth resolveVisit', () => {
 	let harness: Harness;
 
@@ -36,8 +39,10 @@ describe('athenahealth resolveVisit', () => {
 			patientId: '1001',
 			visitId: '5001',
 			visitType: 'appointment',
-			zone: 'America/New_York',
-			zoneSource: 'department',
+			// The patient's zone from the mobile's area code (512, Austin); athena's times are the department's.
+			zone: 'America/Chicago',
+			zoneSource: 'areaCode',
+			recordZone: 'America/New_York',
 			completedAt: '2025-03-10T14:40:00.000Z',
 			visitDate: '2025-03-10',
 			patient: {
@@ -94,7 +99,7 @@ describe('athenahealth resolveVisit', () => {
 		seedVisit(harness.server, { department: { timezonename: 'US/Pacific' } });
 		Object.assign(harness.server.state.appointments.get('5001')!, { appointmentstatus: '3' });
 		const visit = completed(await harness.adapter.resolveVisit(checkOutEvent, context));
-		expect(visit).toMatchObject({ zone: 'America/Los_Angeles', completedAt: '2025-03-10T16:30:00.000Z' });
+		expect(visit).toMatchObject({ zone: 'America/Chicago', recordZone: 'America/Los_Angeles', completedAt: '2025-03-10T16:30:00.000Z' });
 	});
 
 	it.each([
@@ -105,15 +110,29 @@ describe('athenahealth resolveVisit', () => {
 		['nothing usable', { timezonename: undefined, timezoneoffset: undefined }, 'America/Chicago', 'practice'],
 	])('takes the zone from %s', async (_name, department, zone, zoneSource) => {
 		harness = await startHarness();
-		seedVisit(harness.server, { department });
+		seedVisit(harness.server, { department, patient: noUsAddress });
 		harness.server.checkOut('5001');
 		const visit = completed(await harness.adapter.resolveVisit(checkOutEvent, context));
 		expect([visit.zone, visit.zoneSource]).toEqual([zone, zoneSource]);
 	});
 
+	it.each([
+		['the ZIP code over the area code and the department', { zip: '96813-1234' }, ['Pacific/Honolulu', 'zip', undefined]],
+		['the area code when the address is abroad', { zip: '75008', countrycode3166: 'FR' }, ['America/Chicago', 'areaCode', undefined]],
+		['every zone of an area code spanning two', { mobilephone: '(850) 555-0100', homephone: undefined }, ['America/Chicago', 'areaCode', ['America/New_York']]],
+	])('derives the patient zone from %s', async (_name, patient, expected) => {
+		harness = await startHarness();
+		seedVisit(harness.server, { patient });
+		harness.server.checkOut('5001');
+		const visit = completed(await harness.adapter.resolveVisit(checkOutEvent, context));
+		expect([visit.zone, visit.zoneSource, visit.extraZones]).toEqual(expected);
+		expect(visit.recordZone).toBe('America/New_York');
+	});
+
 	it('uses the practice zone when the department is unknown to athena, and fails without one', async () => {
 		harness = await startSeededHarness();
 		harness.server.state.departments.delete('1');
+		Object.assign(harness.server.state.patients.get('1001')!, noUsAddress);
 		harness.server.checkOut('5001');
 		expect(completed(await harness.adapter.resolveVisit(checkOutEvent, context)).zoneSource).toBe('practice');
 		const withoutZone = { ...context, defaultZone: undefined };
@@ -204,7 +223,7 @@ describe('athenahealth resolveVisit', () => {
 	});
 
 	it('still resolves the visit, without order items, when athena refuses the orders endpoint', async () => {
-		harness = await startSeededHarness({ includeFollowUpVisit: true });
+		harness = await startSeededHarness({ followUpVisitItem: 'whenNoOrderItems' });
 		harness.server.checkOut('5001');
 		harness.server.injectFault({ path: '/orders', status: 403, body: { error: 'Clinicals is not enabled for this department.' } });
 		const visit = completed(await harness.adapter.resolveVisit(checkOutEvent, context));

@@ -40,7 +40,7 @@ describe('DrChrono resolveVisit', () => {
 				departmentId: '2001',
 				patientId: '5001',
 				zone: 'America/Chicago',
-				zoneSource: 'practice',
+				zoneSource: 'areaCode',
 				patient: {
 					firstName: 'Maria',
 					phones: [
@@ -113,11 +113,23 @@ describe('DrChrono resolveVisit', () => {
 		['the doctor\'s time zone', 'America/Denver', undefined, 'America/Denver', '2026-03-10T10:00:00-06:00'],
 		['the practice default when the doctor has none', '', 'America/New_York', 'America/New_York', '2026-03-10T10:00:00-04:00'],
 		['the practice default when the doctor\'s zone is not IANA', 'Central Time', 'America/New_York', 'America/New_York', '2026-03-10T10:00:00-04:00'],
-	])('reads the naive DrChrono times in %s', async (_label, doctorZone, defaultZone, zone, completedAt) => {
+	])('reads the naive DrChrono times in %s', async (_label, doctorZone, defaultZone, recordZone, completedAt) => {
 		fixture.server.state.doctors.get(1001)!.timezone = doctorZone;
 		await fixture.server.completeAppointment('9001');
 		const event = completedEvent(await fixture.adapter().resolveVisit(appointmentEvent('9001'), { ...context, defaultZone }));
-		expect(event).toMatchObject({ zone, zoneSource: 'practice', completedAt, visitDate: '2026-03-10' });
+		// The patient's zone comes from the mobile's area code (512, Austin); the EHR's times stay the office's.
+		expect(event).toMatchObject({ zone: 'America/Chicago', zoneSource: 'areaCode', recordZone, completedAt, visitDate: '2026-03-10' });
+	});
+
+	it.each([
+		['the patient\'s ZIP code first', '96813', '(512) 555-0142', 'Pacific/Honolulu', 'zip'],
+		['the doctor\'s zone, recorded as "doctor", when ZIP code and number give none', '', '', 'America/Denver', 'doctor'],
+	])('takes the zone from %s', async (_label, zipCode, cellPhone, zone, zoneSource) => {
+		fixture.server.state.doctors.get(1001)!.timezone = 'America/Denver';
+		Object.assign(fixture.server.state.patients.get(5001)!, { zip_code: zipCode, cell_phone: cellPhone, home_phone: '' });
+		await fixture.server.completeAppointment('9001');
+		const event = completedEvent(await fixture.adapter().resolveVisit(appointmentEvent('9001'), context));
+		expect(event).toMatchObject({ zone, zoneSource, completedAt: '2026-03-10T10:00:00-06:00' });
 	});
 
 	it('fails with a DomainError naming defaultZone when no zone is known', async () => {

@@ -32,6 +32,7 @@ export interface PatientSeed {
 	organization?: string;
 	consent?: { sms?: boolean; email?: boolean; voice?: boolean };
 	telecom?: Patient['telecom'];
+	address?: Patient['address'];
 	communication?: Patient['communication'];
 	name?: Patient['name'];
 }
@@ -54,6 +55,7 @@ export function patientResource(seed: PatientSeed): Patient {
 			{ system: 'phone', value: '512-555-0111', use: 'home' },
 			{ system: 'email', value: 'maria@example.test', rank: 1 },
 		],
+		address: seed.address,
 		communication: seed.communication ?? [
 			{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'es' }] }, preferred: true },
 		],

@@ -29,8 +29,10 @@ beforeEach(async () => {
 	server.reset();
 	await seedLocation(server.repo, 'loc-denver', 'America/Denver');
 	await seedPatient(server.repo, { id: 'p1', zone: 'America/Chicago' });
-	await seedPatient(server.repo, { id: 'p2' });
-	await seedPatient(server.repo, { id: 'p3', consent: { voice: false } });
+	// Without a US number or address, p2 and p3 take their zone from the EHR's location or the practice.
+	const emailOnly = [{ system: 'email' as const, value: 'maria@example.test' }];
+	await seedPatient(server.repo, { id: 'p2', telecom: emailOnly });
+	await seedPatient(server.repo, { id: 'p3', consent: { voice: false }, telecom: emailOnly });
 	await seedServiceRequest(server.repo, { id: 'r1', patient: 'p1', code: followUpCode, occurrenceDateTime: '2026-04-15T15:00:00Z' });
 	// 03:00Z on 1 May is still 30 April in Chicago; 03:00Z on 1 April is 31 March there.
 	await seedServiceRequest(server.repo, { id: 'r2', patient: 'p1', code: followUpCode, occurrenceDateTime: '2026-05-01T03:00:00Z' });

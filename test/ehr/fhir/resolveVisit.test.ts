@@ -150,6 +150,45 @@ describe('resolveVisit from an Encounter', () => {
 });
 
 describe('time zone chain', () => {
+	/** No US number: the ZIP code and area code steps find nothing, so the EHR's own sources decide. */
+	const emailOnly = [{ system: 'email' as const, value: 'maria@example.test' }];
+
+	it.each([
+		{
+			name: 'home address ZIP code over the area code and the location',
+			seed: { address: [{ use: 'home' as const, postalCode: '96813' }] },
+			expected: ['Pacific/Honolulu', 'zip', undefined],
+		},
+		{
+			name: 'current address, not the old one',
+			seed: { address: [{ use: 'old' as const, postalCode: '96813' }, { use: 'home' as const, postalCode: '10001-2345' }] },
+			expected: ['America/New_York', 'zip', undefined],
+		},
+		{
+			name: 'mobile area code when the address has no US ZIP code',
+			seed: { address: [{ use: 'home' as const, postalCode: 'SW1A 1AA', country: 'GB' }] },
+			expected: ['America/Chicago', 'areaCode', undefined],
+		},
+		{
+			name: 'every zone of a ZIP prefix that spans two',
+			seed: { address: [{ use: 'home' as const, postalCode: '32401' }] },
+			expected: ['America/Chicago', 'zip', ['America/New_York']],
+		},
+	])('derives the zone from the $name', async ({ seed, expected }) => {
+		await seedLocation(server.repo, 'loc1', 'America/Denver');
+		await seedPatient(server.repo, { id: 'p1', ...seed });
+		await seedEncounter(server.repo, { id: 'e1', patient: 'p1', location: 'loc1' });
+		const event = await resolved(encounterEvent('e1'));
+		expect([event.zone, event.zoneSource, event.extraZones]).toEqual(expected);
+	});
+
+	it('keeps the patient extension over the ZIP code', async () => {
+		await seedPatient(server.repo, { id: 'p1', zone: 'America/Los_Angeles', address: [{ use: 'home', postalCode: '10001' }] });
+		await seedEncounter(server.repo, { id: 'e1', patient: 'p1' });
+		const event = await resolved(encounterEvent('e1'));
+		expect([event.zone, event.zoneSource]).toEqual(['America/Los_Angeles', 'patient']);
+	});
+
 	it.each([
 		{ name: 'patient extension', patientZone: 'America/Los_Angeles', locationZone: 'America/Denver', orgZone: 'America/New_York', expected: ['America/Los_Angeles', 'patient'] },
 		{ name: 'encounter location', patientZone: undefined, locationZone: 'America/Denver', orgZone: 'America/New_York', expected: ['America/Denver', 'location'] },
@@ -158,7 +197,7 @@ describe('time zone chain', () => {
 	])('takes the zone from the $name', async ({ patientZone, locationZone, orgZone, expected }) => {
 		await seedOrganization(server.repo, 'org1', orgZone);
 		await seedLocation(server.repo, 'loc1', locationZone, 'org1');
-		await seedPatient(server.repo, { id: 'p1', zone: patientZone });
+		await seedPatient(server.repo, { id: 'p1', zone: patientZone, telecom: emailOnly });
 		await seedEncounter(server.repo, { id: 'e1', patient: 'p1', location: 'loc1' });
 		const event = await resolved(encounterEvent('e1'));
 		expect([event.zone, event.zoneSource]).toEqual(expected);
@@ -166,14 +205,14 @@ describe('time zone chain', () => {
 
 	it('skips a Location the server hides and still finds the organization', async () => {
 		await seedOrganization(server.repo, 'org1', 'America/New_York');
-		await seedPatient(server.repo, { id: 'p1', organization: 'org1' });
+		await seedPatient(server.repo, { id: 'p1', organization: 'org1', telecom: emailOnly });
 		await seedEncounter(server.repo, { id: 'e1', patient: 'p1', location: 'missing-location' });
 		const event = await resolved(encounterEvent('e1'), { ...context, defaultZone: undefined });
 		expect([event.zone, event.zoneSource]).toEqual(['America/New_York', 'practice']);
 	});
 
 	it('fails with no_zone when nothing gives a zone', async () => {
-		await seedPatient(server.repo, { id: 'p1' });
+		await seedPatient(server.repo, { id: 'p1', telecom: emailOnly });
 		await seedEncounter(server.repo, { id: 'e1', patient: 'p1' });
 		const failure = adapter().resolveVisit(encounterEvent('e1'), { ...context, defaultZone: undefined });
 		await expect(failure).rejects.toBeInstanceOf(DomainError);
@@ -247,7 +286,7 @@ describe('patient details', () => {
 describe('resolveVisit from an Appointment', () => {
 	beforeEach(async () => {
 		await seedLocation(server.repo, 'loc1', 'America/Denver');
-		await seedPatient(server.repo, { id: 'p1' });
+		await seedPatient(server.repo, { id: 'p1', telecom: [{ system: 'email', value: 'maria@example.test' }] });
 		await seedAppointment(server.repo, { id: 'a1', patient: 'p1', status: 'fulfilled', start: '2026-03-10T16:00:00Z', location: 'loc1' });
 		await seedServiceRequest(server.repo, { id: 'sr-today', patient: 'p1', category: '363679005', authoredOn: '2026-03-10T16:20:00Z' });
 		await seedServiceRequest(server.repo, { id: 'sr-last-year', patient: 'p1', category: '363679005', authoredOn: '2025-03-10T16:20:00Z' });

@@ -43,8 +43,9 @@ describe.each(['guide', 'enum'] as const)('Tebra adapter, ConfirmationStatus as 
 			departmentId: '11',
 			visitId: '5001',
 			visitType: 'appointment',
+			// From the mobile's area code (512, Austin), which here agrees with the practice zone.
 			zone: 'America/Chicago',
-			zoneSource: 'practice',
+			zoneSource: 'areaCode',
 			completedAt: end.toISOString(),
 			consent: { sms: true, email: true, voice: true },
 			patient: {
@@ -60,6 +61,13 @@ describe.each(['guide', 'enum'] as const)('Tebra adapter, ConfirmationStatus as 
 		expect(result.event.actionItems).toEqual([
 			expect.objectContaining({ type: 'followUpVisit', schedulingLink: 'https://riverside.example/book?visit=5001' }),
 		]);
+	});
+
+	it('takes the practice zone, recorded as "practice", when the patient has no US number', async () => {
+		seedCheckedOutVisit(tebra.server, new Date(tebra.clock.now()));
+		tebra.server.addPatient({ PatientID: '301', FirstName: 'Ana', LastName: 'García', MobilePhone: '+44 7700 900123', EmailAddress: 'ana.garcia@patients.example' });
+		const result = await tebra.adapter().resolveVisit({ ehr: 'tebra', eventId: 'e5', topic: 't', resourceType: 'Appointment', resourceId: '5001' }, context);
+		expect(result.status === 'completed' && [result.event.zone, result.event.zoneSource]).toEqual(['America/Chicago', 'practice']);
 	});
 
 	it('drops numbers no numbering plan has (an exchange starting with 1, an N11 area code)', async () => {

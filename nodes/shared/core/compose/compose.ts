@@ -1,10 +1,11 @@
 import { DateTime } from 'luxon';
 
 import { DomainError } from '../errors';
-import { actionItemTypes, type ActionItemType, type Channel } from '../schemas';
+import { type Channel } from '../schemas';
 import { assertNoClinicalText } from './clinical';
-import { smsSegments, type SmsSegmentInfo } from './segments';
+import { smartEncode, smsSegments, type SmsSegmentInfo } from './segments';
 import {
+	actionPhraseKeys,
 	actionTypeLabels,
 	optOutLines,
 	staffOnlyVariables,
@@ -12,11 +13,21 @@ import {
 	templateLanguages,
 	templates,
 	variableNames,
+	type ActionPhraseKey,
 	type Audience,
 	type TemplateId,
-	type TemplateLanguage,
 	type VariableName,
 } from './templates';
+import {
+	builtInTexts,
+	normalizeLanguageCode,
+	optOutLineInLayers,
+	partsForChannel,
+	phraseInLayers,
+	textInLayers,
+	type MessageTexts,
+	type TextPart,
+} from './texts';
 
 export type MessageVars = Partial<Record<VariableName, string>>;
 
@@ -32,15 +43,25 @@ export interface ComposeInput {
 	/** BCP-47 tag of the recipient, e.g. "es-MX"; falls back along es-MX → es → en. */
 	language: string;
 	vars: MessageVars;
-	/** Practice-edited texts per language; they replace the built-in text for that language. */
-	overrides?: Partial<Record<TemplateLanguage, TemplateOverride>>;
+	/** This node's own texts per language code; they win over the practice's texts and the built-in ones. */
+	overrides?: Partial<Record<string, TemplateOverride>>;
+	/** The practice's texts (the "Post-Visit Message Texts" credential): any language code, over the built-in. */
+	texts?: MessageTexts;
 	/** The first SMS of a journey: append the opt-out instruction. */
 	firstSms?: boolean;
+	/**
+	 * A patient email may carry the EHR's order text as `{{actionDescription}}` (it may hold clinical detail, so off
+	 * by default: the action type's label stands in). SMS and voice never carry it, whatever this says.
+	 */
+	orderTextInEmail?: boolean;
+	/** SMS: replace characters outside GSM-7 by their closest GSM-7 equivalent (default true). */
+	smartEncoding?: boolean;
 }
 
 export interface ComposedMessage {
 	template: TemplateId;
-	languageUsed: TemplateLanguage;
+	/** The language code whose texts were used: a built-in one or one the practice added. */
+	languageUsed: string;
 	subject?: string;
 	text: string;
 	html?: string;
@@ -54,10 +75,9 @@ export function languageFallbackChain(language: string): string[] {
 	return [...new Set([...chain, 'en'])];
 }
 
-/** The first supported template language on the fallback chain of a tag; never fails (unknown → en). */
-export function resolveLanguage(language: string): TemplateLanguage {
-	const supported = templateLanguages as readonly string[];
-	return languageFallbackChain(language).find((tag) => supported.includes(tag)) as TemplateLanguage;
+/** The first language with texts on the fallback chain of a tag; never fails (unknown → en). */
+export function resolveLanguage(language: string, available: readonly string[] = templateLanguages): string {
+	return languageFallbackChain(language).find((tag) => available.includes(tag)) ?? 'en';
 }
 
 type Token =
@@ -120,7 +140,7 @@ function splitTemplate(template: string, audience: Audience, field: string): rea
 	return tokens;
 }
 
-function formatVisitDate(value: string, language: TemplateLanguage): string {
+function formatVisitDate(value: string, language: string): string {
 	const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? DateTime.fromISO(value, { zone: 'utc' }) : undefined;
 	if (!date?.isValid) {
 		throw new DomainError('vars.visitDate must be a date YYYY-MM-DD', 'invalid_variable', 'vars.visitDate');
@@ -128,8 +148,16 @@ function formatVisitDate(value: string, language: TemplateLanguage): string {
 	return date.setLocale(language).toLocaleString({ month: 'long', day: 'numeric' });
 }
 
-/** Variables with a value, formatted for the language; an empty string counts as absent. */
-function formatVars(vars: MessageVars, language: TemplateLanguage): Map<VariableName, string> {
+/**
+ * Variables with a value, formatted for the language; an empty string counts as absent. Without `orderText`,
+ * `actionDescription` is the action type's label: the EHR's free text (order names, instructions) stays out.
+ */
+function formatVars(
+	vars: MessageVars,
+	language: string,
+	orderText: boolean,
+	phraseFor: (type: ActionPhraseKey) => string,
+): Map<VariableName, string> {
 	const formatted = new Map<VariableName, string>();
 	for (const name of variableNames) {
 		const raw = vars[name];
@@ -137,19 +165,21 @@ function formatVars(vars: MessageVars, language: TemplateLanguage): Map<Variable
 		const value = raw.trim();
 		if (name === 'visitDate') formatted.set(name, formatVisitDate(value, language));
 		else if (name === 'actionType') {
-			if (!(actionItemTypes as readonly string[]).includes(value)) {
+			if (!(actionPhraseKeys as readonly string[]).includes(value)) {
 				throw new DomainError(
-					`vars.actionType must be one of ${actionItemTypes.join(', ')}`,
+					`vars.actionType must be one of ${actionPhraseKeys.join(', ')}`,
 					'invalid_variable',
 					'vars.actionType',
 				);
 			}
-			formatted.set(name, actionTypeLabels[language][value as ActionItemType]);
+			formatted.set(name, phraseFor(value as ActionPhraseKey));
 		} else if (name === 'actionDescription') {
 			// Templates supply the sentence's own punctuation.
-			formatted.set(name, value.replace(/\s+/g, ' ').replace(/[\s.!;:]+$/, ''));
+			if (orderText) formatted.set(name, value.replace(/\s+/g, ' ').replace(/[\s.!;:]+$/, ''));
 		} else formatted.set(name, value);
 	}
+	const label = formatted.get('actionType');
+	if (!orderText && label !== undefined) formatted.set('actionDescription', label);
 	return formatted;
 }
 
@@ -206,15 +236,39 @@ export function textToHtml(text: string): string {
 		.join('\n');
 }
 
-function hasOptOutInstruction(text: string, language: TemplateLanguage): boolean {
-	return (language === 'es' ? /\bALTO\b/ : /\bSTOP\b/).test(text);
+function hasOptOutInstruction(text: string, language: string, optOutLine: string): boolean {
+	return text.includes(optOutLine) || (language.startsWith('es') ? /\bALTO\b/ : /\bSTOP\b/).test(text);
+}
+
+/** A node's overrides of one template as a layer of texts: its "Text" serves SMS, voice and the email body. */
+function overridesAsTexts(template: TemplateId, overrides: ComposeInput['overrides']): MessageTexts {
+	const texts: MessageTexts = {};
+	for (const [language, override] of Object.entries(overrides ?? {})) {
+		const { text, subject } = override ?? {};
+		texts[normalizeLanguageCode(language)] = {
+			templates: { [template]: { sms: text, voice: text, emailBody: text, emailSubject: subject } },
+		};
+	}
+	return texts;
+}
+
+/** Why a practice's text cannot be used for a template's audience (unknown placeholder, open section), or undefined. */
+export function templateTextProblem(text: string, audience: Audience, field: string): string | undefined {
+	try {
+		tokenize(text, audience, field);
+		return undefined;
+	} catch (error) {
+		if (error instanceof DomainError) return error.message;
+		throw error;
+	}
 }
 
 /**
  * Renders a message for one channel and language.
  * Invariants: every placeholder is known and allowed for the template's audience (also in overrides for other
  * languages, so a configuration error shows whatever the patient's language); a placeholder outside an optional
- * section must have a value; SMS and voice texts pass the clinical-text guard; email HTML escapes every value.
+ * section must have a value; SMS and voice never carry the EHR's order text (`{{actionDescription}}` renders the
+ * action type's label there) and pass the clinical-text guard; email HTML escapes every value.
  */
 export function composeMessage(input: ComposeInput): ComposedMessage {
 	const { template, channel } = input;
@@ -222,9 +276,8 @@ export function composeMessage(input: ComposeInput): ComposedMessage {
 		throw new DomainError(`template must be one of ${templateIds.join(', ')}`, 'unknown_template', 'template');
 	}
 	const definition = templates[template];
-	const languageUsed = resolveLanguage(input.language);
-	const builtIn = definition.texts[languageUsed];
-	if (channel === 'voice' ? !builtIn.voice : !builtIn[channel as 'sms' | 'email']) {
+	const parts = partsForChannel(channel);
+	if (parts.some((part) => textInLayers([builtInTexts], 'en', template, part) === undefined)) {
 		throw new DomainError(
 			`template ${template} cannot be sent by ${channel}`,
 			'unsupported_channel',
@@ -241,24 +294,36 @@ export function composeMessage(input: ComposeInput): ComposedMessage {
 			overrideTokens.set(field, tokenize(source, definition.audience, field));
 		}
 	}
-	const tokensFor = (part: 'text' | 'subject', builtInText: string): readonly Token[] =>
-		overrideTokens.get(`overrides.${languageUsed}.${part}`) ??
-		tokenize(builtInText, definition.audience, `templates.${template}.${languageUsed}`);
+	// Per language: this node's text, then the practice's, then the built-in. The language is the first on the
+	// patient's fallback chain with every part of this channel's message, so one message never mixes languages.
+	const layers = [overridesAsTexts(template, input.overrides), input.texts ?? {}, builtInTexts];
+	const languageUsed =
+		languageFallbackChain(input.language).find((language) =>
+			parts.every((part) => textInLayers(layers, language, template, part) !== undefined),
+		) ?? 'en';
+	const tokensFor = (part: TextPart): readonly Token[] =>
+		tokenize(textInLayers(layers, languageUsed, template, part)!, definition.audience, `texts.${languageUsed}.${template}.${part}`);
+	const practiceLayers = [input.texts ?? {}, builtInTexts];
+	const chain = languageFallbackChain(languageUsed);
+	const phraseFor = (type: ActionPhraseKey): string => phraseInLayers(practiceLayers, chain, type) ?? actionTypeLabels.en[type];
 
-	const values = formatVars(input.vars ?? {}, languageUsed);
+	// Staff emails keep the order text (the coordinator acts on it); a patient email only when the practice chose so.
+	const orderText = channel === 'email' && (definition.audience === 'staff' || input.orderTextInEmail === true);
+	const values = formatVars(input.vars ?? {}, languageUsed, orderText, phraseFor);
 	if (channel === 'email') {
-		const email = builtIn.email!;
-		const text = tidy(render(tokensFor('text', email.text), values));
-		const subject = tidy(render(tokensFor('subject', email.subject), values)).replace(/\s+/g, ' ');
+		const text = tidy(render(tokensFor('emailBody'), values));
+		const subject = tidy(render(tokensFor('emailSubject'), values)).replace(/\s+/g, ' ');
 		return { template, languageUsed, subject, text, html: textToHtml(text) };
 	}
 	if (channel === 'voice') {
-		const text = tidy(render(tokensFor('text', builtIn.voice!), values));
+		const text = tidy(render(tokensFor('voice'), values));
 		assertNoClinicalText(text, 'voice');
 		return { template, languageUsed, text };
 	}
-	let text = tidy(render(tokensFor('text', builtIn.sms!), values));
-	if (input.firstSms && !hasOptOutInstruction(text, languageUsed)) text += `\n${optOutLines[languageUsed]}`;
+	let text = tidy(render(tokensFor('sms'), values));
+	const optOutLine = optOutLineInLayers(practiceLayers, chain) ?? optOutLines.en;
+	if (input.firstSms && !hasOptOutInstruction(text, languageUsed, optOutLine)) text += `\n${optOutLine}`;
+	if (input.smartEncoding !== false) text = smartEncode(text);
 	assertNoClinicalText(text, 'sms');
 	return { template, languageUsed, text, sms: smsSegments(text) };
 }

@@ -62,3 +62,44 @@ export function smsSegments(text: string): SmsSegmentInfo {
 	}
 	return { encoding, segments, characters };
 }
+
+/** Look-alikes outside GSM-7 and their GSM-7 stand-ins, as Twilio's Smart Encoding replaces them. */
+const smartReplacements: ReadonlyMap<string, string> = new Map([
+	...[...'\u2018\u2019\u201A\u201B\u2032\u02BC'].map((char) => [char, "'"] as const),
+	...[...'\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB'].map((char) => [char, '"'] as const),
+	...[...'\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2022'].map((char) => [char, '-'] as const),
+	...[...'\u00A0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u202F\u205F\u3000\t'].map(
+		(char) => [char, ' '] as const,
+	),
+	...[...'\u200B\u200C\u200D\u2060\uFEFF\u00AD'].map((char) => [char, ''] as const),
+	['\u2026', '...'],
+	['\u2039', '<'],
+	['\u203A', '>'],
+	['\u02C6', '^'],
+	['\u02DC', '~'],
+	['\u2044', '/'],
+	['\u2215', '/'],
+	['\u00B4', "'"],
+	['\u0060', "'"],
+]);
+
+/** A letter with accents the default alphabet lacks (á, í, ó, ú, ç, â…) as its base letter, when that is GSM-7. */
+function withoutAccent(char: string): string | undefined {
+	const base = char.normalize('NFD').replace(/\p{M}/gu, '');
+	return base !== char && base.length > 0 && Array.from(base).every(isGsm7Character) ? base : undefined;
+}
+
+/**
+ * Smart encoding: each character outside GSM-7 replaced by its closest GSM-7 equivalent where the meaning holds
+ * (á → a, curly quotes → straight, dashes → -, … → ..., non-breaking space → space), so one accent does not turn
+ * the whole text into UCS-2 (70 characters a segment instead of 160). Characters already in GSM-7 (é, ñ, ü, à, ¿, ¡)
+ * stay, and characters without an equivalent (emoji, other scripts) stay too: the text is then sent as UCS-2.
+ */
+export function smartEncode(text: string): string {
+	let encoded = '';
+	for (const char of text) {
+		if (isGsm7Character(char)) encoded += char;
+		else encoded += smartReplacements.get(char) ?? withoutAccent(char) ?? char;
+	}
+	return encoded;
+}

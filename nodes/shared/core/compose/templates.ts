@@ -1,4 +1,4 @@
-import type { ActionItemType } from '../schemas';
+import { actionItemTypes } from '../schemas';
 
 /**
  * The built-in message texts. Placeholders: `{{name}}`; a section `{{#name}}…{{/name}}` is kept only when the
@@ -52,16 +52,25 @@ export interface TemplateDefinition {
 
 export const optOutLines: Record<TemplateLanguage, string> = {
 	en: 'Reply STOP to opt out.',
-	es: 'Responda ALTO para no recibir más mensajes.',
+	es: 'Responda ALTO para no recibir mensajes.',
 };
 
-export const actionTypeLabels: Record<TemplateLanguage, Record<ActionItemType, string>> = {
+/** The action types a phrase names: the EHR's action types, and "other" for an action of no known type. */
+export const actionPhraseKeys = [...actionItemTypes, 'other'] as const;
+export type ActionPhraseKey = (typeof actionPhraseKeys)[number];
+
+/**
+ * The built-in phrase per action type: what SMS, voice and `{{actionType}}` say instead of the vendor's order
+ * text. A practice changes them (and adds languages) in the "Post-Visit Message Texts" credential.
+ */
+export const actionTypeLabels: Record<TemplateLanguage, Record<ActionPhraseKey, string>> = {
 	en: {
 		followUpVisit: 'follow-up visit',
 		imaging: 'imaging appointment',
 		referral: 'specialist visit',
 		lab: 'lab test',
 		prescription: 'prescription',
+		other: 'follow-up care',
 	},
 	es: {
 		followUpVisit: 'cita de seguimiento',
@@ -69,6 +78,7 @@ export const actionTypeLabels: Record<TemplateLanguage, Record<ActionItemType, s
 		referral: 'cita con especialista',
 		lab: 'examen de laboratorio',
 		prescription: 'receta',
+		other: 'cuidado de seguimiento',
 	},
 };
 
@@ -84,7 +94,7 @@ export const templates: Record<TemplateId, TemplateDefinition> = {
 			en: {
 				sms:
 					'Hi {{firstName}}, thank you for visiting {{practiceName}} on {{visitDate}}.' +
-					'{{#actionDescription}} Your next step: {{actionDescription}}.{{/actionDescription}}' +
+					'{{#actionType}} Next step: your {{actionType}}.{{/actionType}}' +
 					`${enBook} Questions? Call {{practicePhone}}.`,
 				email: {
 					subject: 'Your visit summary from {{practiceName}}',
@@ -97,7 +107,7 @@ export const templates: Record<TemplateId, TemplateDefinition> = {
 			es: {
 				sms:
 					'Hola {{firstName}}, gracias por su visita a {{practiceName}} el {{visitDate}}.' +
-					'{{#actionDescription}} Siguiente paso: {{actionDescription}}.{{/actionDescription}}' +
+					'{{#actionType}} Siguiente paso: su {{actionType}}.{{/actionType}}' +
 					`${esBook} ¿Preguntas? Llame al {{practicePhone}}.`,
 				email: {
 					subject: 'Resumen de su visita a {{practiceName}}',
@@ -143,7 +153,7 @@ export const templates: Record<TemplateId, TemplateDefinition> = {
 		texts: {
 			en: {
 				sms:
-					'Hi {{firstName}}, a reminder from {{practiceName}}: {{actionDescription}}.' +
+					'Hi {{firstName}}, a reminder from {{practiceName}} about your {{actionType}}.' +
 					`${enBook} Or call {{practicePhone}}.`,
 				email: {
 					subject: 'Reminder: your next step after your visit',
@@ -156,7 +166,7 @@ export const templates: Record<TemplateId, TemplateDefinition> = {
 			},
 			es: {
 				sms:
-					'Hola {{firstName}}, un recordatorio de {{practiceName}}: {{actionDescription}}.' +
+					'Hola {{firstName}}, un recordatorio de {{practiceName}} sobre su {{actionType}}.' +
 					`${esBook} O llame al {{practicePhone}}.`,
 				email: {
 					subject: 'Recordatorio: su siguiente paso después de su visita',
@@ -175,7 +185,7 @@ export const templates: Record<TemplateId, TemplateDefinition> = {
 			en: {
 				sms:
 					'Hi {{firstName}}, it is almost time for your next visit with {{practiceName}}. ' +
-					`Next step: {{actionDescription}}.${enBook} Or call {{practicePhone}}.`,
+					`Next step: your {{actionType}}.${enBook} Or call {{practicePhone}}.`,
 				email: {
 					subject: 'Time to book your next visit with {{practiceName}}',
 					text:
@@ -187,7 +197,7 @@ export const templates: Record<TemplateId, TemplateDefinition> = {
 			es: {
 				sms:
 					'Hola {{firstName}}, se acerca la fecha de su siguiente visita con {{practiceName}}. ' +
-					`Siguiente paso: {{actionDescription}}.${esBook} O llame al {{practicePhone}}.`,
+					`Siguiente paso: su {{actionType}}.${esBook} O llame al {{practicePhone}}.`,
 				email: {
 					subject: 'Es momento de agendar su siguiente visita con {{practiceName}}',
 					text:
@@ -203,8 +213,8 @@ export const templates: Record<TemplateId, TemplateDefinition> = {
 		texts: {
 			en: {
 				sms:
-					'Hi {{firstName}}, a reminder from {{practiceName}}: you are due for a visit. ' +
-					`{{actionDescription}}.${enBook} Or call {{practicePhone}}.`,
+					'Hi {{firstName}}, a reminder from {{practiceName}}: you are due for your {{actionType}}.' +
+					`${enBook} Or call {{practicePhone}}.`,
 				email: {
 					subject: 'Reminder: you are due for a visit with {{practiceName}}',
 					text:
@@ -215,8 +225,8 @@ export const templates: Record<TemplateId, TemplateDefinition> = {
 			},
 			es: {
 				sms:
-					'Hola {{firstName}}, un recordatorio de {{practiceName}}: ya le toca su visita. ' +
-					`{{actionDescription}}.${esBook} O llame al {{practicePhone}}.`,
+					'Hola {{firstName}}, un recordatorio de {{practiceName}}: ya le toca su {{actionType}}.' +
+					`${esBook} O llame al {{practicePhone}}.`,
 				email: {
 					subject: 'Recordatorio: ya le toca su visita con {{practiceName}}',
 					text:

@@ -2,12 +2,13 @@ import { DomainError } from '../../core/errors';
 import type { RecallDue } from '../../core/schemas';
 import { createAppointmentTypeLister } from './appointmentTypes';
 import { createAthenaClient } from './client';
+import { createCompletedVisitLister } from './completedVisits';
 import { createSmsConsentUpdater } from './consent';
 import { createFindFollowUp } from './followUp';
 import { athenaServerZone } from './mapping';
 import type { AthenaAdapter, AthenaAdapterConfig, AthenaShared } from './options';
 import { createChangedFeed } from './poll';
-import { createPatientCaseCreator } from './task';
+import { createPatientCaseAssigner, createPatientCaseCreator } from './task';
 import { createResolveVisit } from './visit';
 
 async function pollRecalls(): Promise<RecallDue[]> {
@@ -43,9 +44,11 @@ export function createAthenaAdapter(config: AthenaAdapterConfig): AthenaAdapter 
 		findsEarlierTasks: false,
 		resolveVisit: createResolveVisit(shared),
 		pollChanges: feed.pollChanges,
+		listCompletedVisits: createCompletedVisitLister(shared),
 		rereadProcessed: feed.rereadProcessed,
 		findFollowUp: createFindFollowUp(shared),
 		createTask: createPatientCaseCreator(shared),
+		assignTask: createPatientCaseAssigner(shared),
 		updateSmsConsent: createSmsConsentUpdater(shared),
 		listAppointmentTypes: createAppointmentTypeLister(shared),
 		pollRecalls,

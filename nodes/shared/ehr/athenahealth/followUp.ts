@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 
+import { ehrTimesZone } from '../../core/patientZone';
 import type { VisitEvent } from '../../core/schemas';
 import type { FollowUpQuery, FollowUpStatus } from '../types';
 import { appointmentStart, athenaDate, isoOf, statusNames } from './mapping';
@@ -64,7 +65,7 @@ export function createFindFollowUp({ client, options }: AthenaShared) {
 		const later: LaterAppointment[] = [];
 		for (const appointment of appointments ?? []) {
 			if (visit.visitType === 'appointment' && appointment.appointmentid === visit.visitId) continue;
-			const start = appointmentStart(appointment.date, appointment.starttime, visit.zone);
+			const start = appointmentStart(appointment.date, appointment.starttime, ehrTimesZone(visit));
 			if (!start) continue;
 			const date = start.toISODate() as string;
 			if (date < visit.visitDate || (date === visit.visitDate && start < visitEnd)) continue;

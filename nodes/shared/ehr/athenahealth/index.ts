@@ -3,10 +3,12 @@ export type {
 	AthenaAdapter,
 	AthenaAdapterConfig,
 	AthenaAdapterOptions,
+	AthenaFollowUpVisitItem,
 	AthenaPatientCaseOptions,
 	AthenaReadWindow,
 	AthenaTaskResult,
 } from './options';
+export { athenaFollowUpVisitItems } from './options';
 export { lastReadWindow } from './poll';
 export { defaultPatientCaseSource, defaultPatientCaseSubclass } from './task';
 export { athenaCompletionTopics, parseAthenaNotification } from './notification';

@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../http';
-import type { EhrAdapter, Escalation, HttpClient, NotificationEvent, TaskResult } from '../types';
+import type { EhrAdapter, Escalation, HttpClient, NotificationEvent, TaskAssignment, TaskResult } from '../types';
 import type { AthenaClient } from './client';
 
 export interface AthenaPatientCaseOptions {
@@ -16,6 +16,9 @@ export interface AthenaPatientCaseOptions {
 	/** The provider the case is for (`providerid`), when the practice routes cases by provider. */
 	providerId?: string;
 }
+
+export const athenaFollowUpVisitItems = ['whenNoOrderItems', 'everyVisit', 'never'] as const;
+export type AthenaFollowUpVisitItem = (typeof athenaFollowUpVisitItems)[number];
 
 export interface AthenaAdapterOptions {
 	/**
@@ -45,8 +48,12 @@ export interface AthenaAdapterOptions {
 	followUpSource?: 'patientAppointments' | 'booked';
 	/** Days after the visit /appointments/booked is searched (default 180). */
 	followUpWindowDays?: number;
-	/** Add a "book your follow-up visit" action item to every visit (athena exposes no structured follow-up). */
-	includeFollowUpVisit?: boolean;
+	/**
+	 * When a visit gets a "book your follow-up visit" action item (athena exposes no structured follow-up):
+	 * `whenNoOrderItems` when no order gave one (no encounter found, orders unreadable, none actionable),
+	 * `everyVisit`, or `never` (default).
+	 */
+	followUpVisitItem?: AthenaFollowUpVisitItem;
 	/** Consent assumed when athena returned no consenttotext/consenttocall flag (default false). */
 	consentWhenUnrecorded?: boolean;
 	patientCase?: AthenaPatientCaseOptions;
@@ -65,14 +72,12 @@ export interface AthenaReadWindow {
 	end: string;
 }
 
-export interface AthenaTaskResult extends TaskResult {
-	/** The case exists either way; "failed" means it is unassigned and `assignmentError` says why. */
-	assignment?: 'assigned' | 'failed' | 'notRequested';
-	assignmentError?: string;
-}
+/** A patient case: its assignment (a call of its own) is on TaskResult, as for any EHR that assigns separately. */
+export type AthenaTaskResult = TaskResult;
 
 export interface AthenaAdapter extends EhrAdapter {
 	createTask(escalation: Escalation): Promise<AthenaTaskResult>;
+	assignTask(taskId: string, escalation: Escalation): Promise<TaskAssignment>;
 	/** Re-reads what a poll consumed (showprocessed window) without consuming anything new. */
 	rereadProcessed(window: AthenaReadWindow): Promise<NotificationEvent[]>;
 }

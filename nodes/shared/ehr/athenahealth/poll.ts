@@ -16,8 +16,13 @@ export function lastReadWindow(cursor: PollCursor | undefined): AthenaReadWindow
 	return start && end ? { start, end } : undefined;
 }
 
-/** The completed visits among changed-feed records, one event per change. */
-function eventsOf(records: AthenaAppointment[], practiceId: string, timestampZone: string): NotificationEvent[] {
+/** The completed visits among appointment records (changed feed or a plain list), one event per change. */
+export function eventsOf(
+	records: AthenaAppointment[],
+	practiceId: string,
+	timestampZone: string,
+	topic = 'appointments/changed',
+): NotificationEvent[] {
 	const events = new Map<string, NotificationEvent>();
 	for (const record of records) {
 		if (!isCompletedStatus(record.appointmentstatus)) continue;
@@ -29,7 +34,7 @@ function eventsOf(records: AthenaAppointment[], practiceId: string, timestampZon
 		events.set(eventId, {
 			ehr: EHR,
 			eventId,
-			topic: 'appointments/changed',
+			topic,
 			resourceType: 'Appointment',
 			resourceId: record.appointmentid,
 			practiceId,

@@ -52,6 +52,9 @@ export const patientSchema = z.object({
 	firstname: z.string().optional(),
 	mobilephone: z.string().optional(),
 	homephone: z.string().optional(),
+	/** The home address's ZIP code and country: only for the patient's zone (core/patientZone.ts). */
+	zip: z.string().optional(),
+	countrycode3166: z.string().optional(),
 	email: z.string().optional(),
 	consenttotext: boolish.optional(),
 	consenttocall: boolish.optional(),
@@ -88,6 +91,22 @@ export const encounterSchema = z.object({
 	encounterdate: z.string().optional(),
 });
 export type AthenaEncounter = z.infer<typeof encounterSchema>;
+
+/**
+ * GET /chart/{patientid}/encounters: `{ encounters: [...] }` in two public clients (an OpenAPI-generated one and a
+ * C# SDK), each with encounterid, appointmentid, departmentid, encounterdate, status, encountertype.
+ */
+export const encounterListSchema = z.object({
+	encounters: z.array(encounterSchema.extend({ encountertype: z.string().optional() })).default([]),
+	next: z.string().optional(),
+	totalcount: numberish.optional(),
+});
+export type AthenaListedEncounter = z.infer<typeof encounterListSchema>['encounters'][number];
+
+/** GET /departments: the practice's departments (the sandbox and athena's recorded answers agree). */
+export const departmentListSchema = z.object({
+	departments: z.array(z.object({ departmentid: idString })).default([]),
+});
 
 export const orderSchema = z.object({
 	orderid: idString,

@@ -1,6 +1,6 @@
 import { DomainError } from '../../core/errors';
 import { EhrHttpError } from '../http';
-import type { Escalation } from '../types';
+import type { Escalation, TaskAssignment } from '../types';
 import { isOk } from './client';
 import { EHR, athenaPhone, vendorErrorText } from './mapping';
 import type { AthenaShared, AthenaTaskResult } from './options';
@@ -14,12 +14,38 @@ function truncate(text: string, limit: number): string {
 	return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
+function casePathOf({ client }: AthenaShared, patientId: string): string {
+	return `${client.pathOf('patients', patientId)}/documents/patientcase`;
+}
+
+/*
+ * assignTask of the athenahealth adapter: assigns a patient case to an athenaNet username. A refused assignment
+ * (an unknown or inactive username) is reported, not thrown: the case exists, and a retry must not create another.
+ */
+export function createPatientCaseAssigner(shared: AthenaShared) {
+	return async function assignTask(caseId: string, escalation: Escalation): Promise<TaskAssignment> {
+		if (!escalation.patientId || !escalation.assigneeId) {
+			return { assignment: 'failed', assignmentError: 'no patient or no athenaNet username to assign the patient case to' };
+		}
+		const assign = await shared.client.call({
+			method: 'PUT',
+			url: `${casePathOf(shared, escalation.patientId)}/${encodeURIComponent(caseId)}/assign`,
+			form: { username: escalation.assigneeId },
+		});
+		if (isOk(assign) && successSchema.safeParse(assign.body).data?.success !== false) return { assignment: 'assigned' };
+		const detail = vendorErrorText(assign.body);
+		return { assignment: 'failed', assignmentError: `athena answered ${assign.status}${detail ? `: ${detail}` : ''}` };
+	};
+}
+
 /*
  * createTask of the athenahealth adapter: a patient case, then its assignment. Idempotency is the node's: athena
  * cannot search patient cases by a key of ours, so the EHR Task node claims journey + stage in the journey store
  * before calling this, and a retry after a crash in between is reported as "unknown — check", not repeated.
  */
-export function createPatientCaseCreator({ client, options }: AthenaShared) {
+export function createPatientCaseCreator(shared: AthenaShared) {
+	const { client, options } = shared;
+	const assignTask = createPatientCaseAssigner(shared);
 	function caseForm(escalation: Escalation, departmentId: string): Record<string, string> {
 		const caseOptions = options.patientCase ?? {};
 		const form: Record<string, string> = {
@@ -54,7 +80,7 @@ export function createPatientCaseCreator({ client, options }: AthenaShared) {
 				'departmentId',
 			);
 		}
-		const casePath = `${client.pathOf('patients', escalation.patientId)}/documents/patientcase`;
+		const casePath = casePathOf(shared, escalation.patientId);
 		const action = 'creating the patient case';
 		const response = await client.send({ method: 'POST', url: casePath, form: caseForm(escalation, departmentId) }, action);
 		const created = client.parse(patientCaseCreatedSchema, response.body, 'patientcase');
@@ -64,17 +90,6 @@ export function createPatientCaseCreator({ client, options }: AthenaShared) {
 		}
 		const result: AthenaTaskResult = { taskId: created.patientcaseid, kind: 'patientCase', created: true, assignment: 'notRequested' };
 		if (!escalation.assigneeId) return result;
-		// The case exists now: a refused assignment is reported on the result, not thrown, so a retry does
-		// not create a second case.
-		const assign = await client.call({
-			method: 'PUT',
-			url: `${casePath}/${encodeURIComponent(created.patientcaseid)}/assign`,
-			form: { username: escalation.assigneeId },
-		});
-		if (isOk(assign) && successSchema.safeParse(assign.body).data?.success !== false) {
-			return { ...result, assignment: 'assigned' };
-		}
-		const detail = vendorErrorText(assign.body);
-		return { ...result, assignment: 'failed', assignmentError: `athena answered ${assign.status}${detail ? `: ${detail}` : ''}` };
+		return { ...result, ...(await assignTask(created.patientcaseid, escalation)) };
 	};
 }

@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 
 import { schedulingLinkFor } from '../../core/compose/links';
 import { DomainError } from '../../core/errors';
+import { ehrTimesZone, zoneFields, zoneFromPatientAddress } from '../../core/patientZone';
+import type { PatientZone, ZoneFields } from '../../core/patientZone';
 import { parseVisitEvent } from '../../core/schemas';
 import type { ActionItem, ActionItemType, VisitEvent } from '../../core/schemas';
 import { EhrResponseError } from '../http';
@@ -25,7 +27,9 @@ import {
 	statusNames,
 	zoneOfDepartment,
 } from './mapping';
-import type { AthenaShared } from './options';
+import { createEncounterFinder } from './encounters';
+import type { EncounterQuery } from './encounters';
+import type { AthenaFollowUpVisitItem, AthenaShared } from './options';
 import { departmentSchema, encounterOrdersSchema, oneOf } from './schemas';
 import type { AthenaAppointment, AthenaDepartment, AthenaEncounter, AthenaOrder, AthenaPatient } from './schemas';
 
@@ -35,6 +39,8 @@ interface VisitInput {
 	patientId: string;
 	departmentId?: string;
 	encounterId?: string;
+	/** Where to search the encounter when the appointment names none. */
+	encounterSearch?: EncounterQuery;
 	visitDate?: string;
 	completedAt: (zone: string) => string;
 	context: ResolveContext;
@@ -44,10 +50,20 @@ function isSignedOff(encounter: AthenaEncounter): boolean {
 	return ['CLOSED', 'SIGNED'].includes(encounter.status?.toUpperCase() ?? '');
 }
 
-function zoneFor(department: AthenaDepartment | undefined, context: ResolveContext) {
+/**
+ * The patient's ZIP code, else their mobile's area code, else the department's zone, else the practice default.
+ * athena's dates and times are the department's wall time: `recordZone` when the patient's zone differs.
+ */
+function zoneFor(patient: AthenaPatient, department: AthenaDepartment | undefined, context: ResolveContext): ZoneFields {
+	const office = officeZone(department, context);
+	const fromAddress = zoneFromPatientAddress({ postalCode: patient.zip, country: patient.countrycode3166, phones: phonesOf(patient) });
+	return zoneFields(fromAddress ?? office, office.zone);
+}
+
+function officeZone(department: AthenaDepartment | undefined, context: ResolveContext): PatientZone {
 	const departmentZone = zoneOfDepartment(department);
-	if (departmentZone) return { zone: departmentZone, zoneSource: 'department' as const };
-	if (context.defaultZone) return { zone: context.defaultZone, zoneSource: 'practice' as const };
+	if (departmentZone) return { zone: departmentZone, extraZones: [], source: 'department' };
+	if (context.defaultZone) return { zone: context.defaultZone, extraZones: [], source: 'practice' };
 	throw new DomainError(
 		'athenahealth department has no usable time zone and the practice profile sets no default zone',
 		'missing_zone',
@@ -68,7 +84,7 @@ function patientContact(patient: AthenaPatient, context: ResolveContext) {
 }
 
 /** One item per action type: three lab orders are one "get your lab work done" for the patient. */
-function actionItemsOf(orders: AthenaOrder[], input: VisitInput, withFollowUpVisit: boolean): ActionItem[] {
+function actionItemsOf(orders: AthenaOrder[], input: VisitInput, followUpVisitItem: AthenaFollowUpVisitItem): ActionItem[] {
 	const byType = new Map<ActionItemType, { orderId?: string; done: boolean }>();
 	for (const order of orders) {
 		const type = actionTypeOfOrder(order);
@@ -77,6 +93,7 @@ function actionItemsOf(orders: AthenaOrder[], input: VisitInput, withFollowUpVis
 		const existing = byType.get(type);
 		if (!existing || (existing.done && !done)) byType.set(type, { orderId: order.orderid, done });
 	}
+	const withFollowUpVisit = followUpVisitItem === 'everyVisit' || (followUpVisitItem === 'whenNoOrderItems' && byType.size === 0);
 	if (withFollowUpVisit && !byType.has('followUpVisit')) byType.set('followUpVisit', { done: false });
 	const ids = { patientId: input.patientId, visitId: input.visitId };
 	return [...byType.entries()].map(([type, { orderId, done }]): ActionItem => {
@@ -102,8 +119,10 @@ function completedAtOf(appointment: AthenaAppointment, zone: string, timestampZo
 }
 
 /** resolveVisit of the athenahealth adapter: the appointment (or signed-off encounter), patient, department, orders. */
-export function createResolveVisit({ client, options, timestampZone }: AthenaShared) {
+export function createResolveVisit(shared: AthenaShared) {
+	const { client, options, timestampZone } = shared;
 	const { practiceId } = client;
+	const findEncounterId = createEncounterFinder(shared);
 
 	async function readDepartment(id: string | undefined): Promise<AthenaDepartment | undefined> {
 		if (!id) return undefined;
@@ -129,13 +148,19 @@ export function createResolveVisit({ client, options, timestampZone }: AthenaSha
 		return [...orders.values()];
 	}
 
+	async function ordersOf(input: VisitInput): Promise<AthenaOrder[]> {
+		const encounterId = input.encounterId ?? (input.encounterSearch ? await findEncounterId(input.encounterSearch) : undefined);
+		return await readOrders(encounterId);
+	}
+
 	async function buildVisit(input: VisitInput): Promise<VisitEvent> {
 		const [patient, department, orders] = await Promise.all([
 			client.readPatient(input.patientId),
 			readDepartment(input.departmentId),
-			readOrders(input.encounterId),
+			ordersOf(input),
 		]);
-		const { zone, zoneSource } = zoneFor(department, input.context);
+		const zoneFacts = zoneFor(patient, department, input.context);
+		const zone = ehrTimesZone(zoneFacts);
 		const completedAt = input.completedAt(zone);
 		return parseVisitEvent({
 			kind: 'visit',
@@ -143,15 +168,14 @@ export function createResolveVisit({ client, options, timestampZone }: AthenaSha
 			practiceId,
 			...(input.departmentId ? { departmentId: input.departmentId } : {}),
 			patientId: input.patientId,
-			zone,
-			zoneSource,
+			...zoneFacts,
 			patient: patientContact(patient, input.context),
 			consent: consentOf(patient, options.consentWhenUnrecorded ?? false),
 			visitId: input.visitId,
 			visitType: input.visitType,
 			completedAt,
 			visitDate: input.visitDate ?? DateTime.fromISO(completedAt).setZone(zone).toISODate(),
-			actionItems: actionItemsOf(orders, input, options.includeFollowUpVisit ?? false),
+			actionItems: actionItemsOf(orders, input, options.followUpVisitItem ?? 'never'),
 		});
 	}
 
@@ -168,12 +192,14 @@ export function createResolveVisit({ client, options, timestampZone }: AthenaSha
 		}
 		const patientId = appointment.patientid ?? encounter?.patientid ?? event.patientId;
 		if (!patientId) throw new EhrResponseError(EHR, 'appointment.patientid', 'the appointment names no patient');
+		const departmentId = appointment.departmentid ?? encounter?.departmentid ?? event.departmentId;
 		const visit = await buildVisit({
 			visitId: appointment.appointmentid,
 			visitType: 'appointment',
 			patientId,
-			departmentId: appointment.departmentid ?? encounter?.departmentid ?? event.departmentId,
+			departmentId,
 			encounterId: appointment.encounterid ?? encounter?.encounterid,
+			encounterSearch: { appointmentId: appointment.appointmentid, patientId, departmentId, date: appointment.date },
 			visitDate: isoDateFromAthena(appointment.date),
 			completedAt: (zone) => completedAtOf(appointment, zone, timestampZone),
 			context,

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 
 import { DomainError } from '../../core/errors';
+import { ehrTimesZone } from '../../core/patientZone';
 import type { VisitEvent } from '../../core/schemas';
 import type { FollowUpQuery, FollowUpStatus } from '../types';
 import { isOk, vendor } from './client';
@@ -51,7 +52,7 @@ export function createFindFollowUp({ client, options }: DrChronoShared) {
 
 	/** Appointments booked after the visit started, in date_range windows DrChrono accepts, soonest first. */
 	async function candidatesAfter(visit: VisitEvent, visitStart: DateTime, query: FollowUpQuery, checked: string[]): Promise<Candidate[]> {
-		const zone = visit.zone;
+		const zone = ehrTimesZone(visit);
 		const completedAt = DateTime.fromISO(visit.completedAt, { setZone: true });
 		// Booked at check-in or checkout, before the status flip, still counts: the bar is the visit's start.
 		const bookedAfter = completedAt.isValid && completedAt < visitStart ? completedAt : visitStart;
@@ -91,7 +92,7 @@ export function createFindFollowUp({ client, options }: DrChronoShared) {
 		if (visitAppointment.deleted_flag || visitAppointment.status === 'Cancelled') {
 			return { status: 'visitCancelled', detail: `the visit appointment is now ${visitAppointment.deleted_flag ? 'deleted' : 'Cancelled'}` };
 		}
-		const visitStart = vendorDateTime(visitAppointment.scheduled_time, visit.zone, 'scheduled_time');
+		const visitStart = vendorDateTime(visitAppointment.scheduled_time, ehrTimesZone(visit), 'scheduled_time');
 		const checked: string[] = [];
 		return followUpOf(await candidatesAfter(visit, visitStart, query, checked), checked);
 	};

@@ -51,6 +51,8 @@ export const patientSchema = z.object({
 	cell_phone: optionalText,
 	home_phone: optionalText,
 	office_phone: optionalText,
+	/** The address's ZIP code: only for the patient's zone (core/patientZone.ts). */
+	zip_code: optionalText,
 	email: optionalText,
 	/** ISO 639-2 codes: blank, eng, zho, fra, ita, jpn, por, rus, spa, other, unknown, declined. */
 	preferred_language: optionalText,

@@ -2,6 +2,8 @@ import type { DateTime } from 'luxon';
 
 import { emailAddress } from '../../core/addresses';
 import { DomainError, fromZodError } from '../../core/errors';
+import { ehrTimesZone, zoneFields, zoneFromPatientAddress } from '../../core/patientZone';
+import type { PatientZone, ZoneFields } from '../../core/patientZone';
 import { visitEventSchema } from '../../core/schemas';
 import type { NotificationEvent, ResolveContext, ResolveResult } from '../types';
 import { isOk, truncate, vendor } from './client';
@@ -46,6 +48,21 @@ function contactOf(patient: DrChronoPatient, context: ResolveContext) {
 	};
 }
 
+/**
+ * The patient's ZIP code, else their mobile's area code, else the doctor's zone, else the practice default. DrChrono's
+ * times carry no offset and are the doctor's (else the practice's) wall time: `recordZone` when the patient's differs.
+ */
+function zoneOf(patient: DrChronoPatient, doctor: DrChronoDoctor | undefined, context: ResolveContext): ZoneFields {
+	const office: PatientZone | undefined = isValidZone(doctor?.timezone)
+		? { zone: doctor.timezone, extraZones: [], source: 'doctor' }
+		: isValidZone(context.defaultZone)
+			? { zone: context.defaultZone, extraZones: [], source: 'practice' }
+			: undefined;
+	if (!office) throw missingZone('defaultZone');
+	const fromAddress = zoneFromPatientAddress({ postalCode: patient.zip_code, phones: phonesOf(patient) });
+	return zoneFields(fromAddress ?? office, office.zone);
+}
+
 function providerNameOf(doctor: DrChronoDoctor | undefined): string | undefined {
 	if (!doctor) return undefined;
 	return [doctor.first_name, doctor.last_name, doctor.suffix].filter(Boolean).join(' ').slice(0, 120) || undefined;
@@ -84,8 +101,8 @@ export function createResolveVisit(shared: DrChronoShared) {
 			client.getOne(`/api/patients/${encodeURIComponent(patientId)}`, patientSchema, 'reading the patient'),
 			appointment.doctor ? lookups.getDoctor(appointment.doctor) : Promise.resolve(undefined),
 		]);
-		const zone = isValidZone(doctor?.timezone) ? doctor.timezone : context.defaultZone;
-		if (!isValidZone(zone)) throw missingZone('defaultZone');
+		const zoneFacts = zoneOf(patient, doctor, context);
+		const zone = ehrTimesZone(zoneFacts);
 
 		const visitStart = vendorDateTime(appointment.scheduled_time, zone, 'scheduled_time');
 		const contact = contactOf(patient, context);
@@ -95,8 +112,7 @@ export function createResolveVisit(shared: DrChronoShared) {
 			ehr: EHR,
 			departmentId: appointment.office,
 			patientId,
-			zone,
-			zoneSource: 'practice',
+			...zoneFacts,
 			patient: contact,
 			consent: { sms: !deceased && patient.disable_sms_messages !== true, email: !deceased, voice: !deceased },
 			visitId: appointment.id,

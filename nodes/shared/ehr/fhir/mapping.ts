@@ -140,6 +140,15 @@ export function phonesOf(patient: Patient, defaultCountryCode?: string): Phone[]
 	return phones;
 }
 
+/** The postal code of the patient's current home address (else of any current one that is not "old" or "billing"). */
+export function postalAddressOf(patient: Patient): { postalCode?: string; country?: string } | undefined {
+	const current = (patient.address ?? []).filter(
+		(address) => address.postalCode && !address.period?.end && !['old', 'billing'].includes(address.use ?? ''),
+	);
+	const address = current.find((candidate) => candidate.use === 'home') ?? current[0];
+	return address ? { postalCode: address.postalCode, country: address.country } : undefined;
+}
+
 export function emailOf(patient: Patient): string | undefined {
 	for (const contact of (patient.telecom ?? []).filter(isCurrent).sort(byRank)) {
 		if (contact.system !== 'email') continue;

@@ -1,5 +1,7 @@
 import { schedulingLinkFor } from '../../core/compose/links';
 import { DomainError } from '../../core/errors';
+import { patientZoneOf, zoneFields } from '../../core/patientZone';
+import type { PatientZone } from '../../core/patientZone';
 import type { ActionItem, ActionItemType, VisitEvent } from '../../core/schemas';
 import type { ResolveContext } from '../types';
 import { parseResource, resourcePath } from './client';
@@ -13,6 +15,7 @@ import {
 	languageOf,
 	localDate,
 	phonesOf,
+	postalAddressOf,
 	preferredChannelOf,
 	referenceId,
 	zoneFromExtensions,
@@ -23,15 +26,16 @@ import type { Patient, ServiceRequest } from './resources';
 
 export interface PatientFacts {
 	/**
-	 * The zone, most specific first: the patient's own `timezone` extension → the visit's Location → the
-	 * managing Organization (of the visit, the location, then the patient) → the practice default.
+	 * The zone, most specific first: the patient's own `timezone` extension → the ZIP code of their home address →
+	 * their mobile's area code (core/patientZone.ts) → the visit's Location → the managing Organization (of the
+	 * visit, the location, then the patient) → the practice default.
 	 */
 	resolveZone(
 		patient: Patient,
 		locationIds: string[],
 		organizationIds: string[],
 		context: ResolveContext,
-	): Promise<{ zone: string; zoneSource: VisitEvent['zoneSource'] }>;
+	): Promise<{ zone: string; zoneSource: VisitEvent['zoneSource']; extraZones?: string[] }>;
 	/** `what` names the record in the error when the patient has no first name (never a value). */
 	contactOf(patient: Patient, context: ResolveContext, what: string): VisitEvent['patient'];
 	/** A ServiceRequest as the patient's action item, or undefined when its type is not recognised. */
@@ -54,13 +58,26 @@ export function createPatientFacts({ client, options }: FhirShared): PatientFact
 	}
 
 	const resolveZone: PatientFacts['resolveZone'] = async (patient, locationIds, organizationIds, context) => {
-		const own = zoneFromExtensions(patient.extension);
-		if (own) return { zone: own, zoneSource: 'patient' };
+		const facts = {
+			patientZone: zoneFromExtensions(patient.extension),
+			...postalAddressOf(patient),
+			phones: phonesOf(patient, options.defaultCountryCode),
+		};
+		return zoneFields(await patientZoneOf(facts, async () => await recordZone(patient, locationIds, organizationIds, context)));
+	};
+
+	/** The zone the EHR's own records give, when the patient's address and mobile give none. */
+	async function recordZone(
+		patient: Patient,
+		locationIds: string[],
+		organizationIds: string[],
+		context: ResolveContext,
+	): Promise<PatientZone> {
 		const organizations = [...organizationIds];
 		for (const id of locationIds) {
 			const location = await readOptional('Location', id, locationSchema);
 			const zone = zoneFromExtensions(location?.extension);
-			if (zone) return { zone, zoneSource: 'location' };
+			if (zone) return { zone, extraZones: [], source: 'location' };
 			const managing = referenceId(location?.managingOrganization, 'Organization');
 			if (managing) organizations.push(managing);
 		}
@@ -69,15 +86,15 @@ export function createPatientFacts({ client, options }: FhirShared): PatientFact
 		for (const id of [...new Set(organizations)]) {
 			const organization = await readOptional('Organization', id, organizationSchema);
 			const zone = zoneFromExtensions(organization?.extension);
-			if (zone) return { zone, zoneSource: 'practice' };
+			if (zone) return { zone, extraZones: [], source: 'practice' };
 		}
-		if (context.defaultZone) return { zone: context.defaultZone, zoneSource: 'practice' };
+		if (context.defaultZone) return { zone: context.defaultZone, extraZones: [], source: 'practice' };
 		throw new DomainError(
 			'No time zone for this patient: add the FHIR "timezone" extension to the Patient, Location or Organization, or set a default zone in the practice profile',
 			'no_zone',
 			'zone',
 		);
-	};
+	}
 
 	const contactOf: PatientFacts['contactOf'] = (patient, context, what) => {
 		const firstName = firstNameOf(patient);

@@ -27,7 +27,8 @@ patients: PatientFacts,
 	const locationIds = (request.locationReference ?? [])
 		.map((reference) => referenceId(reference, 'Location'))
 		.filter((id): id is string => id !== undefined);
-	const { zone, zoneSource } = await patients.resolveZone(patient, locationIds, [], context);
+	const zoneFacts = await patients.resolveZone(patient, locationIds, [], context);
+	const { zone } = zoneFacts;
 	const dueDate = localDate(occurrence, zone);
 	if (!dueDate || dueDate < window.from || dueDate > window.to) return undefined;
 	const item = patients.serviceRequestItem(request, zone, context, { patientId }, actionTypeOf(request) ?? 'followUpVisit');
@@ -36,8 +37,7 @@ patients: PatientFacts,
 		kind: 'recall',
 		ehr: 'fhir',
 		patientId,
-		zone,
-		zoneSource,
+		...zoneFacts,
 		patient: patients.contactOf(patient, context, `ServiceRequest/${request.id}`),
 		consent: consentOf(patient),
 		recallId: request.id,

@@ -92,7 +92,8 @@ export function createResolveVisit(shared: FhirShared, patients: PatientFacts) {
 			throw new EhrResponseError(EHR, visit.type === 'Encounter' ? 'Encounter.period.end' : 'Appointment.end', 'is missing');
 		}
 		const patient = await client.read('Patient', visit.patientId, patientSchema);
-		const { zone, zoneSource } = await patients.resolveZone(patient, visit.locationIds, visit.organizationIds, context);
+		const zoneFacts = await patients.resolveZone(patient, visit.locationIds, visit.organizationIds, context);
+		const { zone } = zoneFacts;
 		const completedAt = toInstant(visit.completedAt, zone);
 		if (!completedAt) throw new EhrResponseError(EHR, `${visit.type}.completedAt`, 'is not a date-time');
 		const visitDate = localDate(completedAt, zone) as string;
@@ -100,8 +101,7 @@ export function createResolveVisit(shared: FhirShared, patients: PatientFacts) {
 			kind: 'visit',
 			ehr: 'fhir',
 			patientId: visit.patientId,
-			zone,
-			zoneSource,
+			...zoneFacts,
 			patient: patients.contactOf(patient, context, `${visit.type}/${visit.id}`),
 			consent: consentOf(patient),
 			visitId: visit.id,

@@ -86,6 +86,17 @@ export const patientSchema = z.object({
 		.array(z.object({ use: z.string().optional(), given: z.array(z.string()).optional(), text: z.string().optional() }))
 		.optional(),
 	telecom: z.array(contactPointSchema).optional(),
+	/** Only what the zone needs (the postal code); the rest of the address is never read. */
+	address: z
+		.array(
+			z.object({
+				use: z.string().optional(),
+				postalCode: z.string().optional(),
+				country: z.string().optional(),
+				period: z.object({ end: z.string().optional() }).optional(),
+			}),
+		)
+		.optional(),
 	communication: z
 		.array(z.object({ language: codeableConceptSchema, preferred: z.boolean().optional() }))
 		.optional(),

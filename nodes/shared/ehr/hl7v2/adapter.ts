@@ -84,7 +84,8 @@ export function createHl7v2Adapter(config: Hl7v2AdapterConfig): EhrAdapter {
 	async function resolveVisit(event: NotificationEvent, context: ResolveContext): Promise<ResolveResult> {
 		const facts = event.resource === undefined ? undefined : parseVendor(hl7VisitFactsSchema as unknown as ZodType<Hl7VisitFacts>, event.resource, EHR);
 		const patient = await fhirPatient(facts, event.patientId);
-		const { zone, zoneSource } = await patients.resolveZone(patient, [], [], context);
+		const zoneFacts = await patients.resolveZone(patient, [], [], context);
+		const { zone } = zoneFacts;
 		const completed = facts ? hl7Instant(facts.visit.completedAt, zone) : event.occurredAt ? DateTime.fromISO(event.occurredAt) : undefined;
 		if (!completed?.isValid) throw new EhrResponseError(EHR, facts ? 'MSH-7' : 'occurredAt', 'is not a date-time');
 		const fromFhir = patients.contactOf(patient, context, `Patient/${patient.id}`);
@@ -96,8 +97,7 @@ export function createHl7v2Adapter(config: Hl7v2AdapterConfig): EhrAdapter {
 			practiceId: facts?.sendingFacility || event.practiceId,
 			departmentId: facts?.visit.location || event.departmentId,
 			patientId: patient.id,
-			zone,
-			zoneSource,
+			...zoneFacts,
 			// The message's contact is the visit's own; FHIR fills what the message left out (and a resumed journey).
 			patient: {
 				...fromFhir,

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 
+import { ehrTimesZone } from '../../core/patientZone';
 import type { VisitEvent } from '../../core/schemas';
 import type { FollowUpQuery, FollowUpStatus } from '../types';
 import type { TebraShared } from './options';
@@ -21,13 +22,13 @@ export function createFindFollowUp(shared: TebraShared) {
 	const { options } = shared;
 
 	function laterAppointments(rows: AppointmentRow[], visit: VisitEvent, query: FollowUpQuery): AppointmentRow[] {
-		const visitDayStart = DateTime.fromISO(visit.visitDate, { zone: visit.zone }).startOf('day').toMillis();
+		const visitDayStart = DateTime.fromISO(visit.visitDate, { zone: ehrTimesZone(visit) }).startOf('day').toMillis();
 		const wanted = new Set(query.appointmentTypes ?? []);
 		return rows.filter((row) => {
 			if (row.ID === visit.visitId) return false;
-			const created = tebraInstant(row.CreatedDate, visit.zone)?.toMillis();
+			const created = tebraInstant(row.CreatedDate, ehrTimesZone(visit))?.toMillis();
 			if (created !== undefined && created < visitDayStart) return false;
-			const start = tebraInstant(row.StartDate, visit.zone)?.toMillis();
+			const start = tebraInstant(row.StartDate, ehrTimesZone(visit))?.toMillis();
 			if (start !== undefined && start < visitDayStart) return false;
 			return wanted.size === 0 || [row.AppointmentReason1, row.Type].some((value) => value && wanted.has(value));
 		});
@@ -42,7 +43,7 @@ export function createFindFollowUp(shared: TebraShared) {
 			}
 			checked.push(`appointment ${visit.visitId} is ${own.AppointmentStatus}`);
 		}
-		const from = DateTime.fromISO(visit.visitDate, { zone: visit.zone });
+		const from = DateTime.fromISO(visit.visitDate, { zone: ehrTimesZone(visit) });
 		const rows = await getAppointments(shared, {
 			PracticeName: options.practiceName,
 			PatientID: visit.patientId,
@@ -54,12 +55,12 @@ export function createFindFollowUp(shared: TebraShared) {
 		if (attended) return { status: 'done', detail: `follow-up appointment ${attended.ID} is checked out` };
 		const booked = later
 			.filter((row) => !notBookedStatuses.has(statusKey(row.ConfirmationStatus)))
-			.sort((a, b) => (tebraInstant(a.StartDate, visit.zone)?.toMillis() ?? 0) - (tebraInstant(b.StartDate, visit.zone)?.toMillis() ?? 0))[0];
+			.sort((a, b) => (tebraInstant(a.StartDate, ehrTimesZone(visit))?.toMillis() ?? 0) - (tebraInstant(b.StartDate, ehrTimesZone(visit))?.toMillis() ?? 0))[0];
 		if (booked) {
 			return {
 				status: 'booked',
 				appointmentId: booked.ID,
-				start: tebraInstant(booked.StartDate, visit.zone)?.toUTC().toISO() ?? undefined,
+				start: tebraInstant(booked.StartDate, ehrTimesZone(visit))?.toUTC().toISO() ?? undefined,
 				detail: `appointment ${booked.ID} is ${booked.ConfirmationStatus || 'scheduled'}`,
 			};
 		}

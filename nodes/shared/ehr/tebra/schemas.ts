@@ -52,6 +52,9 @@ export const patientSchema = z.object({
 	MobilePhone: text.optional(),
 	HomePhone: text.optional(),
 	WorkPhone: text.optional(),
+	/** The address's ZIP code and country: only for the patient's zone (core/patientZone.ts). */
+	ZipCode: text.optional(),
+	Country: text.optional(),
 	EmailAddress: text.optional(),
 });
 export type TebraPatient = z.infer<typeof patientSchema>;

@@ -1,5 +1,6 @@
 import { emailAddress, toE164 } from '../../core/addresses';
 import { schedulingLinkFor } from '../../core/compose/links';
+import { ehrTimesZone, zoneFields, zoneFromPatientAddress } from '../../core/patientZone';
 import { parseVisitEvent } from '../../core/schemas';
 import type { ActionItem, Phone } from '../../core/schemas';
 import { EhrResponseError } from '../http';
@@ -58,9 +59,13 @@ export function createResolveVisit(shared: TebraShared) {
 		if (appointment.AppointmentStatus !== 'CheckedOut') {
 			return { status: 'notCompleted', reason: `Appointment status is ${appointment.AppointmentStatus || 'empty'}, not CheckedOut` };
 		}
-		const zone = options.zone ?? context.defaultZone ?? practiceZone(undefined);
 		const patientId = patientIdOf(appointment, event);
 		const patient = await readPatient(shared, patientId);
+		const phones = tebraPhones(patient);
+		const fromAddress = zoneFromPatientAddress({ postalCode: patient.ZipCode, country: patient.Country, phones });
+		const practice = options.zone ?? context.defaultZone ?? practiceZone(undefined);
+		const zoneFacts = zoneFields(fromAddress ?? { zone: practice, extraZones: [], source: 'practice' }, practice);
+		const zone = ehrTimesZone(zoneFacts);
 		const completed = tebraInstant(appointment.EndTime || appointment.StartTime, 'utc');
 		if (!completed) throw new EhrResponseError(EHR, 'Appointment.EndTime', 'is not a date-time');
 		const ids = { patientId, visitId: event.resourceId };
@@ -76,11 +81,10 @@ export function createResolveVisit(shared: TebraShared) {
 			practiceId: appointment.PracticeID || event.practiceId,
 			departmentId: appointment.ServiceLocationID || event.departmentId,
 			patientId,
-			zone,
-			zoneSource: 'practice',
+			...zoneFacts,
 			patient: {
 				firstName: patient.FirstName.trim().slice(0, 60),
-				phones: tebraPhones(patient),
+				phones,
 				email: emailAddress(patient.EmailAddress),
 				language: context.defaultLanguage ?? 'en',
 			},
