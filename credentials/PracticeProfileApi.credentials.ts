@@ -1,5 +1,42 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
+import { schedulingLinkKeys } from '../nodes/shared/core/practiceRows';
+import { timeZoneOptions } from '../nodes/shared/core/zones';
+
+const schedulingLinkNames: Record<(typeof schedulingLinkKeys)[number], string> = {
+	default: 'Default (Any Other Order Type)',
+	followUpVisit: 'Follow-Up Visit',
+	imaging: 'Imaging',
+	referral: 'Referral',
+	lab: 'Lab',
+	prescription: 'Prescription',
+};
+
+/** One staff member's fields; the EHR user ids are flat fields so the form needs no nested collection. */
+const staffRowProperties: INodeProperties[] = [
+	{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'care-coordinator', description: 'What the EHR Task node refers to: a role name such as care-coordinator' },
+	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: 'Maria Lopez' },
+	{ displayName: 'Email', name: 'email', type: 'string', placeholder: 'name@email.com', default: '' },
+	{ displayName: 'Mobile Phone', name: 'phone', type: 'string', default: '', placeholder: '+15125550100', description: 'In international form; needed to notify by SMS' },
+	{
+		displayName: 'Notify By',
+		name: 'notifyBy',
+		type: 'options',
+		options: [
+			{ name: 'Email', value: 'email' },
+			{ name: 'SMS', value: 'sms' },
+		],
+		default: 'email',
+		description: 'How they are told that a task waits for them',
+	},
+	{ displayName: 'EHR User ID (Any EHR)', name: 'ehrUserId', type: 'string', default: '', description: 'Their ID in the EHR, used where no per-EHR ID below is given' },
+	{ displayName: 'athenahealth Username', name: 'athenahealthUserId', type: 'string', default: '', description: 'Their athenaNet username' },
+	{ displayName: 'DrChrono Username', name: 'drchronoUserId', type: 'string', default: '', description: 'Their DrChrono username, or group:<ID> for a task group' },
+	{ displayName: 'FHIR Practitioner', name: 'fhirUserId', type: 'string', default: '', placeholder: 'Practitioner/123' },
+	{ displayName: 'Tebra User ID', name: 'tebraUserId', type: 'string', default: '' },
+	{ displayName: 'HL7 v2 User ID', name: 'hl7v2UserId', type: 'string', default: '' },
+];
+
 /**
  * The practice's rules in one place, read at run time by every node, so a change applies to journeys
  * already in flight. It holds no secret; it is a credential because n8n's variables are a paid feature
@@ -78,9 +115,9 @@ export class PracticeProfileApi implements ICredentialType {
 		{
 			displayName: 'Default Time Zone',
 			name: 'defaultZone',
-			type: 'string',
+			type: 'options',
+			options: [{ name: 'None (Patient or Visit Location Zone Only)', value: '' }, ...timeZoneOptions()],
 			default: '',
-			placeholder: 'America/Chicago',
 			description: 'Used only when neither the patient nor the visit location has a time zone. Never the server\'s zone.',
 		},
 		{
@@ -171,18 +208,68 @@ export class PracticeProfileApi implements ICredentialType {
 		},
 		{
 			displayName: 'Scheduling Links',
-			name: 'schedulingLinks',
-			type: 'json',
-			default: '{\n  "default": "https://example.org/schedule?order={orderId}"\n}',
-			description: 'Link per action type (followUpVisit, imaging, referral, lab, prescription, default). {orderId}, {patientId} and {visitId} are filled in.',
+			name: 'schedulingLinkRows',
+			type: 'fixedCollection',
+			typeOptions: { multipleValues: true },
+			placeholder: 'Add Scheduling Link',
+			default: {},
+			description:
+				'One row per order type: the page where patients book it. "Default" serves every order type without its own row. {orderId}, {patientId} and {visitId} in the address are filled in. When this has rows, "(Advanced) Scheduling Links JSON" is ignored.',
+			options: [
+				{
+					displayName: 'Link',
+					name: 'link',
+					values: [
+						{
+							displayName: 'Order Type',
+							name: 'orderType',
+							type: 'options',
+							options: schedulingLinkKeys.map((key) => ({ name: schedulingLinkNames[key], value: key })),
+							default: 'default',
+						},
+						{
+							displayName: 'Address',
+							name: 'url',
+							type: 'string',
+							default: '',
+							placeholder: 'https://book.yourpractice.com/schedule?order={orderId}',
+						},
+					],
+				},
+			],
 		},
 		{
 			displayName: 'Staff Directory',
+			name: 'staffRows',
+			type: 'fixedCollection',
+			typeOptions: { multipleValues: true },
+			placeholder: 'Add Staff Member',
+			default: {},
+			description:
+				'Who takes over journeys (EHR tasks) and how to reach them, one row per person or role. When this has rows, "(Advanced) Staff Directory JSON" is ignored.',
+			options: [
+				{
+					displayName: 'Staff Member',
+					name: 'member',
+					values: staffRowProperties,
+				},
+			],
+		},
+		{
+			displayName: '(Advanced) Scheduling Links JSON',
+			name: 'schedulingLinks',
+			type: 'json',
+			default: '{\n  "default": "https://example.org/schedule?order={orderId}"\n}',
+			description:
+				'Used only when "Scheduling Links" above has no rows. An object of order type to address; order types: followUpVisit, imaging, referral, lab, prescription, default. Example: {"default": "https://book.yourpractice.com/schedule?order={orderId}", "lab": "https://book.yourpractice.com/lab?order={orderId}"}. The example.org address must be replaced: the credential test refuses it.',
+		},
+		{
+			displayName: '(Advanced) Staff Directory JSON',
 			name: 'staff',
 			type: 'json',
 			default: '[\n  {"key": "care-coordinator", "name": "Care Coordinator", "ehrUserId": "", "email": "", "notifyBy": "email"}\n]',
 			description:
-				'Who receives escalations and how to reach them. "key" is what the EHR Task node refers to; "ehrUserId" is their athenaNet username, DrChrono username (or "group:<id>") or FHIR Practitioner/<id>. On more than one EHR, give "ehrUserIds": {"athenahealth": "…", "drchrono": "…", "fhir": "…"}.',
+				'Used only when "Staff Directory" above has no rows. A list of {"key", "name", "ehrUserId", "email", "phone" (e.g. +15125550100), "notifyBy": "email" or "sms"}. "key" is what the EHR Task node refers to; "ehrUserId" is their athenaNet username, DrChrono username (or "group:<id>") or FHIR Practitioner/<id>. On more than one EHR, give "ehrUserIds": {"athenahealth": "…", "drchrono": "…", "fhir": "…", "tebra": "…", "hl7v2": "…"}.',
 		},
 	];
 }

@@ -244,6 +244,7 @@ export function practiceProfileData(overrides: Record<string, unknown> = {}): Re
 		automatedPerJourney: 2,
 		stage3PerJourney: 1,
 		perPatientPerDay: 1,
+		perNumberPerDay: 1,
 		channelOrder: 'sms,email',
 		schedulingLinks: JSON.stringify({
 			default: 'https://riverside.example/schedule?order={orderId}',

@@ -6,6 +6,9 @@
 #     alert, replies, delivery status, reports, watchdog) that n8n does not hold yet, matched by name: a template an ops person already edited (or
 #     renamed and re-imported) is never overwritten. Imported workflows stay unpublished until someone
 #     assigns credentials and publishes them.
+#     With POST_VISIT_EHR set (athenahealth, drchrono, fhir-epic, eclinicalworks, tebra, hl7v2), a template
+#     that has per-EHR copies in by-ehr/ is replaced by that EHR's copy (EHR, triggers and notes set for it),
+#     or left out when that EHR has none (recall outreach: FHIR EHRs only). Unset: the generic templates.
 #  2. When POST_VISIT_JOURNEY_STORE_BACKEND is set, writes the "Post-Visit Journey Store" credential from
 #     the environment (id post-visit-journey-store), so every workflow of the practice shares one store.
 #     The env is the source of truth for that connection, like n8n's own DB_* settings: it is rewritten
@@ -38,13 +41,32 @@ node -e '
 	const existing = new Set(
 		fs.readFileSync(existingFile, "utf8").split("\n").map((line) => line.split("|").slice(1).join("|").trim()).filter(Boolean),
 	);
+	const ehr = (process.env.POST_VISIT_EHR ?? "").trim();
+	const byEhr = path.join(templates, "by-ehr");
+	const copies = fs.existsSync(byEhr) ? fs.readdirSync(byEhr).filter((f) => f.endsWith(".json")) : [];
+	if (ehr && !copies.some((f) => f.endsWith(`.${ehr}.json`))) {
+		const known = [...new Set(copies.map((f) => f.split(".").slice(-2, -1)[0]))].sort().join(", ");
+		console.error(`post-visit init: POST_VISIT_EHR="${ehr}" has no templates in by-ehr/; use one of: ${known}`);
+		process.exit(1);
+	}
+	// A template with per-EHR copies gives way to the copy for the chosen EHR, or to nothing when that EHR has none.
+	const chosen = (file) => {
+		const base = file.replace(/\.json$/, "");
+		if (!ehr || !copies.some((f) => f.startsWith(`${base}.`))) return path.join(templates, file);
+		return copies.includes(`${base}.${ehr}.json`) ? path.join(byEhr, `${base}.${ehr}.json`) : undefined;
+	};
 	for (const file of fs.readdirSync(templates).filter((f) => f.endsWith(".json")).sort()) {
-		const workflow = JSON.parse(fs.readFileSync(path.join(templates, file), "utf8"));
+		const source = chosen(file);
+		if (!source) {
+			console.log(`post-visit init: ${file} has no copy for ${ehr}, not imported`);
+			continue;
+		}
+		const workflow = JSON.parse(fs.readFileSync(source, "utf8"));
 		if (existing.has(workflow.name)) {
 			console.log(`post-visit init: "${workflow.name}" is already there, left as it is`);
 			continue;
 		}
-		fs.copyFileSync(path.join(templates, file), path.join(out, file));
+		fs.copyFileSync(source, path.join(out, path.basename(source)));
 		console.log(`post-visit init: importing "${workflow.name}"`);
 	}
 ' "$templates" "$scratch/existing.txt" "$scratch/import"

@@ -13,7 +13,7 @@ import { bookingSummary } from '../shared/core/summaries';
 import { checkBooking } from '../shared/flows/checkBooking';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrNameExpression, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { routeEachItem } from '../shared/n8n/items';
 import { journeyItemToActOn, journeyJson } from '../shared/n8n/journeyItem';
@@ -58,7 +58,7 @@ export class BookingCheck implements INodeType {
 		icon: { light: 'file:bookingCheck.svg', dark: 'file:bookingCheck.dark.svg' },
 		group: ['transform'],
 		version: [1, 1.1],
-		subtitle: '={{"Ask " + $parameter["ehr"]}}',
+		subtitle: `={{"Ask " + ${ehrNameExpression}}}`,
 		description: 'Asks the EHR right now whether the follow-up is booked or done, or the visit cancelled',
 		defaults: { name: 'Booking Check' },
 		// Not a tool: it routes a journey and may end it, nothing an AI agent should call (n8n has no `false`).

@@ -6,7 +6,7 @@ import { pollEhr } from '../shared/flows/pollEhr';
 import type { PollState } from '../shared/flows/pollEhr';
 import { nowIso } from '../shared/n8n/clock';
 import { practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, pollEhrOptions, pollEhrsWithoutRecalls, recallEhrs } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrNameExpression, pollEhrOptions, pollEhrsWithoutRecalls, recallEhrs } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
@@ -18,7 +18,7 @@ export class EhrPollTrigger implements INodeType {
 		icon: { light: 'file:ehrPollTrigger.svg', dark: 'file:ehrPollTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{($parameter["event"] === "recallDue" ? "Recalls due in " : "Visits completed in ") + $parameter["ehr"]}}',
+		subtitle: `={{($parameter["event"] === "recallDue" ? "Recalls due in " : "Visits completed in ") + ${ehrNameExpression}}}`,
 		description:
 			'Starts journeys by asking the EHR on a schedule, for EHRs that do not push (Epic, eClinicalWorks, Tebra, athenahealth changed feed)',
 		defaults: { name: 'EHR Poll Trigger' },

@@ -11,6 +11,7 @@ import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, smtpConnectionTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import {
 	ehrApiCredentials,
+	ehrNameExpression,
 	ehrOptions,
 } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
@@ -51,7 +52,7 @@ export class EhrTask implements INodeType {
 		icon: { light: 'file:ehrTask.svg', dark: 'file:ehrTask.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{"Task in " + $parameter["ehr"]}}',
+		subtitle: `={{"Task in " + ${ehrNameExpression}}}`,
 		description:
 			'Hands the journey to a person: a task in the EHR worklist (athenahealth patient case, DrChrono task, FHIR Task), and tells the assignee',
 		defaults: { name: 'EHR Task' },

@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 
 import { ehrWebhookSecretTest, journeyStoreConnectionTest } from '../shared/n8n/credentialTests';
-import { webhookEhrOptions } from '../shared/n8n/descriptions';
+import { ehrNameExpression, webhookEhrOptions } from '../shared/n8n/descriptions';
 import { ehrWebhookLifecycle, receiveEhrDelivery } from '../shared/n8n/webhook';
 import { defaultMaxEventAgeDays } from '../shared/n8n/webhookReplays';
 import { pathFromParameter, unparsedBodyProperty } from '../shared/n8n/webhookPath';
@@ -19,7 +19,7 @@ export class EhrTrigger implements INodeType {
 		icon: { light: 'file:ehrTrigger.svg', dark: 'file:ehrTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{"Visit completed in " + $parameter["ehr"]}}',
+		subtitle: `={{"Visit completed in " + ${ehrNameExpression}}}`,
 		description: 'Starts a journey when the EHR reports a completed visit (signed webhook)',
 		defaults: { name: 'EHR Trigger' },
 		inputs: [],

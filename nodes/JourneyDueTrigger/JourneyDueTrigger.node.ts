@@ -3,7 +3,7 @@ import type { INodeType, INodeTypeDescription, ITriggerFunctions, ITriggerRespon
 
 import type { ReleaseBucket } from '../shared/core/resume';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions, journeyCredentials } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrNameExpression, ehrOptions, journeyCredentials } from '../shared/n8n/descriptions';
 import { dueStepSettings, NEEDS_STAFF_OUTPUT, previewDueJourneys, resumeDueJourneys } from '../shared/n8n/dueSteps';
 
 /** The outputs follow the Steps list (the editor evaluates it): one per step, then Needs Staff. */
@@ -16,7 +16,7 @@ export class JourneyDueTrigger implements INodeType {
 		icon: { light: 'file:journeyDueTrigger.svg', dark: 'file:journeyDueTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{"Resumes " + (($parameter["steps"] || {}).step || []).length + " step(s) from " + $parameter["ehr"]}}',
+		subtitle: `={{"Resumes " + (($parameter["steps"] || {}).step || []).length + " step(s) from " + ${ehrNameExpression}}}`,
 		description: 'Resumes the journeys of this workflow whose next step (a Cadence Wait) is due, in batches',
 		defaults: { name: 'Journey Due Trigger' },
 		inputs: [],

@@ -14,7 +14,7 @@ import { handlePatientReply, replyClassifications } from '../shared/flows/patien
 import type { InboundSms, PatientReplyOutcome, ReplyClassification } from '../shared/flows/patientReply';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions, smsConsentEhrs } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrNameExpression, ehrOptions, smsConsentEhrs } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
@@ -51,7 +51,7 @@ export class PatientReplyTrigger implements INodeType {
 		icon: { light: 'file:patientReplyTrigger.svg', dark: 'file:patientReplyTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{"Texts to Twilio, " + $parameter["ehr"]}}',
+		subtitle: `={{"Texts to Twilio, " + ${ehrNameExpression}}}`,
 		description:
 			'Answers patients\' text replies from Twilio: STOP/START opt-outs, HELP, YES for the booking link; anything else goes to staff',
 		defaults: { name: 'Patient Reply Trigger' },

@@ -11,7 +11,7 @@ import type { RecordDeliveryOutcome } from '../shared/flows/recordDelivery';
 import { reloadJourney } from '../shared/flows/reloadJourney';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, ehrOptions } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrNameExpression, ehrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
 import { routeEachItem } from '../shared/n8n/items';
@@ -81,7 +81,7 @@ export class RecordDelivery implements INodeType {
 		icon: { light: 'file:recordDelivery.svg', dark: 'file:recordDelivery.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] === "emailBounce" ? "Email bounce" : "Twilio status"}}',
+		subtitle: `={{($parameter["operation"] === "emailBounce" ? "Email bounce, " : "Twilio status, ") + ${ehrNameExpression}}}`,
 		description:
 			'Records a delivery status or a bounce against the message it is about, once, and hands undelivered messages to the fallback and unanswered calls to staff',
 		defaults: { name: 'Record Delivery' },

@@ -24,7 +24,7 @@ import {
 import type { PreviewStepNames } from '../shared/flows/previewTimeline';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
-import { ehrApiCredentials, pollEhrOptions, recallEhrOptions } from '../shared/n8n/descriptions';
+import { ehrApiCredentials, ehrNameExpression, pollEhrOptions, recallEhrOptions } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
 import { failedItem } from '../shared/n8n/items';
@@ -129,7 +129,7 @@ export class TimelinePreview implements INodeType {
 		icon: { light: 'file:timelinePreview.svg', dark: 'file:timelinePreview.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{"Dry run: " + ($parameter["source"] === "ehrVisits" ? "visits of the last " + $parameter["days"] + " days" : $parameter["source"] === "ehrRecalls" ? "recalls of the next " + $parameter["days"] + " days" : "given visits")}}',
+		subtitle: `={{"Dry run: " + ($parameter["source"] === "ehrVisits" ? "visits of the last " + $parameter["days"] + " days in " + ${ehrNameExpression} : $parameter["source"] === "ehrRecalls" ? "recalls of the next " + $parameter["days"] + " days in " + ${ehrNameExpression} : "given visits")}}`,
 		description:
 			'Dry run: one item per touch the journey would make (stage, channel, local send time, the rule that decided it). Sends nothing.',
 		defaults: { name: 'Timeline Preview' },

@@ -8,6 +8,7 @@ import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import {
 	ehrApiCredentials,
+	ehrNameExpression,
 	ehrOptions,
 } from '../shared/n8n/descriptions';
 import { ehrAdapterFor, notificationFromItem } from '../shared/n8n/ehr';
@@ -21,7 +22,7 @@ export class VisitDetails implements INodeType {
 		icon: { light: 'file:visitDetails.svg', dark: 'file:visitDetails.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{"From " + $parameter["ehr"]}}',
+		subtitle: `={{"From " + ${ehrNameExpression}}}`,
 		description:
 			'Turns an EHR notification into a complete visit (patient contact, language, consent, time zone, orders), once per visit',
 		defaults: { name: 'Visit Details' },

@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 
-import { cachedZone, isValidZoneName } from '../../nodes/shared/core/zones';
+import { cachedZone, isValidZoneName, timeZoneOptions } from '../../nodes/shared/core/zones';
 
 // Zones with the awkward transitions: 30-minute DST (Lord Howe), 45-minute offsets (Chatham, Kathmandu), an
 // offset with seconds until 1972 (Monrovia), a 24-hour jump (Apia, 2011), southern DST, and the patients' zones.
@@ -84,5 +84,25 @@ describe('isValidZoneName: IANAZone.isValidZone, remembered for valid names', ()
 		} finally {
 			asked.mockRestore();
 		}
+	});
+});
+
+describe('the Default Time Zone dropdown', () => {
+	it('offers every zone the runtime knows, each once, US zones first', () => {
+		const supported = Intl.supportedValuesOf('timeZone');
+		const values = timeZoneOptions().map((option) => option.value);
+		expect([...values].sort()).toEqual([...supported].sort());
+		expect(values.slice(0, 5)).toEqual(['America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix', 'America/Los_Angeles']);
+		expect(timeZoneOptions()[1]).toEqual({ name: 'America/Chicago (US Central)', value: 'America/Chicago' });
+		expect(values.filter((zone) => !isValidZoneName(zone))).toEqual([]);
+	});
+
+	it('lists the zones after the US ones by name, and leaves out a US zone the runtime does not know', () => {
+		expect(timeZoneOptions(['Europe/Paris', 'America/Chicago', 'Asia/Tokyo', 'Africa/Abidjan'])).toEqual([
+			{ name: 'America/Chicago (US Central)', value: 'America/Chicago' },
+			{ name: 'Africa/Abidjan', value: 'Africa/Abidjan' },
+			{ name: 'Asia/Tokyo', value: 'Asia/Tokyo' },
+			{ name: 'Europe/Paris', value: 'Europe/Paris' },
+		]);
 	});
 });

@@ -34,7 +34,7 @@ const templateFile = (file: string) => JSON.parse(readFileSync(join(projectRoot,
 
 beforeAll(async () => {
 	// Stage 2 and 3 follow stage 1 within seconds here (visits closed days ago): allow that, as an ops lead could.
-	sandbox = await startE2eSandbox('delivery-status', 5800, { profile: { perPatientPerDay: 3 } });
+	sandbox = await startE2eSandbox('delivery-status', 5800, { profile: { perPatientPerDay: 3, perNumberPerDay: 5 } });
 
 	// The three-stage template with the stage-3 voice message turned on, on a webhook path of its own.
 	const threeStage = templateFile('post-visit-three-stage.json');

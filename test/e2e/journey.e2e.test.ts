@@ -5,7 +5,9 @@ import { demoPatients } from '../../sandbox/demo-patients';
 import { closeAthenaVisit, openAthenaVisit } from '../../sandbox/athena-demo';
 import { openDrChronoVisit } from '../../sandbox/drchrono-demo';
 import { bookFhirFollowUp, closeFhirVisit, ensureFhirPatient, fhirBackportNotification } from '../../sandbox/fhir-demo';
+import { createResource } from '../../sandbox/fhir-server';
 import { zoneWhereNowIsBetween } from '../helpers/fixtures';
+import { smsSegments } from '../../nodes/shared/core/compose';
 import type { JourneyStore } from '../../nodes/shared/store/types';
 import { eventually, startE2eSandbox, withJourneyStore } from './harness';
 
@@ -17,7 +19,7 @@ const patient = (key: string) => demoPatients.find((p) => p.key === key)!;
 beforeAll(async () => {
 	// Stage 2 may follow stage 1 within minutes in these tests: allow it, as an ops lead could (the daily cap has its own tests).
 	sandbox = await startE2eSandbox('journey', 5702, {
-		profile: { perPatientPerDay: 3 },
+		profile: { perPatientPerDay: 3, perNumberPerDay: 5 },
 		drchronoZone: zoneWhereNowIsBetween(9, 20),
 		journeyDue: { checkEverySeconds: 2 },
 	});
@@ -81,8 +83,42 @@ describe('the pack in a real n8n 2.41.1', () => {
 		expect(sms.body).not.toContain('Book your 2-week follow-up visit');
 		expect(sms.body).toContain(`https://riverside.example/schedule?order=${visit.orderId}`);
 		expect(sms.body).toMatch(/ALTO/);
+		// Short and cheap: GSM-7 (smart encoding), at most two segments.
+		expect(smsSegments(sms.body)).toMatchObject({ encoding: 'GSM-7', segments: expect.any(Number) });
+		expect(smsSegments(sms.body).segments).toBeLessThanOrEqual(2);
 		expect(email.text).toContain(`https://riverside.example/schedule?order=${visit.orderId}`);
 		expect(email.subject).toMatch(/Riverside/);
+	});
+
+	it('plans in the patient\'s own local time, from the ZIP code of their address, not the practice\'s zone', async () => {
+		const since = Date.now();
+		const mobile = '+15555550188';
+		// No timezone extension: the address (Honolulu, 96813) is all the EHR says of where the patient is.
+		const resource = {
+			resourceType: 'Patient' as const,
+			name: [{ given: ['Kai'], family: 'Akana' }],
+			birthDate: '1977-04-09',
+			telecom: [{ system: 'phone' as const, use: 'mobile' as const, value: mobile }],
+			address: [{ use: 'home' as const, line: ['1 Ala Moana Blvd'], city: 'Honolulu', state: 'HI', postalCode: '96813', country: 'US' }],
+		};
+		const patientId = (await createResource(sandbox.fhir.repo, resource)).id as string;
+		const visit = await closeFhirVisit(sandbox.fhir, patientId, { completedAt: DateTime.utc().minus({ minutes: 1 }).toISO() as string });
+		eventNumber += 1;
+		const body = JSON.stringify(fhirBackportNotification(visit.encounterId, eventNumber));
+		expect((await sandbox.deliver('fhir', body, { 'content-type': 'application/fhir+json', 'x-webhook-secret': sandbox.webhookSecret })).status).toBe(200);
+		const journeyId = `visit:fhir:${visit.encounterId}`;
+		const journey = await eventually('the journey', () => withStore(async (store) => await store.getJourney(journeyId)));
+		expect({ zone: journey.zone, zoneSource: journey.zoneSource }).toEqual({ zone: 'Pacific/Honolulu', zoneSource: 'zip' });
+		// The care summary obeys Honolulu's send window (09:00-20:00): sent now, or held to its next opening.
+		const hour = DateTime.utc().setZone('Pacific/Honolulu').hour;
+		if (hour >= 9 && hour < 20) {
+			await eventually('the care summary SMS', () => smsTo(mobile, since)[0]);
+		} else {
+			const held = await eventually('the held care summary', () => withStore(async (store) => (await store.steps({ journeyId }))[0]));
+			expect(held.step).toBe('Care Summary Held');
+			expect(DateTime.fromISO(held.dueAt).setZone('Pacific/Honolulu').toFormat('HH:mm')).toBe('09:00');
+			expect(smsTo(mobile, since)).toEqual([]);
+		}
 	});
 
 	it('collapses a duplicate delivery into one care summary and refuses a forged secret with 401 and no execution', async () => {
@@ -133,6 +169,11 @@ describe('the pack in a real n8n 2.41.1', () => {
 		expect(response.status).toBe(200);
 		const sms = await eventually('the athenahealth care summary SMS', () => smsTo(ana.mobile!, since)[0]);
 		expect(sms.body).toMatch(/https:\/\/riverside\.example\/imaging\?order=/);
+		// Spanish throughout: the action is the practice's Spanish phrase, never athena's English order name.
+		expect(sms.body).toContain('estudio de imagen');
+		expect(sms.body).not.toMatch(/Schedule|appointment|imaging appointment/i);
+		expect(smsSegments(sms.body)).toMatchObject({ encoding: 'GSM-7' });
+		expect(smsSegments(sms.body).segments).toBeLessThanOrEqual(2);
 		await eventually('the athenahealth care summary email', () => emailsTo(ana.email!, since)[0]);
 		const forged = { ...delivery.headers, 'x-hub-signature': 'sha256=' + '0'.repeat(64) };
 		expect((await sandbox.deliver('athenahealth', delivery.body, forged)).status).toBe(401);

@@ -26,7 +26,7 @@ const stranger = '+15125550177';
 
 beforeAll(async () => {
 	// Stage 2 follows stage 1 within minutes here: allow it, as an ops lead could (the daily cap has its own tests).
-	sandbox = await startE2eSandbox('replies', 5790, { profile: { perPatientPerDay: 3 } });
+	sandbox = await startE2eSandbox('replies', 5790, { profile: { perPatientPerDay: 3, perNumberPerDay: 5 } });
 	store = await openJourneyStore({ backend: 'sqlite', path: sandbox.journeyStorePath, contactHashSecret: demoPractice.contactHashSecret });
 }, 300_000);
 

@@ -39,7 +39,7 @@ const driven: Record<'booked' | 'escalated' | 'pendingEmail' | 'today', Drive> =
 
 beforeAll(async () => {
 	// Stage 1, stage 2, the staff task and a second visit may reach Ana on one day here: allow it.
-	sandbox = await startE2eSandbox('reporting', 5810, { profile: { perPatientPerDay: 5 } });
+	sandbox = await startE2eSandbox('reporting', 5810, { profile: { perPatientPerDay: 5, perNumberPerDay: 5 } });
 	zone = zoneWhereNowIsBetween(9, 20);
 	today = DateTime.now().setZone(zone).startOf('day');
 }, 300_000);

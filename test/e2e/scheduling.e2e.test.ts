@@ -29,7 +29,7 @@ let zone: string;
 beforeAll(async () => {
 	zone = zoneWhereNowIsBetween(9, 19);
 	sandbox = await startE2eSandbox('scheduling', 5712, {
-		profile: { perPatientPerDay: 3 },
+		profile: { perPatientPerDay: 3, perNumberPerDay: 5 },
 		journeyDue: { checkEverySeconds: 2, leaseMinutes: 1 },
 		n8nProcess: { ownProcessGroup: true },
 	});

@@ -10,7 +10,9 @@ import {
 	practiceProfileTest,
 	smtpConnectionTest,
 } from '../../nodes/shared/n8n/credentialTests';
-import { practiceProfileLabels } from '../../nodes/shared/n8n/profile';
+import { staffRowFields } from '../../nodes/shared/core/practiceRows';
+import { timeZoneOptions } from '../../nodes/shared/core/zones';
+import { practiceProfileFromCredential, practiceProfileLabels, practiceProfileRowLabels } from '../../nodes/shared/n8n/profile';
 import { journeyStoreConfigFrom } from '../../nodes/shared/n8n/store';
 import { openJourneyStore } from '../../nodes/shared/store';
 import { startSmtpSink } from '../../sandbox/smtp-sink';
@@ -94,7 +96,7 @@ describe('credential tests ops run from the credential dialog', () => {
 		['a window wider than 08:00-21:00', { windowStart: '07:00' }, 'Error', /^Practice profile: Send Window Start and Send Window End may not be wider than 08:00-21:00/],
 		['a window time that is not a time', { windowEnd: '8pm' }, 'Error', /^Practice profile: Send Window End must be a time HH:mm(;|$)/],
 		['an unknown zone', { defaultZone: 'Mars/Olympus' }, 'Error', /^Practice profile: Default Time Zone /],
-		['broken staff JSON', { staff: '[{' }, 'Error', /^Practice profile: Staff Directory is not valid JSON/],
+		['broken staff JSON', { staff: '[{' }, 'Error', /^Practice profile: \(Advanced\) Staff Directory JSON is not valid JSON/],
 		['a cap that is not a whole number', { perPatientPerDay: 1.5 }, 'Error', /^Practice profile: Messages Per Patient Per Day must be a whole number$/],
 		['no message at all per number', { perNumberPerDay: 0 }, 'Error', /^Practice profile: Messages Per Number Per Day must be at least 1$/],
 		['a holiday that is not a date', { holidays: '2026-12-25, Christmas' }, 'Error', /^Practice profile: Holidays, entry 2 must be a date YYYY-MM-DD$/],
@@ -115,13 +117,13 @@ describe('credential tests ops run from the credential dialog', () => {
 		expect(result.status).toBe('Error');
 		const problems = result.message.replace(/^Practice profile: /, '').split('; ');
 		expect(problems).toEqual([
-			'Scheduling Links is not valid JSON (check the quotes, commas and brackets)',
+			'(Advanced) Scheduling Links JSON is not valid JSON (check the quotes, commas and brackets)',
 			'Practice Phone must be at least 7 characters long',
 			'Send Window Start and Send Window End may not be wider than 08:00-21:00 (TCPA quiet hours)',
-			'Staff Directory, entry 1 (key "care-coordinator"), ehrUserId must not be empty',
-			'Staff Directory, entry 1 (key "care-coordinator"), email must be an email address',
-			'Staff Directory, entry 1 (key "care-coordinator"), notifyBy must be one of: email, sms',
-			'Staff Directory, entry 2 (key "front-desk"), phone must be a mobile number in international form, such as +15125550100',
+			'(Advanced) Staff Directory JSON, entry 1 (key "care-coordinator"), ehrUserId must not be empty',
+			'(Advanced) Staff Directory JSON, entry 1 (key "care-coordinator"), email must be an email address',
+			'(Advanced) Staff Directory JSON, entry 1 (key "care-coordinator"), notifyBy must be one of: email, sms',
+			'(Advanced) Staff Directory JSON, entry 2 (key "front-desk"), phone must be a mobile number in international form, such as +15125550100',
 			'Channel Order, entry 2 must be one of: sms, email, voice',
 		]);
 		for (const value of ['maria-at-example', 'fax', '512 555 0100', 'pager']) expect(result.message).not.toContain(value);
@@ -132,6 +134,88 @@ describe('credential tests ops run from the credential dialog', () => {
 		const formLabels = new Set(new PracticeProfileApi().properties.map((property) => property.displayName));
 		const labels = Object.values(practiceProfileLabels).flatMap((label) => label.split(' and '));
 		expect(labels.filter((label) => !formLabels.has(label))).toEqual([]);
+	});
+
+	const linkRows = (...rows: Array<Record<string, unknown>>) => ({ schedulingLinkRows: { link: rows } });
+	const staffRows = (...rows: Array<Record<string, unknown>>) => ({ staffRows: { member: rows } });
+	const maria = { key: 'care-coordinator', name: 'Maria Lopez', email: 'maria@riverside.test', phone: '', notifyBy: 'email', ehrUserId: '', athenahealthUserId: 'mlopez' };
+
+	it('practice profile: rows win over the (Advanced) JSON fields, which are then not even read', () => {
+		const profile = practiceProfileFromCredential(practiceProfileCredential({
+			...linkRows({ orderType: 'default', url: 'https://book.riverside.test/s?order={orderId}' }, { orderType: 'lab', url: 'https://labs.riverside.test/{orderId}' }),
+			...staffRows(maria, { key: 'front-desk', name: 'Sam', phone: '+15125550100', notifyBy: 'sms' }),
+			schedulingLinks: '{"default": ',
+			staff: '[{',
+		}));
+		expect(profile.schedulingLinks).toEqual({ default: 'https://book.riverside.test/s?order={orderId}', lab: 'https://labs.riverside.test/{orderId}' });
+		expect(profile.staff).toEqual([
+			{ key: 'care-coordinator', name: 'Maria Lopez', email: 'maria@riverside.test', notifyBy: 'email', ehrUserIds: { athenahealth: 'mlopez' } },
+			{ key: 'front-desk', name: 'Sam', phone: '+15125550100', notifyBy: 'sms' },
+		]);
+	});
+
+	it('practice profile: without rows (a credential saved before they existed) the JSON fields are used', () => {
+		const profile = practiceProfileFromCredential(practiceProfileCredential({ schedulingLinkRows: {}, staffRows: { member: [] } }));
+		expect(profile.schedulingLinks).toEqual({ default: 'https://schedule.example.test/book?order={orderId}' });
+		expect(profile.staff.map((member) => member.key)).toEqual(['care-coordinator']);
+	});
+
+	it('practice profile: reports every invalid row field at once, by row number and label', async () => {
+		const overrides = {
+			...linkRows({ orderType: 'default', url: 'https://example.org/schedule?order={orderId}' }, { orderType: 'default', url: 'https://b.riverside.test/' }, { orderType: 'lab', url: '' }),
+			...staffRows(maria, { key: 'front-desk', name: '', email: 'sam-at-riverside', phone: '512 555 0100', notifyBy: 'sms', drchronoUserId: '' }),
+		};
+		const result = await practiceProfileTest.call(context, credential(practiceProfileCredential(overrides)));
+		expect(result.status).toBe('Error');
+		expect(result.message.replace(/^Practice profile: /, '').split('; ')).toEqual([
+			'Scheduling Links, row 2, Order Type is already given in row 1',
+			'Scheduling Links, row 3, Address must not be empty',
+			'Staff Directory, row 2, Name is missing',
+			'Staff Directory, row 2, Email must be an email address',
+			'Staff Directory, row 2, Mobile Phone must be a mobile number in international form, such as +15125550100',
+			'Scheduling Links, row 1, Address is a placeholder address (example.org): give your practice\'s own booking page',
+		]);
+		for (const value of ['sam-at-riverside', '512 555 0100']) expect(result.message).not.toContain(value);
+	});
+
+	it.each([
+		['the form\'s default JSON link', { schedulingLinks: new PracticeProfileApi().properties.find((property) => property.name === 'schedulingLinks')?.default }, '(Advanced) Scheduling Links JSON, default'],
+		['a JSON link on example.com', { schedulingLinks: JSON.stringify({ imaging: 'https://scans.example.com/{orderId}' }) }, '(Advanced) Scheduling Links JSON, imaging'],
+		['a row on example.net', linkRows({ orderType: 'referral', url: 'https://example.net/r' }), 'Scheduling Links, row 1, Address'],
+	])('practice profile: %s is refused by the credential test, naming the field', async (_case, overrides, label) => {
+		const result = await practiceProfileTest.call(context, credential(practiceProfileCredential(overrides)));
+		expect(result).toEqual({ status: 'Error', message: expect.stringMatching(/is a placeholder address \(example\.(org|com|net)\)/) });
+		expect(result.message.startsWith(`Practice profile: ${label} is a placeholder address`)).toBe(true);
+	});
+
+	it('practice profile: a placeholder link is refused by the credential test only; a running node still reads the profile', () => {
+		const data = practiceProfileCredential({ schedulingLinks: JSON.stringify({ default: 'https://example.org/schedule?order={orderId}' }) });
+		expect(practiceProfileFromCredential(data).schedulingLinks).toEqual({ default: 'https://example.org/schedule?order={orderId}' });
+	});
+
+	it('practice profile: the sandbox\'s .example links pass the credential test', async () => {
+		const overrides = { schedulingLinks: JSON.stringify({ default: 'https://riverside.example/schedule?order={orderId}' }) };
+		expect(await practiceProfileTest.call(context, credential(practiceProfileCredential(overrides)))).toMatchObject({ status: 'OK' });
+	});
+
+	it('practice profile: the time zone is a dropdown of the IANA zones, keeping the saved field name', () => {
+		const zone = new PracticeProfileApi().properties.find((property) => property.displayName === 'Default Time Zone');
+		expect(zone).toMatchObject({ name: 'defaultZone', type: 'options', default: '' });
+		expect(zone?.options?.slice(1)).toEqual(timeZoneOptions());
+		expect(zone?.options?.[0]).toMatchObject({ value: '' });
+	});
+
+	it('practice profile: the row fields of the form are the ones the parser reads and the labels it reports', () => {
+		const properties = new PracticeProfileApi().properties;
+		const rowFields = (name: string) => {
+			const collection = properties.find((property) => property.name === name);
+			expect(collection).toMatchObject({ type: 'fixedCollection', typeOptions: { multipleValues: true }, default: {} });
+			const [option] = collection!.options as Array<{ name: string; values: Array<{ name: string; displayName: string }> }>;
+			return { option: option.name, labels: Object.fromEntries(option.values.map((value) => [value.name, value.displayName])) };
+		};
+		expect(rowFields('schedulingLinkRows')).toEqual({ option: 'link', labels: practiceProfileRowLabels.schedulingLinkRows });
+		expect(rowFields('staffRows')).toEqual({ option: 'member', labels: practiceProfileRowLabels.staffRows });
+		expect(Object.keys(practiceProfileRowLabels.staffRows)).toEqual([...staffRowFields]);
 	});
 
 	it('webhook secret: too short is an Error, a long one OK', async () => {

@@ -48,7 +48,7 @@ describe('EHR Task: the Assignee dropdown is the practice profile\'s staff direc
 		[
 			'a staff directory the credential test refuses',
 			{ practiceProfileApi: practiceProfileCredential({ staff: JSON.stringify([{ ...coordinator, email: 'maria' }]) }) },
-			/^Practice profile: Staff Directory, entry 1 \(key "care-coordinator"\), email must be an email address$/,
+			/^Practice profile: \(Advanced\) Staff Directory JSON, entry 1 \(key "care-coordinator"\), email must be an email address$/,
 		],
 	])('with %s, says what to do instead of an empty list', async (_case, credentials, message) => {
 		await expect(assigneeOptions('fhir', credentials)).rejects.toThrow(message);

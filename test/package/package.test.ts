@@ -80,7 +80,7 @@ describe('the package n8n loads', () => {
 	});
 
 	it('ships the templates in dist/ for the npm tarball', () => {
-		for (const file of ['post-visit-three-stage.json', 'recall-outreach.json', 'error-alert.json']) {
+		for (const file of ['post-visit-three-stage.json', 'recall-outreach.json', 'error-alert.json', 'by-ehr/post-visit-three-stage.athenahealth.json']) {
 			expect(existsSync(join(root, 'dist', 'workflows-templates', file))).toBe(true);
 		}
 	});

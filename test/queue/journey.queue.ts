@@ -85,7 +85,7 @@ beforeAll(async () => {
 			brokerPort: ports.mainBroker,
 			fresh: true,
 			// Stage 2 follows stage 1 within minutes here; the daily cap has tests of its own.
-			profile: { perPatientPerDay: 3 },
+			profile: { perPatientPerDay: 3, perNumberPerDay: 5 },
 			// The wrapper installs the pack at launch, as in the image; nothing is installed beforehand.
 			installPack: () => {},
 			n8nProcess: {

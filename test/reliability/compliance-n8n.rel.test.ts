@@ -76,6 +76,7 @@ beforeAll(async () => {
 			windowStart: policy.windowStart,
 			windowEnd: policy.windowEnd,
 			perPatientPerDay: policy.perPatientPerDay,
+			perNumberPerDay: policy.perPatientPerDay,
 			channelOrder: policy.channelOrder,
 			defaultZone: policy.defaultZone,
 		},

@@ -283,6 +283,8 @@ export async function runCohort(graph: TemplateGraph, plan: CohortPlan): Promise
 					automatedPerJourney: plan.policy.automatedPerJourney,
 					stage3PerJourney: plan.policy.stage3PerJourney,
 					perPatientPerDay: plan.policy.perPatientPerDay,
+					// Every patient of the world has a number of their own: the per-number cap mirrors the per-patient one.
+					perNumberPerDay: plan.policy.perPatientPerDay,
 					channelOrder: plan.policy.channelOrder,
 					defaultZone: plan.policy.defaultZone,
 					staff: JSON.stringify([

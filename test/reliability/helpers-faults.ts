@@ -32,7 +32,7 @@ export const patientMailFrom = 'care@riverside.example';
  */
 export async function startReliabilitySandbox(name: string, port: number, overrides: Partial<SandboxOptions> = {}): Promise<Sandbox> {
 	return await startE2eSandbox(`reliability-${name}`, port, {
-		profile: { perPatientPerDay: 3 },
+		profile: { perPatientPerDay: 3, perNumberPerDay: 5 },
 		drchronoZone: zoneWhereNowIsBetween(9, 20),
 		...overrides,
 	});

@@ -52,3 +52,27 @@ export function cachedZone(name: string): IANAZone {
 	}
 	return zone;
 }
+
+/** The zones most US practices are in, offered first, with the name people know them by. */
+const usZones: Array<[zone: string, known: string]> = [
+	['America/New_York', 'US Eastern'],
+	['America/Chicago', 'US Central'],
+	['America/Denver', 'US Mountain'],
+	['America/Phoenix', 'US Mountain, Arizona: no daylight saving'],
+	['America/Los_Angeles', 'US Pacific'],
+	['America/Anchorage', 'US Alaska'],
+	['Pacific/Honolulu', 'US Hawaii'],
+	['America/Puerto_Rico', 'US Atlantic, Puerto Rico'],
+];
+
+/**
+ * The IANA zones the runtime knows, as dropdown options: the US zones first, then every zone by name. `supported`
+ * is `Intl.supportedValuesOf('timeZone')` unless a test gives its own list.
+ */
+export function timeZoneOptions(supported: readonly string[] = Intl.supportedValuesOf('timeZone')): Array<{ name: string; value: string }> {
+	const known = new Set(supported);
+	const first = usZones.filter(([zone]) => known.has(zone)).map(([zone, name]) => ({ name: `${zone} (${name})`, value: zone }));
+	const firstValues = new Set(first.map((option) => option.value));
+	const rest = [...known].filter((zone) => !firstValues.has(zone)).sort().map((zone) => ({ name: zone, value: zone }));
+	return [...first, ...rest];
+}

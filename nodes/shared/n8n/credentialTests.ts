@@ -36,13 +36,13 @@ export async function journeyStoreConnectionTest(
 	}
 }
 
-/** Validates the practice profile: window, caps, zone, links and staff directory. */
+/** Validates the practice profile: window, caps, zone, links (none on a placeholder domain) and staff directory. */
 export async function practiceProfileTest(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	try {
-		const profile = practiceProfileFromCredential(credential.data ?? {});
+		const profile = practiceProfileFromCredential(credential.data ?? {}, { refusePlaceholderLinks: true });
 		return { status: 'OK', message: `Profile of ${profile.practiceName} is valid` };
 	} catch (error) {
 		return failure(error);

@@ -22,6 +22,18 @@ export const ehrOptions: INodeProperties = {
 	default: 'fhir',
 };
 
+/** Short EHR names for node subtitles: the canvas shows which EHR each node talks to. */
+const ehrShortNames: Record<string, string> = {
+	athenahealth: 'athenahealth',
+	drchrono: 'DrChrono',
+	fhir: 'FHIR R4',
+	hl7v2: 'HL7 v2 + FHIR',
+	tebra: 'Tebra',
+};
+
+/** An expression, for use inside a subtitle's `={{ }}`, naming the EHR picked in the `ehr` field. */
+export const ehrNameExpression = `(${JSON.stringify(ehrShortNames)}[$parameter["ehr"]] || $parameter["ehr"])`;
+
 /** The EHRs that push webhooks (the EHR Trigger): Tebra pushes nothing, HL7 v2 arrives over MLLP. */
 export const webhookEhrOptions: INodeProperties = { ...ehrOptions, options: webhookEhrs };
 

@@ -4,6 +4,8 @@ import { DomainError, fieldIssuesOf } from '../core/errors';
 import type { FieldIssue } from '../core/errors';
 import { practiceProfileSchema } from '../core/practice';
 import type { PracticeProfile } from '../core/practice';
+import { placeholderLinkIssues, rowsOf, schedulingLinksFromRows, staffFromRows, staffRowFieldOf } from '../core/practiceRows';
+import type { SchedulingLinkRow, StaffRow } from '../core/practiceRows';
 
 /**
  * The labels of the "Post-Visit Practice Profile" credential form (its fields' displayName), by the path of the
@@ -23,13 +25,33 @@ export const practiceProfileLabels: Record<string, string> = {
 	'caps.stage3PerJourney': 'Stage-3 Touches Per Visit',
 	'caps.perPatientPerDay': 'Messages Per Patient Per Day',
 	'caps.perNumberPerDay': 'Messages Per Number Per Day',
-	schedulingLinks: 'Scheduling Links',
-	staff: 'Staff Directory',
+	schedulingLinkRows: 'Scheduling Links',
+	staffRows: 'Staff Directory',
+	schedulingLinks: '(Advanced) Scheduling Links JSON',
+	staff: '(Advanced) Staff Directory JSON',
 	channelOrder: 'Channel Order',
 	outreachPaused: 'Outreach Paused',
 	testModeSendOnlyTo: 'Test Mode: Send Only To',
 	'catchUp.rule': 'Catch-Up Rule',
 	'catchUp.maxLateHours': 'Too Late After (Hours)',
+};
+
+/** The fields of one row of the form's row-by-row lists, by name. test/n8n/credentialTests.test.ts checks them too. */
+export const practiceProfileRowLabels: Record<string, Record<string, string>> = {
+	schedulingLinkRows: { orderType: 'Order Type', url: 'Address' },
+	staffRows: {
+		key: 'Key',
+		name: 'Name',
+		email: 'Email',
+		phone: 'Mobile Phone',
+		notifyBy: 'Notify By',
+		ehrUserId: 'EHR User ID (Any EHR)',
+		athenahealthUserId: 'athenahealth Username',
+		drchronoUserId: 'DrChrono Username',
+		fhirUserId: 'FHIR Practitioner',
+		tebraUserId: 'Tebra User ID',
+		hl7v2UserId: 'HL7 v2 User ID',
+	},
 };
 
 /** The JSON fields of the form, which arrive as text: a broken one is reported like any other invalid field. */
@@ -63,8 +85,9 @@ function lineList(value: unknown): string[] {
 }
 
 /**
- * A profile field as the form calls it: "Send Window Start", "Holidays, entry 2", "Staff Directory, entry 1
- * (key "care-coordinator"), email". A staff entry is named by its key, a role name such as "care-coordinator".
+ * A profile field as the form calls it: "Send Window Start", "Holidays, entry 2", "Staff Directory, row 2, Email",
+ * "(Advanced) Staff Directory JSON, entry 1 (key "care-coordinator"), email". A JSON staff entry is named by its
+ * key, a role name such as "care-coordinator".
  */
 function labelFor(field: string, staff: unknown): string {
 	const segments = field.split('.');
@@ -73,6 +96,12 @@ function labelFor(field: string, staff: unknown): string {
 		if (!label) continue;
 		const rest = segments.slice(length);
 		const parts = [label];
+		const rowLabels = practiceProfileRowLabels[segments.slice(0, length).join('.')];
+		if (rowLabels && rest.length > 0 && /^\d+$/.test(rest[0])) {
+			parts.push(`row ${Number(rest.shift()) + 1}`);
+			if (rest.length > 0) parts.push(rowLabels[rest[0]] ?? rest.join('.'));
+			return parts.join(', ');
+		}
 		if (rest.length > 0 && /^\d+$/.test(rest[0])) {
 			const index = Number(rest.shift());
 			const entry = label === practiceProfileLabels.staff && Array.isArray(staff) ? staff[index] : undefined;
@@ -92,15 +121,65 @@ function profileError(issues: FieldIssue[], staff: unknown): DomainError {
 	return new DomainError(`Practice profile: ${text}`, 'invalid_input', first, issues);
 }
 
+interface ProfileLists {
+	schedulingLinks: unknown;
+	staff: unknown;
+	issues: FieldIssue[];
+	/** A profile path (`schedulingLinks.lab`, `staff.1.email`) → the form field it came from (a row's, when rows were used). */
+	formField: (field: string) => string;
+}
+
+/**
+ * Scheduling links and staff from their rows, or from the "(Advanced) … JSON" fields when a list has no rows: rows
+ * win, so a credential saved before the rows existed keeps its JSON, and the JSON's example default never mixes in.
+ */
+function profileListsFrom(credential: ICredentialDataDecryptedObject): ProfileLists {
+	const issues: FieldIssue[] = [];
+	const linkRows = rowsOf<SchedulingLinkRow>(credential.schedulingLinkRows, 'link');
+	const staffRows = rowsOf<StaffRow>(credential.staffRows, 'member');
+	let schedulingLinks: unknown;
+	let rowOfKey: Record<string, number> | undefined;
+	if (linkRows.length > 0) {
+		const fromRows = schedulingLinksFromRows(linkRows);
+		schedulingLinks = fromRows.links;
+		rowOfKey = fromRows.rowOfKey;
+		issues.push(...fromRows.issues.map((issue) => ({ ...issue, field: `schedulingLinkRows.${issue.field}` })));
+	} else {
+		schedulingLinks = parseJsonField(credential.schedulingLinks, 'schedulingLinks', issues);
+	}
+	const staff = staffRows.length > 0 ? staffFromRows(staffRows) : parseJsonField(credential.staff, 'staff', issues);
+	const formField = (field: string): string => {
+		const [list, entry, ...rest] = field.split('.');
+		if (list === 'schedulingLinks' && rowOfKey && entry !== undefined && entry in rowOfKey) return `schedulingLinkRows.${rowOfKey[entry]}.url`;
+		if (list === 'staff' && staffRows.length > 0 && entry !== undefined) {
+			return rest.length > 0 ? `staffRows.${entry}.${staffRowFieldOf(rest.join('.'))}` : `staffRows.${entry}`;
+		}
+		return field;
+	};
+	return { schedulingLinks, staff, issues, formField };
+}
+
+/** The string links of a links object, which the placeholder check can read even when the profile is invalid. */
+function stringLinks(links: unknown): Record<string, string> {
+	if (!links || typeof links !== 'object' || Array.isArray(links)) return {};
+	return Object.fromEntries(Object.entries(links).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+export interface ProfileCheckOptions {
+	/**
+	 * Refuse scheduling links on documentation domains (example.org and the like, the form's default): the
+	 * credential test does, so a profile cannot be saved as tested with them.
+	 */
+	refusePlaceholderLinks?: boolean;
+}
+
 /**
  * The flat fields of the "Post-Visit Practice Profile" credential → the core's validated PracticeProfile. Every
  * invalid field is reported at once, by its label in the credential form, in plain words.
  */
-export function practiceProfileFromCredential(credential: ICredentialDataDecryptedObject): PracticeProfile {
+export function practiceProfileFromCredential(credential: ICredentialDataDecryptedObject, options: ProfileCheckOptions = {}): PracticeProfile {
 	const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
-	const jsonIssues: FieldIssue[] = [];
-	const schedulingLinks = parseJsonField(credential.schedulingLinks, 'schedulingLinks', jsonIssues);
-	const staff = parseJsonField(credential.staff, 'staff', jsonIssues);
+	const { schedulingLinks, staff, issues: listIssues, formField } = profileListsFrom(credential);
 	const parsed = practiceProfileSchema.safeParse({
 		practiceName: credential.practiceName,
 		practicePhone: credential.practicePhone,
@@ -124,7 +203,11 @@ export function practiceProfileFromCredential(credential: ICredentialDataDecrypt
 		testModeSendOnlyTo: lineList(credential.testModeSendOnlyTo),
 		catchUp: { rule: credential.catchUpRule ?? 'nextAllowed', maxLateHours: credential.catchUpMaxLateHours ?? 24 },
 	});
-	const issues = [...jsonIssues, ...(parsed.success ? [] : fieldIssuesOf(parsed.error))];
+	const issues = [
+		...listIssues,
+		...(parsed.success ? [] : fieldIssuesOf(parsed.error)),
+		...(options.refusePlaceholderLinks ? placeholderLinkIssues(stringLinks(schedulingLinks)) : []),
+	].map((issue) => ({ ...issue, field: formField(issue.field) }));
 	if (issues.length > 0 || !parsed.success) throw profileError(issues, staff);
 	return parsed.data;
 }
