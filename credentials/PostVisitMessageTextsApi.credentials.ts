@@ -1,9 +1,17 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { actionPhraseKeys, messageTextFields, moreLanguagesField, staffOnlyVariables, variableNames } from '../nodes/shared/core/compose';
+import {
+	actionPhraseKeys,
+	messageTextFields,
+	moreLanguagesField,
+	replyTextIds,
+	replyVariables,
+	staffOnlyVariables,
+	variableNames,
+} from '../nodes/shared/core/compose';
 
 const notAnExpression =
-	'{{firstName}} and the other placeholders here are not n8n expressions: Patient Message fills them in when it sends.';
+	'{{firstName}} and the other placeholders here are not n8n expressions: Patient Message and Patient Reply Trigger fill them in when they send.';
 
 const patientPlaceholders = variableNames
 	.filter((name) => !staffOnlyVariables.includes(name))
@@ -18,6 +26,17 @@ function fieldProperty(field: (typeof messageTextFields)[number]): INodeProperti
 			type: 'string',
 			default: field.default,
 			description: 'Names the action in SMS, voice and email instead of the EHR\'s order text. Empty: the built-in phrase.',
+		};
+	}
+	if (field.kind === 'reply') {
+		const placeholders = replyVariables[field.reply].map((name) => `{{${name}}}`).join(', ');
+		return {
+			displayName: field.label,
+			name: field.name,
+			type: 'string',
+			typeOptions: { rows: 3 },
+			default: field.default,
+			description: `Patient Reply Trigger's answer by SMS, in the patient's language. Placeholders: ${placeholders}. No clinical terms. Empty: the built-in answer.`,
 		};
 	}
 	const channelNote = field.part === 'sms' ? ' SMS may not contain clinical terms (diagnoses, results, doses).' : '';
@@ -58,7 +77,7 @@ export class PostVisitMessageTextsApi implements ICredentialType {
 			name: moreLanguagesField.name,
 			type: 'json',
 			default: '{}',
-			description: `Texts for any other language code (e.g. "fr", "pt", "es-MX"), used for patients whose language falls back to it (pt-BR → pt → en). Shape: {"fr": {"careSummary": {"sms": "…", "emailSubject": "…", "emailBody": "…"}, "voiceReminder": {"voice": "…"}, "actionPhrases": {${actionPhraseKeys.map((key) => `"${key}": "…"`).join(', ')}}, "optOutLine": "Répondez STOP pour vous désabonner."}}. A missing text falls back along the language chain. ${notAnExpression}`,
+			description: `Texts for any other language code (e.g. "fr", "pt", "es-MX"), used for patients whose language falls back to it (pt-BR → pt → en). Shape: {"fr": {"careSummary": {"sms": "…", "emailSubject": "…", "emailBody": "…"}, "voiceReminder": {"voice": "…"}, "actionPhrases": {${actionPhraseKeys.map((key) => `"${key}": "…"`).join(', ')}}, "optOutLine": "Répondez STOP pour vous désabonner.", "replies": {"help": "…", "bookLink": "… {{schedulingLink}} …"}}}. Answers to text replies: ${replyTextIds.join(', ')}. A missing text falls back along the language chain. ${notAnExpression}`,
 		},
 	];
 }

@@ -154,6 +154,7 @@ const credentialsOfNode: Record<string, string[]> = {
 	timelinePreview: ['ehr', 'journeyStoreApi', 'practiceProfileApi'],
 	patientReplyTrigger: ['postVisitTwilioApi', 'journeyStoreApi', 'practiceProfileApi', 'ehr'],
 	hl7v2Trigger: ['journeyStoreApi'],
+	staffEmail: ['postVisitSmtpApi'],
 };
 // An HL7 v2 journey reads and writes through the FHIR API of the EHR behind the feed (here the FHIR sandbox).
 const ehrCredential: Record<DemoEhr, string> = {

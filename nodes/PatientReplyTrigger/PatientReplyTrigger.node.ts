@@ -13,10 +13,11 @@ import type { EhrKind } from '../shared/core/schemas';
 import { handlePatientReply, replyClassifications } from '../shared/flows/patientReply';
 import type { InboundSms, PatientReplyOutcome, ReplyClassification } from '../shared/flows/patientReply';
 import { nowIso } from '../shared/n8n/clock';
-import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
+import { journeyStoreConnectionTest, messageTextsTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import { ehrApiCredentials, ehrNameExpression, ehrOptions, smsConsentEhrs } from '../shared/n8n/descriptions';
 import { ehrAdapterFor } from '../shared/n8n/ehr';
 import { toNodeError } from '../shared/n8n/errors';
+import { messageTextsCredentialType, practiceTextsForWebhook } from '../shared/n8n/messageTexts';
 import { practiceProfileFromCredential } from '../shared/n8n/profile';
 import { openStoreFrom } from '../shared/n8n/store';
 import { answerTwiml, twimlReply, verifyTwilioWebhook } from '../shared/n8n/twilioWebhook';
@@ -26,7 +27,7 @@ const label = 'Patient Reply Trigger';
 const staffOutput = replyClassifications.indexOf('staff');
 
 /** The item every output carries: the message, what it was taken for, and what was done and answered. */
-function replyJson(sms: InboundSms, outcome: Exclude<PatientReplyOutcome, { duplicate: true }>): IDataObject {
+function replyJson(sms: InboundSms, outcome: Exclude<PatientReplyOutcome, { duplicate: true }>, textsProblem?: string): IDataObject {
 	return {
 		classification: outcome.classification,
 		keyword: outcome.keyword ?? null,
@@ -41,6 +42,7 @@ function replyJson(sms: InboundSms, outcome: Exclude<PatientReplyOutcome, { dupl
 		journeyRecord: (outcome.journey ?? null) as unknown as IDataObject,
 		...(outcome.booking ? { booking: outcome.booking as unknown as IDataObject } : {}),
 		...(outcome.ehrConsent ? { ehrConsent: outcome.ehrConsent as unknown as IDataObject[] } : {}),
+		...(textsProblem ? { messageTextsProblem: textsProblem } : {}),
 	};
 }
 
@@ -62,6 +64,7 @@ export class PatientReplyTrigger implements INodeType {
 			{ name: 'postVisitTwilioApi', required: true },
 			{ name: 'journeyStoreApi', required: true, testedBy: 'journeyStoreConnectionTest' },
 			{ name: 'practiceProfileApi', required: true, testedBy: 'practiceProfileTest' },
+			{ name: messageTextsCredentialType, required: false, testedBy: 'messageTextsTest' },
 			...ehrApiCredentials,
 		],
 		webhooks: [
@@ -111,7 +114,7 @@ export class PatientReplyTrigger implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } };
+	methods = { credentialTest: { journeyStoreConnectionTest, messageTextsTest, practiceProfileTest, tebraConnectionTest } };
 
 	webhookMethods = {
 		default: {
@@ -150,6 +153,7 @@ export class PatientReplyTrigger implements INodeType {
 
 		let outcome: PatientReplyOutcome | undefined;
 		let failure: { message: string; description?: string } | undefined;
+		let textsProblem: string | undefined;
 		// Twilio sends the <Message> of this answer to the patient right away; no API call, no second number.
 		let answered = false;
 		const answer = (reply: string | undefined) => {
@@ -160,6 +164,9 @@ export class PatientReplyTrigger implements INodeType {
 		try {
 			const ehr = this.getNodeParameter('ehr') as EhrKind;
 			const profile = practiceProfileFromCredential(await this.getCredentials('practiceProfileApi'));
+			const practiceTexts = await practiceTextsForWebhook(this);
+			textsProblem = practiceTexts.problem;
+			if (textsProblem) this.logger.warn(`${label} answers with the built-in texts: ${textsProblem}`);
 			// IWebhookFunctions offers the same getCredentials and helpers.httpRequestWithAuthentication as the other contexts.
 			const adapter = await ehrAdapterFor(this, ehr);
 			const store = await openStoreFrom(await this.getCredentials('journeyStoreApi'));
@@ -170,6 +177,7 @@ export class PatientReplyTrigger implements INodeType {
 					profile,
 					now: sms.receivedAt,
 					updateEhrConsent: this.getNodeParameter('updateEhrConsent', true) as boolean,
+					texts: practiceTexts.texts,
 					onReply: answer,
 				});
 			} finally {
@@ -191,7 +199,7 @@ export class PatientReplyTrigger implements INodeType {
 		const outputs: INodeExecutionData[][] = replyClassifications.map(() => []);
 		if (outcome) {
 			const index = replyClassifications.indexOf(outcome.classification as ReplyClassification);
-			outputs[index].push({ json: replyJson(sms, outcome), pairedItem: { item: 0 } });
+			outputs[index].push({ json: replyJson(sms, outcome, textsProblem), pairedItem: { item: 0 } });
 		} else {
 			// Nothing was recorded or answered: a person reads the text and does by hand what failed.
 			outputs[staffOutput].push({

@@ -1,4 +1,6 @@
 import { composeMessage, type ComposeInput, type MessageVars } from '../../nodes/shared/core/compose/compose';
+import { composeReplyAnswer, replyLanguageFor, type ReplyAnswerVars } from '../../nodes/shared/core/compose/replyAnswers';
+import { replyTemplates, replyTextIds } from '../../nodes/shared/core/compose/replyTemplates';
 import { actionTypeLabels, templates } from '../../nodes/shared/core/compose/templates';
 import { messageTextFields, messageTextsFromFields } from '../../nodes/shared/core/compose/textFields';
 import { builtInTexts, languagesWithTexts, type MessageTexts } from '../../nodes/shared/core/compose/texts';
@@ -158,5 +160,100 @@ describe('composeMessage with the practice texts', () => {
 	it('the built-in layer has every phrase in every built-in language, "other" included', () => {
 		expect(builtInTexts.en.actionPhrases?.other).toBe(actionTypeLabels.en.other);
 		expect(compose({ vars: { ...vars, actionType: 'other' }, template: 'actionReminder' }).text).toContain(actionTypeLabels.en.other);
+	});
+});
+
+describe('answers to text replies from the practice texts', () => {
+	const replyVars: ReplyAnswerVars = {
+		practiceName: 'Hill Clinic',
+		practicePhone: '(512) 555-0100',
+		schedulingLink: 'https://book.example.com/s?order=ord-7',
+		actionType: 'lab',
+	};
+	const frenchReplies = {
+		fr: {
+			replies: {
+				help: '{{practiceName}} : messages sur vos soins. Questions : appelez le {{practicePhone}}. Répondez STOP pour arrêter.',
+				bookLink: '{{practiceName}} : réservez votre {{actionType}} : {{schedulingLink}}',
+			},
+			actionPhrases: { lab: 'analyse' },
+		},
+	};
+
+	it('pre-fills a field per answer and built-in language from the built-in answers, which the pre-filled texts keep', () => {
+		for (const language of ['en', 'es'] as const) {
+			for (const id of replyTextIds) {
+				expect(messageTextFields.find((field) => field.name === `reply_${language}_${id}`)?.default).toBe(replyTemplates[language][id]);
+				expect(composeReplyAnswer(id, language, replyVars, textsOf({}))).toEqual(composeReplyAnswer(id, language, replyVars));
+			}
+		}
+		expect(composeReplyAnswer('bookLink', 'es-MX', replyVars)).toEqual({
+			text: 'Hill Clinic: agende su examen de laboratorio: https://book.example.com/s?order=ord-7 O llame al (512) 555-0100.',
+			languageUsed: 'es',
+		});
+	});
+
+	it('a changed field is the answer, with the practice phrase for the action', () => {
+		const texts = textsOf({ reply_en_bookLink: 'Book your {{actionType}} at {{schedulingLink}} ({{practiceName}})', phrase_en_lab: 'blood draw' });
+		expect(composeReplyAnswer('bookLink', 'en-US', replyVars, texts).text).toBe(
+			'Book your blood draw at https://book.example.com/s?order=ord-7 (Hill Clinic)',
+		);
+		expect(composeReplyAnswer('help', 'en', replyVars, texts).text).toBe(composeReplyAnswer('help', 'en', replyVars).text);
+	});
+
+	it('a third language is More Languages only; a missing answer falls back along fr-CA → fr → en', () => {
+		const texts = textsOf({ moreLanguages: JSON.stringify(frenchReplies) });
+		expect(replyLanguageFor(['fr-CA', 'es'], texts)).toBe('fr');
+		expect(composeReplyAnswer('help', 'fr-ca', replyVars, texts)).toEqual({
+			// Smart-encoded like every SMS: é is GSM-7 and stays, ê is not and becomes e (one segment, not two).
+			text: 'Hill Clinic : messages sur vos soins. Questions : appelez le (512) 555-0100. Répondez STOP pour arreter.',
+			languageUsed: 'fr',
+		});
+		expect(composeReplyAnswer('bookLink', 'fr', replyVars, texts).text).toBe('Hill Clinic : réservez votre analyse : https://book.example.com/s?order=ord-7');
+		expect(composeReplyAnswer('optOut', 'fr', replyVars, texts)).toEqual(composeReplyAnswer('optOut', 'en', replyVars));
+	});
+
+	it('the answer language is the first candidate with answers on its own chain, as without the credential', () => {
+		expect(replyLanguageFor(['fr-CA', 'es', 'en'])).toBe('es');
+		expect(replyLanguageFor(['en-US', 'es'])).toBe('en');
+		expect(replyLanguageFor([undefined, undefined, 'es-MX'])).toBe('es');
+		expect(replyLanguageFor(['pt'])).toBe('en');
+	});
+
+	it('smart-encodes the answer and keeps the clinical-text guard on what it renders', () => {
+		const curly = textsOf({ reply_en_help: '{{practiceName}} – it’s us. Call {{practicePhone}}.' });
+		expect(composeReplyAnswer('help', 'en', replyVars, curly).text).toBe("Hill Clinic - it's us. Call (512) 555-0100.");
+		const clinicalPhrase = textsOf({ phrase_en_lab: 'HIV test' });
+		expect(() => composeReplyAnswer('bookLink', 'en', replyVars, clinicalPhrase)).toThrow(expect.objectContaining({ code: 'clinical_text_in_sms' }));
+	});
+
+	it('reports every problem with an answer by the label of its field', () => {
+		const { issues } = messageTextsFromFields(
+			fields({
+				reply_en_help: 'Hi {{firstName}}, call {{practicePhone}}',
+				reply_en_bookLink: 'Call us at {{practicePhone}}',
+				reply_es_staff: 'Sus resultados de laboratorio: llame al {{practicePhone}}',
+				reply_es_optIn: 'Hola {{taskLink}}',
+				moreLanguages: JSON.stringify({ fr: { replies: { hlep: 'x', help: 42, bookCall: '{{schedulingLink}}' } } }),
+			}),
+		);
+		expect(issues.map((issue) => issue.label)).toEqual([
+			'Reply Answer: HELP (English)',
+			'Reply Answer: YES With Scheduling Link (English)',
+			'Reply Answer: START Confirmation (Spanish)',
+			'Reply Answer: Other Text (Staff Will Answer) (Spanish)',
+			'More Languages, "fr", replies, hlep',
+			'More Languages, "fr", replies, help',
+			'More Languages, "fr", replies, bookCall',
+		]);
+		expect(issues.map((issue) => issue.message)).toEqual([
+			expect.stringContaining('uses {{firstName}}, which an answer cannot fill'),
+			'must contain {{schedulingLink}}',
+			expect.stringContaining('for staff messages only'),
+			expect.stringContaining('clinical wording'),
+			expect.stringContaining('is not an answer'),
+			'must be a text',
+			expect.stringContaining('uses {{schedulingLink}}'),
+		]);
 	});
 });

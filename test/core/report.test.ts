@@ -242,6 +242,24 @@ describe('the report over several journeys', () => {
 		expect(empty.report.careSummaries.sent.rate).toBeNull();
 	});
 
+	it('says that today is left out when the period stops at this morning\'s midnight in the period\'s zone', () => {
+		const previousWeek = resolvePeriod({ mode: 'previousDays', days: 7 }, '2026-06-08T09:30:00.000Z', 'America/Chicago');
+		const notesAt = (reportPeriod: ReportPeriod, asOf: string) =>
+			computeFollowUpReport({ journeys: [], entriesByJourney: {}, period: reportPeriod, asOf }).report;
+		const monday = notesAt(previousWeek, '2026-06-08T09:30:00.000Z');
+		expect(monday.notes).toContain(
+			'Today (2026-06-08) is not included: the period ends at midnight this morning. Visits closed and recalls due today count in the next report; choose "Last N Days Up to Now" to include them.',
+		);
+		expect(monday.text).toContain('Today (2026-06-08) is not included');
+		// 03:00 UTC on Monday is still Sunday evening in Chicago: the period then ends tomorrow, nothing is left out yet.
+		expect(notesAt(previousWeek, '2026-06-08T03:00:00.000Z').notes.join('\n')).not.toMatch(/not included/);
+		const upToNow = resolvePeriod({ mode: 'lastDays', days: 7 }, '2026-06-08T09:30:00.000Z', 'America/Chicago');
+		expect(notesAt(upToNow, '2026-06-08T09:30:00.000Z').notes.join('\n')).not.toMatch(/not included/);
+		expect(notesAt({ zone: 'UTC', label: 'any time' }, '2026-06-08T09:30:00.000Z').notes.join('\n')).not.toMatch(/not included/);
+		const lastMonth = resolvePeriod({ mode: 'custom', from: '2026-05-01', to: '2026-06-01' }, '2026-06-08T09:30:00.000Z', 'UTC');
+		expect(notesAt(lastMonth, '2026-06-08T09:30:00.000Z').notes.join('\n')).not.toMatch(/not included/);
+	});
+
 	it('names a done follow-up, a recall without a nudge and a bounced email in the text', () => {
 		const result = computeFollowUpReport({
 			journeys: [visit('d1'), recall('r2', at(31 * DAY), at(0))],

@@ -8,6 +8,7 @@ import { createRunExecutionData } from 'n8n-workflow';
 import type { ICredentialDataDecryptedObject, IDataObject, IWebhookData, IWebhookResponseData } from 'n8n-workflow';
 import twilio from 'twilio';
 
+import { PostVisitMessageTextsApi } from '../../credentials/PostVisitMessageTextsApi.credentials';
 import { EhrTask } from '../../nodes/EhrTask/EhrTask.node';
 import { PatientReplyTrigger } from '../../nodes/PatientReplyTrigger/PatientReplyTrigger.node';
 import { consentExtensionUrl } from '../../nodes/shared/ehr/fhir';
@@ -203,7 +204,7 @@ function messageOf(twiml: string): string | undefined {
  * A journey whose stage 1 went out by SMS, recorded as the pack records it (Visit Details' journey record,
  * Patient Message's contact and touch.sent), over a real finished encounter with a follow-up order in FHIR.
  */
-async function texted(patient: typeof ana, language = patient.language) {
+async function texted(patient: typeof ana, language: string | undefined = patient.language) {
 	const patientId = await ensureFhirPatient(fhir, patient, 'America/Chicago');
 	const completedAt = DateTime.utc().minus({ hours: 2 }).toISO() as string;
 	const visit = await closeFhirVisit(fhir, patientId, { completedAt });
@@ -483,5 +484,60 @@ describe('Patient Reply Trigger: what is refused or done once', () => {
 		expect(emitted()).toMatchObject({ output: 'Staff', item: { json: { classification: 'staff', text: 'STOP', error: expect.any(String) } } });
 		expect(answer.errors.join()).toMatch(/could not handle the text SM/);
 		expect(answer.errors.join()).not.toContain(john.mobile);
+	});
+});
+
+describe('Patient Reply Trigger: answers from the Post-Visit Message Texts credential', () => {
+	/** The credential as its form saves it: every field pre-filled, some changed. */
+	function messageTexts(changes: Record<string, unknown> = {}): ICredentialDataDecryptedObject {
+		const defaults = Object.fromEntries(new PostVisitMessageTextsApi().properties.filter((p) => p.type !== 'notice').map((p) => [p.name, p.default]));
+		return { ...defaults, ...changes } as ICredentialDataDecryptedObject;
+	}
+	const withTexts = (changes: Record<string, unknown>) => credentials({ postVisitMessageTextsApi: messageTexts(changes) });
+
+	it('the node offers the credential, optional and checked by the credential test', () => {
+		expect(trigger.description.credentials).toContainEqual({ name: 'postVisitMessageTextsApi', required: false, testedBy: 'messageTextsTest' });
+		expect(trigger.methods.credentialTest.messageTextsTest).toBeDefined();
+	});
+
+	it('HELP and STOP are answered with the practice\'s English texts; untouched answers stay built-in', async () => {
+		await texted(john);
+		const texts = withTexts({ reply_en_help: '{{practiceName}} texts. Questions? {{practicePhone}}. STOP to end.' });
+		const help = await textIn({ from: john.mobile!, body: 'HELP', credentials: texts });
+		expect(messageOf(help.twiml)).toBe('Riverside Family Medicine texts. Questions? (512) 555-0100. STOP to end.');
+		const stop = await textIn({ from: john.mobile!, body: 'STOP', credentials: texts });
+		expect(messageOf(stop.twiml)).toMatch(/^Riverside Family Medicine: you are unsubscribed/);
+		expect(await store.optedOut('sms', [john.mobile!])).toEqual([john.mobile]);
+	});
+
+	it('a French patient (fr-CA) gets the More Languages answers: YES with the link in French, STOP in English where French has none', async () => {
+		const { visit } = await texted(john, 'fr-CA');
+		const moreLanguages = JSON.stringify({
+			fr: {
+				replies: { bookLink: '{{practiceName}} : réservez votre {{actionType}} ici : {{schedulingLink}}' },
+				actionPhrases: { followUpVisit: 'visite de suivi' },
+			},
+		});
+		const texts = withTexts({ moreLanguages });
+		const yes = await textIn({ from: john.mobile!, body: 'YES', credentials: texts });
+		expect(messageOf(yes.twiml)).toBe(
+			`Riverside Family Medicine : réservez votre visite de suivi ici : https://schedule.example.test/book?order=${visit.orderId}`,
+		);
+		expect(yes.emitted().item.json).toMatchObject({ classification: 'book', language: 'fr', booking: { answer: 'link' } });
+		const stop = await textIn({ from: john.mobile!, body: 'STOP', credentials: texts });
+		expect(messageOf(stop.twiml)).toMatch(/you are unsubscribed/);
+		expect(await journalTypes(`visit:fhir:${visit.encounterId}`)).toEqual(expect.arrayContaining(['reply.answered:link', 'optout.recorded:STOP']));
+	});
+
+	it('an invalid credential does not hold up a STOP: recorded, answered with the built-in text, the problem by label on the item', async () => {
+		await texted(ana);
+		const { emitted, twiml, answer } = await textIn({ from: ana.mobile!, body: 'ALTO', credentials: withTexts({ reply_es_optOut: 'Baja {{firstName}}' }) });
+		expect(messageOf(twiml)).toMatch(/ya no le enviaremos mensajes de texto/);
+		expect(await store.optedOut('sms', [ana.mobile!])).toEqual([ana.mobile]);
+		expect(emitted().item.json).toMatchObject({
+			classification: 'optOut',
+			messageTextsProblem: expect.stringContaining('Reply Answer: STOP Confirmation (Spanish)'),
+		});
+		expect(answer.warnings.join()).toMatch(/answers with the built-in texts: .*Reply Answer: STOP Confirmation \(Spanish\)/);
 	});
 });

@@ -17,6 +17,7 @@ import { JourneyLog } from '../../nodes/JourneyLog/JourneyLog.node';
 import { PatientMessage } from '../../nodes/PatientMessage/PatientMessage.node';
 import { PatientReplyTrigger } from '../../nodes/PatientReplyTrigger/PatientReplyTrigger.node';
 import { RecordDelivery } from '../../nodes/RecordDelivery/RecordDelivery.node';
+import { StaffEmail } from '../../nodes/StaffEmail/StaffEmail.node';
 import { TimelinePreview } from '../../nodes/TimelinePreview/TimelinePreview.node';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 import { headingSections } from './markdown';
@@ -115,6 +116,7 @@ const packNodes: Record<string, INodeType | IVersionedNodeType> = {
 	PatientMessage: new PatientMessage(),
 	PatientReplyTrigger: new PatientReplyTrigger(),
 	RecordDelivery: new RecordDelivery(),
+	StaffEmail: new StaffEmail(),
 	TimelinePreview: new TimelinePreview(),
 	VisitDetails: new VisitDetails(),
 };

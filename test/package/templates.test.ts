@@ -18,6 +18,7 @@ import { JourneyLog } from '../../nodes/JourneyLog/JourneyLog.node';
 import { PatientMessage } from '../../nodes/PatientMessage/PatientMessage.node';
 import { PatientReplyTrigger } from '../../nodes/PatientReplyTrigger/PatientReplyTrigger.node';
 import { RecordDelivery } from '../../nodes/RecordDelivery/RecordDelivery.node';
+import { StaffEmail } from '../../nodes/StaffEmail/StaffEmail.node';
 import { TimelinePreview } from '../../nodes/TimelinePreview/TimelinePreview.node';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
 
@@ -39,6 +40,7 @@ const packNodes: Record<string, INodeType | IVersionedNodeType> = {
 	timelinePreview: new TimelinePreview(),
 	patientReplyTrigger: new PatientReplyTrigger(),
 	hl7v2Trigger: new Hl7v2Trigger(),
+	staffEmail: new StaffEmail(),
 };
 /** n8n's own nodes the templates use, with how many outputs they have. */
 const stockNodes: Record<string, number> = {

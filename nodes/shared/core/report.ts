@@ -531,8 +531,22 @@ function notesOf(report: FollowUpReport, rows: JourneyOutcomeRow[], rules: Repor
 				'the Journey Log (One Item per Waiting Step) lists them and the watchdog reports them.',
 		);
 	}
+	const today = todayLeftOut(report.period, report.asOf);
+	if (today) {
+		notes.push(
+			`Today (${today}) is not included: the period ends at midnight this morning. Visits closed and recalls due today ` +
+				'count in the next report; choose "Last N Days Up to Now" to include them.',
+		);
+	}
 	if (report.followUpBooking.journeys + report.recallCompliance.journeys === 0) notes.push('No journeys in this period.');
 	return notes;
+}
+
+/** Today's local date when the period stops at today's midnight (the whole-days default), else null. */
+function todayLeftOut(period: ReportPeriod, asOf: string): string | null {
+	if (!period.to) return null;
+	const today = DateTime.fromISO(asOf, { zone: period.zone });
+	return instantMs(period.to, 'period.to') === today.startOf('day').toMillis() ? today.toISODate() : null;
 }
 
 function loopLine(figures: LoopFigures, what: string, unit: string): string[] {

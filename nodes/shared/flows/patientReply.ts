@@ -2,7 +2,8 @@ import { DateTime } from 'luxon';
 
 import { isE164 } from '../core/addresses';
 import { localDateOf } from '../core/cadence';
-import { actionTypeLabels, assertNoClinicalText } from '../core/compose';
+import { composeReplyAnswer, replyLanguageFor } from '../core/compose';
+import type { MessageTexts, ReplyAnswerVars, ReplyTextId } from '../core/compose';
 import { DomainError } from '../core/errors';
 import { allowedInTestMode } from '../core/practice';
 import type { PracticeProfile } from '../core/practice';
@@ -20,7 +21,8 @@ export type ReplyClassification = (typeof replyClassifications)[number];
 /** Journal and claim ids of a text from a number no journey reached. */
 export const unknownSender = 'unknown-sender';
 
-export type ReplyLanguage = 'en' | 'es';
+/** A language code with answers: "en", "es", or one the practice added in its message texts ("fr"). */
+export type ReplyLanguage = string;
 
 /** One inbound SMS as Twilio posted it (From, To, Body, MessageSid). */
 export interface InboundSms {
@@ -66,6 +68,8 @@ export interface PatientReplyDeps {
 	now: string;
 	/** Whether opt-outs and opt-ins are also written to the EHR's SMS consent (where the adapter can). */
 	updateEhrConsent: boolean;
+	/** The practice's texts (the "Post-Visit Message Texts" credential): its answers win over the built-in ones. */
+	texts?: MessageTexts;
 	/**
 	 * Called once with the answer as soon as it is known, before slower EHR writes (the SMS consent), so the
 	 * webhook can answer Twilio, which waits at most 15 s. The answer is also in the outcome.
@@ -76,62 +80,15 @@ export interface PatientReplyDeps {
 /** A number reached by many journeys is a shared phone (a family's); past this many patients the rest wait for staff. */
 const maxConsentPatients = 10;
 
-interface ReplyVars {
-	practiceName: string;
-	practicePhone: string;
-	schedulingLink?: string;
-	/** The open action's type in words ("lab test"), never the EHR's order text. */
-	actionLabel?: string;
-}
-
-type ReplyTextId = 'optOut' | 'optIn' | 'help' | 'bookLink' | 'alreadyBooked' | 'bookCall' | 'staff';
-
-/**
- * The answers, kept short (one SMS segment where the practice name allows) and free of clinical detail. Spanish
- * avoids accented letters where natural Spanish allows, so the answer stays in GSM-7 (one segment, not three).
- */
-const replyTexts: Record<ReplyLanguage, Record<ReplyTextId, (vars: ReplyVars) => string>> = {
-	en: {
-		optOut: (v) => `${v.practiceName}: you are unsubscribed and will get no more texts from us. Reply START to resubscribe. Questions? Call ${v.practicePhone}.`,
-		optIn: (v) => `${v.practiceName}: you will get texts about your care from us again. Reply STOP to opt out, HELP for help.`,
-		help: (v) => `${v.practiceName} care messages. For questions or to book, call ${v.practicePhone}. Reply STOP to opt out. Msg&data rates may apply.`,
-		bookLink: (v) => `${v.practiceName}: ${v.actionLabel ? `book your ${v.actionLabel} here: ` : 'Book here: '}${v.schedulingLink} Or call ${v.practicePhone}.`,
-		alreadyBooked: (v) => `${v.practiceName}: your follow-up is already booked. To change it, call ${v.practicePhone}.`,
-		bookCall: (v) => `${v.practiceName}: to book, please call ${v.practicePhone}. Thank you!`,
-		staff: (v) => `${v.practiceName}: thank you, we got your message and will get back to you. If it is urgent, call ${v.practicePhone}. In an emergency, call 911.`,
-	},
-	es: {
-		optOut: (v) => `${v.practiceName}: ya no le enviaremos mensajes de texto. Responda COMENZAR para volver a recibirlos. Preguntas: llame al ${v.practicePhone}.`,
-		optIn: (v) => `${v.practiceName}: le enviaremos de nuevo mensajes sobre su cuidado. Responda ALTO para dejar de recibirlos o AYUDA para ayuda.`,
-		help: (v) => `${v.practiceName}: mensajes sobre su cuidado. Para preguntas o citas, llame al ${v.practicePhone}. Responda ALTO para dejar de recibirlos.`,
-		bookLink: (v) => `${v.practiceName}: ${v.actionLabel ? `agende su ${v.actionLabel}: ` : 'Agende su cita: '}${v.schedulingLink} O llame al ${v.practicePhone}.`,
-		alreadyBooked: (v) => `${v.practiceName}: ya tiene agendada su cita de seguimiento. Para cambiarla, llame al ${v.practicePhone}.`,
-		bookCall: (v) => `${v.practiceName}: para agendar su cita, llame al ${v.practicePhone}. Gracias.`,
-		staff: (v) => `${v.practiceName}: gracias, recibimos su mensaje y le contestaremos pronto. Si es urgente, llame al ${v.practicePhone}. En una emergencia, llame al 911.`,
-	},
-};
-
-/** The answer text for a reply, in English or Spanish, checked by the clinical-text guard like every outbound SMS. */
-export function replyText(id: ReplyTextId, language: ReplyLanguage, vars: ReplyVars): string {
-	const text = replyTexts[language][id](vars);
-	assertNoClinicalText(text, 'sms', 'reply');
-	return text;
-}
-
-function languageOfTag(tag: unknown): ReplyLanguage | undefined {
-	if (typeof tag !== 'string' || !tag) return undefined;
-	const primary = tag.toLowerCase().split('-')[0];
-	return primary === 'es' ? 'es' : primary === 'en' ? 'en' : undefined;
-}
-
 /** The language the journey's last SMS went out in (the journal keeps it), so the answer matches it. */
-async function journeyLanguage(store: JourneyStore, journeyId: string): Promise<ReplyLanguage | undefined> {
+async function journeyLanguage(store: JourneyStore, journeyId: string): Promise<string | undefined> {
 	const sent = await store.journal({ journeyId, type: 'touch.sent' });
 	const last = sent
 		.filter((entry) => entry.channel === 'sms' && typeof entry.detail?.language === 'string')
 		.sort((a, b) => a.at.localeCompare(b.at))
 		.at(-1);
-	return languageOfTag(last?.detail?.language);
+	const language = last?.detail?.language;
+	return typeof language === 'string' ? language : undefined;
 }
 
 /** The local date of the recall a recall journey was planned around (its anchor is the due date's midnight). */
@@ -248,12 +205,16 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 		// An unknown number gets HELP and has its STOP/START honoured; anything else needs a person.
 		if (sender === 'unknown' && classification === 'book') classification = 'staff';
 		const keyword = classification === 'staff' ? undefined : classified.keyword;
-		const language: ReplyLanguage =
-			(journey ? await journeyLanguage(store, journey.journeyId) : undefined) ??
-			(keyword ? keywordLanguage(keyword) : undefined) ??
-			languageOfTag(profile.defaultLanguage) ??
-			'en';
-		const vars: ReplyVars = { practiceName: profile.practiceName, practicePhone: profile.practicePhone };
+		const language: ReplyLanguage = replyLanguageFor(
+			[
+				journey ? await journeyLanguage(store, journey.journeyId) : undefined,
+				keyword ? keywordLanguage(keyword) : undefined,
+				profile.defaultLanguage,
+			],
+			deps.texts,
+		);
+		const vars: ReplyAnswerVars = { practiceName: profile.practiceName, practicePhone: profile.practicePhone };
+		const replyText = (id: ReplyTextId, answerVars: ReplyAnswerVars = vars) => composeReplyAnswer(id, language, answerVars, deps.texts).text;
 		const journal = { ...ids, at: now, channel: 'sms', providerId: sms.messageSid };
 		// Test mode: a number not on the allow-list gets no answer; what the text asked (STOP, START) still counts.
 		const answerSuppressed = !allowedInTestMode(profile, 'sms', sms.from);
@@ -274,7 +235,7 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 				if (optOut) await store.setOptOut({ channel: 'sms', address: sms.from, at: now, source });
 				else await store.clearOptOut('sms', sms.from, now, source);
 				// Recorded where every send checks it: the patient may be told now; the EHR's copy follows.
-				const reply = replyText(classification, language, vars);
+				const reply = replyText(classification);
 				deps.onReply?.(answerSuppressed ? '' : reply);
 				const ehrConsent = deps.updateEhrConsent ? await updateConsents(records, !optOut, deps) : [];
 				await store.append({
@@ -287,13 +248,12 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 				break;
 			}
 			case 'help':
-				outcome = { ...base, reply: replyText('help', language, vars) };
+				outcome = { ...base, reply: replyText('help') };
 				break;
 			case 'book': {
 				const booking = await bookingFor(journey!, deps);
 				const textId = booking.answer === 'link' ? 'bookLink' : booking.answer === 'alreadyBooked' ? 'alreadyBooked' : 'bookCall';
-				const actionLabel = booking.actionType ? actionTypeLabels[language][booking.actionType] : undefined;
-				const reply = replyText(textId, language, { ...vars, schedulingLink: booking.schedulingLink, actionLabel });
+				const reply = replyText(textId, { ...vars, schedulingLink: booking.schedulingLink, actionType: booking.actionType });
 				await store.append({ ...journal, type: 'reply.answered', code: booking.answer });
 				outcome = {
 					...base,
@@ -303,7 +263,7 @@ export async function handlePatientReply(sms: InboundSms, deps: PatientReplyDeps
 				break;
 			}
 			default:
-				outcome = { ...base, reply: replyText('staff', language, vars) };
+				outcome = { ...base, reply: replyText('staff') };
 		}
 		if (answerSuppressed) {
 			await store.append({ ...journal, type: 'reply.suppressed', code: 'testMode' });

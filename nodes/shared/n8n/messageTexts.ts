@@ -1,4 +1,4 @@
-import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import { messageTextsFromFields } from '../core/compose';
 import type { MessageTexts } from '../core/compose';
@@ -28,5 +28,19 @@ export async function practiceTextsFor(context: IExecuteFunctions): Promise<Mess
 		return messageTextsFromCredential(await executionCredential(context, messageTextsCredentialType));
 	} catch (error) {
 		throw toNodeError(context.getNode(), error);
+	}
+}
+
+/**
+ * The practice's texts for a webhook (Patient Reply Trigger) when the node has the credential selected. An invalid
+ * credential does not stop the answer: a STOP must be recorded and confirmed whatever the texts say, so the
+ * built-in texts answer and `problem` says why (field labels only, no patient data).
+ */
+export async function practiceTextsForWebhook(context: IWebhookFunctions): Promise<{ texts?: MessageTexts; problem?: string }> {
+	if (!context.getNode().credentials?.[messageTextsCredentialType]) return {};
+	try {
+		return { texts: messageTextsFromCredential(await context.getCredentials(messageTextsCredentialType)) };
+	} catch (error) {
+		return { problem: toNodeError(context.getNode(), error).message };
 	}
 }

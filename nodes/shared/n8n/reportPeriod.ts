@@ -9,7 +9,7 @@ const modeOptions: Record<PeriodMode, { name: string; value: PeriodMode; descrip
 	previousDays: {
 		name: 'Previous N Whole Days',
 		value: 'previousDays',
-		description: 'The N days before today, midnight to midnight (Monday morning with 7: last Monday to Sunday)',
+		description: 'The N days before today, midnight to midnight; today is not included (Monday morning with 7: last Monday to Sunday)',
 	},
 	lastDays: { name: 'Last N Days Up to Now', value: 'lastDays', description: 'The last N × 24 hours, today included' },
 	custom: { name: 'Custom', value: 'custom', description: 'From and to dates you choose' },

@@ -1,6 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { MessageSenders } from '../flows/sendTouch';
+import type { SendEmail } from '../flows/staffEmail';
 import { createSmtpSender, smtpConfigFromCredential } from '../messaging/email';
 import type { SmtpCredentialData } from '../messaging/email';
 import { sendWithBackoff } from '../messaging/outcome';
@@ -49,4 +50,14 @@ export async function messageSendersFor(context: IExecuteFunctions): Promise<Mes
 			await sendWithBackoff(() => smtp.sendEmail({ to, subject, text, html }), sendBackoff);
 	}
 	return senders;
+}
+
+/** Email through the node's Post-Visit SMTP credential (required), transient failures retried; close it when done. */
+export async function smtpSenderFor(context: IExecuteFunctions): Promise<{ send: SendEmail; close: () => void }> {
+	const credential = await context.getCredentials('postVisitSmtpApi');
+	const smtp = createSmtpSender(smtpConfigFromCredential(credential as unknown as SmtpCredentialData));
+	return {
+		send: async (to, subject, text) => await sendWithBackoff(() => smtp.sendEmail({ to, subject, text }), sendBackoff),
+		close: () => smtp.close(),
+	};
 }

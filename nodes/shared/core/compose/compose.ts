@@ -264,6 +264,20 @@ export function templateTextProblem(text: string, audience: Audience, field: str
 }
 
 /**
+ * Renders one patient text that is not a message template (an answer to a text reply) with the same placeholders,
+ * sections and checks; the order text never appears (`{{actionType}}` is the phrase).
+ */
+export function renderPatientText(
+	source: string,
+	field: string,
+	vars: MessageVars,
+	language: string,
+	phraseFor: (type: ActionPhraseKey) => string,
+): string {
+	return tidy(render(tokenize(source, 'patient', field), formatVars(vars, language, false, phraseFor)));
+}
+
+/**
  * Renders a message for one channel and language.
  * Invariants: every placeholder is known and allowed for the template's audience (also in overrides for other
  * languages, so a configuration error shows whatever the patient's language); a placeholder outside an optional

@@ -1,4 +1,6 @@
 import { templateTextProblem } from './compose';
+import { replyTextProblem } from './replyAnswers';
+import { replyTextIds, type ReplyTextId } from './replyTemplates';
 import {
 	actionPhraseKeys,
 	templateIds,
@@ -22,7 +24,8 @@ import {
 
 /**
  * The fields of the "Post-Visit Message Texts" credential, derived from the built-in texts: one field per patient
- * message, part and built-in language, one per action phrase and language, and "More Languages" (JSON) for any
+ * message, part and built-in language, one per action phrase and language, one per answer to a patient's text reply
+ * and language, and "More Languages" (JSON) for any
  * other language code. The credential form, its defaults and the labels of its errors all come from here.
  */
 
@@ -47,9 +50,20 @@ export const actionPhraseNames: Record<ActionPhraseKey, string> = {
 	other: 'Other',
 };
 
+export const replyDisplayNames: Record<ReplyTextId, string> = {
+	optOut: 'STOP Confirmation',
+	optIn: 'START Confirmation',
+	help: 'HELP',
+	bookLink: 'YES With Scheduling Link',
+	alreadyBooked: 'YES When Already Booked',
+	bookCall: 'YES Without Link (Call Us)',
+	staff: 'Other Text (Staff Will Answer)',
+};
+
 export type MessageTextField =
 	| { kind: 'text'; name: string; label: string; language: TemplateLanguage; template: TemplateId; part: TextPart; default: string }
-	| { kind: 'phrase'; name: string; label: string; language: TemplateLanguage; phrase: ActionPhraseKey; default: string };
+	| { kind: 'phrase'; name: string; label: string; language: TemplateLanguage; phrase: ActionPhraseKey; default: string }
+	| { kind: 'reply'; name: string; label: string; language: TemplateLanguage; reply: ReplyTextId; default: string };
 
 export const moreLanguagesField = { name: 'moreLanguages', label: 'More Languages' } as const;
 
@@ -80,6 +94,14 @@ export const messageTextFields: readonly MessageTextField[] = templateLanguages.
 		language,
 		phrase,
 		default: builtInTexts[language].actionPhrases?.[phrase] ?? '',
+	})),
+	...replyTextIds.map((reply): MessageTextField => ({
+		kind: 'reply',
+		name: `reply_${language}_${reply}`,
+		label: `Reply Answer: ${replyDisplayNames[reply]} (${builtInLanguageNames[language]})`,
+		language,
+		reply,
+		default: builtInTexts[language].replies?.[reply] ?? '',
 	})),
 ]);
 
@@ -151,22 +173,44 @@ function parsePhrases(entry: unknown, label: string, issues: TextIssue[]): Langu
 	return phrases;
 }
 
+function isReplyTextId(value: string): value is ReplyTextId {
+	return (replyTextIds as readonly string[]).includes(value);
+}
+
+function parseReplies(entry: unknown, label: string, issues: TextIssue[]): LanguageTexts['replies'] {
+	if (!isPlainObject(entry)) {
+		issues.push({ label, message: `must be an object keyed by ${replyTextIds.join(', ')}` });
+		return undefined;
+	}
+	const replies: Partial<Record<ReplyTextId, string>> = {};
+	for (const [key, text] of Object.entries(entry)) {
+		const replyLabel = `${label}, ${key}`;
+		const problem = !isReplyTextId(key)
+			? `is not an answer; use ${replyTextIds.join(', ')}`
+			: typeof text !== 'string' ? 'must be a text' : present(text) ? replyTextProblem(text, key, replyLabel) : undefined;
+		if (problem) issues.push({ label: replyLabel, message: problem });
+		else if (present(text)) replies[key as ReplyTextId] = text;
+	}
+	return replies;
+}
+
 function parseLanguageEntry(entry: unknown, label: string, issues: TextIssue[]): LanguageTexts {
 	const texts: LanguageTexts = {};
 	if (!isPlainObject(entry)) {
-		issues.push({ label, message: 'must be an object keyed by message (careSummary, actionReminder, …), "actionPhrases" and "optOutLine"' });
+		issues.push({ label, message: 'must be an object keyed by message (careSummary, actionReminder, …), "actionPhrases", "optOutLine" and "replies"' });
 		return texts;
 	}
 	for (const [key, value] of Object.entries(entry)) {
 		const keyLabel = `${label}, ${key}`;
 		if (key === 'actionPhrases') texts.actionPhrases = parsePhrases(value, keyLabel, issues);
+		else if (key === 'replies') texts.replies = parseReplies(value, keyLabel, issues);
 		else if (key === 'optOutLine') {
 			if (typeof value === 'string') texts.optOutLine = value;
 			else issues.push({ label: keyLabel, message: 'must be a text' });
 		} else if ((templateIds as readonly string[]).includes(key)) {
 			texts.templates = { ...texts.templates, ...parseTemplateEntry(value, key as TemplateId, keyLabel, issues) };
 		} else {
-			issues.push({ label: keyLabel, message: `is not a message; use ${templateIds.join(', ')}, actionPhrases or optOutLine` });
+			issues.push({ label: keyLabel, message: `is not a message; use ${templateIds.join(', ')}, actionPhrases, optOutLine or replies` });
 		}
 	}
 	return texts;
@@ -215,10 +259,14 @@ export function messageTextsFromFields(fields: Record<string, unknown>): { texts
 		if (field.kind === 'text') {
 			checkText(value, field.template, field.label, issues);
 			languageTexts.templates = { ...languageTexts.templates, [field.template]: { ...languageTexts.templates?.[field.template], [field.part]: value } };
-		} else {
+		} else if (field.kind === 'phrase') {
 			const problem = phraseProblem(value);
 			if (problem) issues.push({ label: field.label, message: problem });
 			else languageTexts.actionPhrases = { ...languageTexts.actionPhrases, [field.phrase]: value };
+		} else {
+			const problem = replyTextProblem(value, field.reply, field.label);
+			if (problem) issues.push({ label: field.label, message: problem });
+			else languageTexts.replies = { ...languageTexts.replies, [field.reply]: value };
 		}
 	}
 	parseMoreLanguages(fields[moreLanguagesField.name], texts, issues);

@@ -9,6 +9,7 @@ import {
 	type TemplateId,
 	type TemplateTexts,
 } from './templates';
+import { replyTemplates, type ReplyTextId } from './replyTemplates';
 
 /**
  * Message texts as layers keyed by language code: the built-in texts, the practice's texts (the "Post-Visit
@@ -26,6 +27,8 @@ export interface LanguageTexts {
 	actionPhrases?: Partial<Record<ActionPhraseKey, string>>;
 	/** Appended to a journey's first SMS when its text has no opt-out instruction. */
 	optOutLine?: string;
+	/** The answers to patients' text replies (HELP, YES, STOP, START…). */
+	replies?: Partial<Record<ReplyTextId, string>>;
 }
 
 /** Texts by lower-case language code ("en", "es", "fr", "es-mx"). */
@@ -59,6 +62,7 @@ export const builtInTexts: MessageTexts = Object.fromEntries(
 			templates: Object.fromEntries(templateIds.map((id) => [id, partsOf(templates[id].texts[language])])),
 			actionPhrases: { ...actionTypeLabels[language] },
 			optOutLine: optOutLines[language],
+			replies: { ...replyTemplates[language] },
 		},
 	]),
 );
