@@ -116,7 +116,7 @@ async function startJourney(kind: Kind, index: number): Promise<SampleJourney> {
 	serial += 1;
 	const since = Date.now();
 	const zone = kind === 'night' ? zoneWhereNow(1, 6, index + seed) : zoneWhereNow(10, 18, index + seed);
-	const mobile = northAmericanNumber('415', serial);
+	const mobile = northAmericanNumber('555', serial);
 	const patient: PatientPlan = {
 		index: serial,
 		fhirId: `n8n-sample-${serial}`,

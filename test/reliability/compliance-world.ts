@@ -245,8 +245,8 @@ export function cohortPlan(seed: number, index: number): CohortPlan {
 	const horizon = 9 * day;
 	for (const [index, p] of choices.patients.entries()) {
 		const zone = p.zoneKind === 'anchor' ? choices.anchorZone : p.zoneKind === 'random' ? p.zone : undefined;
-		const mobile = `+1617555${String(1000 + index).padStart(4, '0')}`;
-		const landline = `+1617556${String(1000 + index).padStart(4, '0')}`;
+		const mobile = `+1555555${String(1000 + index).padStart(4, '0')}`;
+		const landline = `+1555556${String(1000 + index).padStart(4, '0')}`;
 		const phones: PhonePlan[] =
 			p.phones === 'mobile'
 				? [{ number: mobile, kind: 'mobile' }]

@@ -168,15 +168,24 @@ export interface JournalRow {
 	provider_id: string | null;
 }
 
+/** A journey's next step, scheduled in the journey store by Cadence Wait (version 2). */
+export interface StepRow {
+	journey_id: string;
+	step: string;
+	state: string;
+	due_at: string;
+}
+
 export interface StoreFacts {
 	claims: ClaimRow[];
 	journal: JournalRow[];
+	steps: StepRow[];
 }
 
-/** Claims and journal rows of the patient's journeys (the patient key ends with the EHR's patient id). */
+/** Claims, journal rows and scheduled steps of the patient's journeys (the patient key ends with the EHR's patient id). */
 export function storeFacts(sandbox: Sandbox, ehr: SandboxEhr, patientId: string): StoreFacts {
 	// n8n creates the store with the first journey; before that nothing was recorded.
-	if (!existsSync(sandbox.journeyStorePath)) return { claims: [], journal: [] };
+	if (!existsSync(sandbox.journeyStorePath)) return { claims: [], journal: [], steps: [] };
 	const db = new DatabaseSync(sandbox.journeyStorePath, { readOnly: true, timeout: 10_000 });
 	try {
 		const keys = [`${ehr}:${patientId}`, `${ehr}:%:${patientId}`];
@@ -186,7 +195,10 @@ export function storeFacts(sandbox: Sandbox, ehr: SandboxEhr, patientId: string)
 		const claims = db
 			.prepare('SELECT key, journey_id, stage, channel, state, provider_id FROM pv_claims WHERE patient_key = ? OR patient_key LIKE ?')
 			.all(...keys) as unknown as ClaimRow[];
-		return { claims, journal };
+		const steps = db
+			.prepare('SELECT journey_id, step, state, due_at FROM pv_steps WHERE patient_key = ? OR patient_key LIKE ?')
+			.all(...keys) as unknown as StepRow[];
+		return { claims, journal, steps };
 	} finally {
 		db.close();
 	}

@@ -1,6 +1,6 @@
 /**
- * Restarts (issue #7) of a real n8n 2.41.1: n8n is stopped and started while executions wait at the stage-2 and
- * stage-3 Cadence Waits (visits backdated so the waits fall due within a minute, as the e2e suite does), and all
+ * Restarts (issue #7) of a real n8n 2.41.1: n8n is stopped and started while journeys are scheduled in the journey
+ * store at the stage-2 and stage-3 Cadence Waits (visits backdated so the steps fall due within a minute), and all
  * must resume and finish; in the full profile also after downtime past the due time. And athenahealth's
  * destructive changed feed: n8n dies after athena handed out (and so consumed) a change but before n8n saved the
  * execution, or the workflow fails after the poll read — the visit must not be lost either way.
@@ -69,65 +69,56 @@ async function crashN8n(): Promise<void> {
 
 interface WaitingJourney {
 	visit: RelVisit;
-	wait: 'stage 2 (Wait 48 Hours)' | 'stage 3 (Wait 7 Days)';
+	wait: 'stage 2 (Wait 2 Days)' | 'stage 3 (Wait 7 Days)';
 }
+
+/** The step each journey waits at: its name in the three-stage template's Cadence Waits (version 2). */
+const stepOf = (journey: WaitingJourney) => (journey.wait.startsWith('stage 2') ? 'Reminder' : 'Escalation');
 
 async function openWaitingJourneys(ehrs: SandboxEhr[], due: DateTime): Promise<WaitingJourney[]> {
 	const journeys: WaitingJourney[] = [];
 	for (const ehr of ehrs) {
-		journeys.push({ visit: await closeVisit(sandbox, ehr, newPatient('smsEmail'), { completedAt: due.minus({ hours: 48 }) }), wait: 'stage 2 (Wait 48 Hours)' });
+		journeys.push({ visit: await closeVisit(sandbox, ehr, newPatient('smsEmail'), { completedAt: due.minus({ days: 2 }) }), wait: 'stage 2 (Wait 2 Days)' });
 		journeys.push({ visit: await closeVisit(sandbox, ehr, newPatient('smsEmail'), { completedAt: due.minus({ days: 7 }) }), wait: 'stage 3 (Wait 7 Days)' });
 	}
 	for (const { visit } of journeys) expect((await visit.deliver()).status).toBe(200);
 	return journeys;
 }
 
-/** The journey's execution that waits (stored in n8n's database) for a due time within the next minutes. */
-async function waitingExecution(journey: WaitingJourney) {
-	const executions = await executionsOfVisit(sandbox, journey.visit);
-	return executions.find(
-		(e) => e.status === 'waiting' && e.waitTill !== null && Date.parse(e.waitTill) < Date.now() + 5 * 60_000,
-	);
+/** The journey's step scheduled in the journey store (nothing waits in n8n) for a due time within the next minutes. */
+function scheduledStep(journey: WaitingJourney) {
+	const { steps } = storeFacts(sandbox, journey.visit.ehr, journey.visit.patientId);
+	return steps.find((step) => step.step === stepOf(journey) && step.state === 'scheduled' && Date.parse(step.due_at) < Date.now() + 5 * 60_000);
 }
 
-/** Stage 2 resumed: the reminder went out and the execution waits again, for day 7. Stage 3: the task and the coordinator. */
-async function finished(journey: WaitingJourney, executionId: string): Promise<string | undefined> {
-	const { visit } = journey;
-	const execution = (await executionsOfVisit(sandbox, visit)).find((e) => e.id === executionId);
-	if (!execution || execution.status === 'running' || execution.status === 'new') return undefined;
-	const journal = storeFacts(sandbox, visit.ehr, visit.patientId).journal;
+/** Stage 2 resumed: the reminder went out and day 7 is scheduled. Stage 3: the task and the coordinator, nothing left. */
+function finished(journey: WaitingJourney): string | undefined {
+	const { journal, steps } = storeFacts(sandbox, journey.visit.ehr, journey.visit.patientId);
+	const resumed = journal.some((row) => row.type === 'step.resumed');
 	if (journey.wait.startsWith('stage 2')) {
 		const reminded = journal.some((row) => row.type === 'touch.sent' && row.stage === 2);
-		const waitsForDay7 = execution.status === 'waiting' && execution.waitTill !== null && Date.parse(execution.waitTill) > Date.now() + 4 * 24 * 3600_000;
-		return reminded && waitsForDay7 ? 'reminded, waits for day 7' : undefined;
+		const day7 = steps.some((step) => step.step === 'Escalation' && Date.parse(step.due_at) > Date.now() + 4 * 24 * 3600_000);
+		return resumed && reminded && day7 ? 'reminded, day 7 scheduled' : undefined;
 	}
 	const task = journal.some((row) => row.type === 'task.created');
 	const notified = journal.some((row) => row.type === 'staff.notified');
-	return task && notified && execution.status === 'success' ? 'task created, coordinator told' : undefined;
+	return resumed && task && notified && steps.length === 0 ? 'task created, coordinator told' : undefined;
 }
 
 async function restartCase(name: string, ehrs: SandboxEhr[], restart: (due: DateTime) => Promise<void>) {
 	const started = Date.now();
 	const due = DateTime.utc().plus({ seconds: dueInSeconds });
 	const journeys = await openWaitingJourneys(ehrs, due);
-	const waiting = new Map<WaitingJourney, string>();
-	await eventually('every journey stored as waiting', async () => {
-		for (const journey of journeys) {
-			const execution = waiting.has(journey) ? undefined : await waitingExecution(journey);
-			if (execution) waiting.set(journey, execution.id);
-		}
-		return waiting.size === journeys.length ? true : undefined;
-	}, 120_000);
-	// Nothing has resumed yet: every wait falls due after the stop.
+	await eventually('every journey\'s next step scheduled in the journey store', () => (journeys.every((journey) => scheduledStep(journey)) ? true : undefined), 120_000);
+	// Nothing has resumed yet: every step falls due after the stop.
 	expect(Date.now()).toBeLessThan(due.toMillis());
 
 	await restart(due);
 
 	const outcomes = new Map<WaitingJourney, string>();
-	await eventually('every waiting execution to resume and finish', async () => {
+	await eventually('every scheduled step to resume and finish', () => {
 		for (const journey of journeys) {
-			if (outcomes.has(journey)) continue;
-			const outcome = await finished(journey, waiting.get(journey)!);
+			const outcome = outcomes.has(journey) ? undefined : finished(journey);
 			if (outcome) outcomes.set(journey, outcome);
 		}
 		return outcomes.size === journeys.length ? true : undefined;
@@ -135,16 +126,17 @@ async function restartCase(name: string, ehrs: SandboxEhr[], restart: (due: Date
 
 	const unfinished = [];
 	for (const journey of journeys.filter((j) => !outcomes.has(j))) {
-		const execution = (await executionsOfVisit(sandbox, journey.visit)).find((e) => e.id === waiting.get(journey));
-		const journal = storeFacts(sandbox, journey.visit.ehr, journey.visit.patientId).journal.map((row) => `${row.type}${row.stage ? `:${row.stage}` : ''}`);
-		unfinished.push(`${journey.visit.ehr} ${journey.wait}: execution ${waiting.get(journey)} ${execution?.status ?? 'gone'}, journal ${journal.slice(-4).join(' ')}`);
+		const facts = storeFacts(sandbox, journey.visit.ehr, journey.visit.patientId);
+		const journal = facts.journal.map((row) => `${row.type}${row.stage ? `:${row.stage}` : ''}`);
+		const steps = facts.steps.map((step) => `${step.step} ${step.state}`);
+		unfinished.push(`${journey.visit.ehr} ${journey.wait}: steps [${steps.join(', ')}], journal ${journal.slice(-4).join(' ')}`);
 	}
 	const stage2 = journeys.filter((j) => j.wait.startsWith('stage 2'));
 	const stage3 = journeys.filter((j) => j.wait.startsWith('stage 3'));
 	const resumed = journeys.filter((j) => outcomes.has(j));
 	const sms = journeys.map((j) => smsTo(sandbox, j.visit.patient.mobile, j.visit.since).length);
 	recordRow(section, title, {
-		check: `${name}: ${stage2.length} execution(s) waiting at stage 2 and ${stage3.length} at stage 3 (${ehrs.join(', ')})`,
+		check: `${name}: ${stage2.length} journey(s) scheduled at stage 2 and ${stage3.length} at stage 3 (${ehrs.join(', ')})`,
 		attempts: journeys.length,
 		passed: resumed.length,
 		failed: journeys.length - resumed.length,
@@ -154,7 +146,7 @@ async function restartCase(name: string, ehrs: SandboxEhr[], restart: (due: Date
 				: `FAIL: did not finish: ${unfinished.join('; ')}`,
 	});
 	expect(resumed.length).toBe(journeys.length);
-	// Stage 2 journeys: one care summary and one reminder SMS; stage 3: two SMS before the wait, none after.
+	// Stage 2 journeys: one care summary and one reminder SMS; stage 3: two SMS before the step, none after.
 	expect(sms).toEqual(journeys.map(() => 2));
 	for (const journey of stage3) {
 		expect(emailsTo(sandbox, coordinatorEmail, journey.visit.since).length).toBeGreaterThanOrEqual(1);
@@ -162,7 +154,7 @@ async function restartCase(name: string, ehrs: SandboxEhr[], restart: (due: Date
 }
 
 describe('restarts of a real n8n', () => {
-	it('resumes executions waiting at the stage-2 and stage-3 Cadence Waits after n8n is stopped and started', async () => {
+	it('resumes journeys scheduled at the stage-2 and stage-3 Cadence Waits after n8n is stopped and started', async () => {
 		await restartCase('Stop and start while waiting', byProfile<SandboxEhr[]>({ ci: ['fhir'], full: ['fhir', 'athenahealth'] }), async () => await restartN8n());
 	});
 
@@ -174,7 +166,7 @@ describe('restarts of a real n8n', () => {
 			recordNote(
 				section,
 				title,
-				'n8n looks for waiting executions when it starts and then every 60 s (hard-coded in n8n 2.41), so a resume can be up to a minute late, and after downtime it happens at start: the send path re-checks the send window then.',
+				'The Journey Due Trigger checks the journey store when the workflow is activated and then every 15 s (its default), so after downtime the due steps resume at start, released by the catch-up rule; the send path re-checks the send window then.',
 			);
 		});
 

@@ -91,7 +91,7 @@ describe('the trigger of each', () => {
 });
 
 describe('the sandbox\'s staff-email templates', () => {
-	it.each(['error-alert.json', 'weekly-report.json', 'journey-watchdog.json'])('%s: Staff Email gets every credential it requires (the Post-Visit SMTP)', (file) => {
+	it.each(['weekly-report.json', 'journey-watchdog.json'])('%s: Staff Email gets every credential it requires (the Post-Visit SMTP)', (file) => {
 		const template = JSON.parse(readFileSync(resolve(__dirname, '../../workflows-templates', file), 'utf8'));
 		const workflow = prepareTemplate(template, { name: file, ehr: 'fhir', webhookPath: '', credentialIds }) as unknown as Workflow;
 		const email = workflow.nodes.find((node) => node.name === 'Email Practice Manager')!;
