@@ -8,6 +8,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { athenaFollowUpVisitOptions, defaultAthenaFollowUpVisitItem } from '../nodes/shared/ehr/athenahealth/options';
 import { athenaTokenUrl, defaultAthenaScope, requestAthenaToken } from '../nodes/shared/ehr/athenahealth/token';
 
 /**
@@ -82,16 +83,8 @@ export class AthenahealthApi implements ICredentialType {
 			displayName: 'Follow-Up Visit Action',
 			name: 'followUpVisitItem',
 			type: 'options',
-			options: [
-				{
-					name: 'When No Order Gives a Next Step',
-					value: 'whenNoOrderItems',
-					description: 'No encounter found for the visit, its orders unreadable, or none the patient must act on',
-				},
-				{ name: 'Every Visit', value: 'everyVisit' },
-				{ name: 'Never', value: 'never' },
-			],
-			default: 'whenNoOrderItems',
+			options: [...athenaFollowUpVisitOptions],
+			default: defaultAthenaFollowUpVisitItem,
 			description:
 				'When a visit gets a "book your follow-up visit" action item. athena has no structured follow-up order, so this is the next step the care summary names when the visit\'s orders give none.',
 		},

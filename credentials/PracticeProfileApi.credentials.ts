@@ -1,15 +1,12 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
 import { schedulingLinkKeys } from '../nodes/shared/core/practiceRows';
+import { actionItemTypeNames } from '../nodes/shared/core/schemas';
 import { timeZoneOptions } from '../nodes/shared/core/zones';
 
 const schedulingLinkNames: Record<(typeof schedulingLinkKeys)[number], string> = {
 	default: 'Default (Any Other Order Type)',
-	followUpVisit: 'Follow-Up Visit',
-	imaging: 'Imaging',
-	referral: 'Referral',
-	lab: 'Lab',
-	prescription: 'Prescription',
+	...actionItemTypeNames,
 };
 
 /** One staff member's fields; the EHR user ids are flat fields so the form needs no nested collection. */

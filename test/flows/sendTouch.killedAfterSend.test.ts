@@ -5,10 +5,10 @@ import type { ChannelRoute } from '../../nodes/shared/core/routing';
 import { journeyIdOf, patientKeyOf } from '../../nodes/shared/core/schemas';
 import { startTrail } from '../../nodes/shared/core/trail';
 import { sendTouch } from '../../nodes/shared/flows/sendTouch';
-import type { DeliveryOutcome, MessageSenders } from '../../nodes/shared/flows/sendTouch';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JourneyStore } from '../../nodes/shared/store/types';
 import { tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
+import { recordingSenders } from '../helpers/senders';
 
 /*
  * n8n killed between marking a message's claim sent and writing its journal line: the run that resumes the step
@@ -31,14 +31,9 @@ beforeEach(async () => {
 afterEach(async () => await store.close());
 
 async function resumeSend() {
-	const sent: string[] = [];
-	const sms = async (to: string): Promise<DeliveryOutcome> => {
-		sent.push(to);
-		return { status: 'sent', providerId: 'SM-second', providerStatus: 'queued' };
-	};
-	const senders: MessageSenders = { sms, email: sms, voice: sms };
-	const outcome = await sendTouch({ event, trail: startTrail(journeyId, journal.patientKey), stage: 1, route, profile, store, senders, now, nodeName: 'Send', maxHolds: 6 });
-	return { outcome, sent };
+	const recording = recordingSenders(() => 'SM-second');
+	const outcome = await sendTouch({ event, trail: startTrail(journeyId, journal.patientKey), stage: 1, route, profile, store, senders: recording.senders, now, nodeName: 'Send', maxHolds: 6 });
+	return { outcome, sent: recording.sent.map((message) => message.to) };
 }
 
 describe('a send cut off between its claim and its journal line', () => {

@@ -6,10 +6,10 @@ import { journeyIdOf, patientKeyOf } from '../../nodes/shared/core/schemas';
 import type { VisitEvent } from '../../nodes/shared/core/schemas';
 import { startTrail } from '../../nodes/shared/core/trail';
 import { sendTouch } from '../../nodes/shared/flows/sendTouch';
-import type { DeliveryOutcome, MessageSenders } from '../../nodes/shared/flows/sendTouch';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JourneyStore } from '../../nodes/shared/store/types';
 import { tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
+import { recordingSenders } from '../helpers/senders';
 
 /*
  * Shared phones (issue 18, part 7): a parent and three children on one mobile got four texts in a day, because the
@@ -41,16 +41,6 @@ const careSummaryRoute = (event: VisitEvent): ChannelRoute => ({
 	decisions: [],
 	channels: [sms(event.patient.phones[0]?.number), ...(event.patient.email ? [email(event.patient.email)] : [])],
 });
-
-function recordingSenders() {
-	const sent: Array<{ channel: string; to: string }> = [];
-	const ok = (channel: string) => async (to: string): Promise<DeliveryOutcome> => {
-		sent.push({ channel, to });
-		return { status: 'sent', providerId: `${channel}-${sent.length}`, providerStatus: 'queued' };
-	};
-	const senders: MessageSenders = { sms: ok('sms'), email: ok('email'), voice: ok('voice') };
-	return { sent, senders };
-}
 
 async function send(event: VisitEvent, stage: 1 | 2 | 3, route: ChannelRoute, at = now) {
 	const trail = startTrail(journeyIdOf(event), patientKeyOf(event));

@@ -5,10 +5,10 @@ import type { ChannelRoute } from '../../nodes/shared/core/routing';
 import { journeyIdOf, patientKeyOf } from '../../nodes/shared/core/schemas';
 import { startTrail } from '../../nodes/shared/core/trail';
 import { sendTouch } from '../../nodes/shared/flows/sendTouch';
-import type { DeliveryOutcome, MessageSenders } from '../../nodes/shared/flows/sendTouch';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JourneyStore } from '../../nodes/shared/store/types';
 import { tempDir, testContactHashSecret, visitEvent } from '../helpers/fixtures';
+import { recordingSenders } from '../helpers/senders';
 
 /*
  * Found by the compliance run (test/reliability/compliance.rel.test.ts): Patient Message re-used the channels the
@@ -23,16 +23,6 @@ const now = '2026-03-10T15:00:00.000Z';
 const profile = parsePracticeProfile({ practiceName: 'Riverside', practicePhone: '(512) 555-0100', caps: { perPatientPerDay: 5 } });
 const event = visitEvent({ zone: 'America/Chicago', completedAt: '2026-03-10T14:00:00.000Z', visitDate: '2026-03-10' });
 const trail = startTrail(journeyIdOf(event), patientKeyOf(event));
-
-function recordingSenders() {
-	const sent: Array<{ channel: string; to: string }> = [];
-	const ok = (channel: string) => async (to: string): Promise<DeliveryOutcome> => {
-		sent.push({ channel, to });
-		return { status: 'sent', providerId: `${channel}-${sent.length}`, providerStatus: 'queued' };
-	};
-	const senders: MessageSenders = { sms: ok('sms'), email: ok('email'), voice: ok('voice') };
-	return { sent, senders };
-}
 
 const routes: Record<string, ChannelRoute> = {
 	'stage 1, SMS and email': {

@@ -14,6 +14,14 @@ export type Channel = (typeof channels)[number];
 
 export const actionItemTypes = ['followUpVisit', 'imaging', 'referral', 'lab', 'prescription'] as const;
 export type ActionItemType = (typeof actionItemTypes)[number];
+/** Each action type as the credential forms name it (scheduling links, action phrases). */
+export const actionItemTypeNames: Record<ActionItemType, string> = {
+	followUpVisit: 'Follow-Up Visit',
+	imaging: 'Imaging',
+	referral: 'Referral',
+	lab: 'Lab',
+	prescription: 'Prescription',
+};
 
 const isoInstant = z
 	.string()

@@ -2,7 +2,7 @@ import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import { DomainError } from '../core/errors';
 import type { EhrKind } from '../core/schemas';
-import { athenaBaseUrl, athenaFollowUpVisitItems, createAthenaAdapter } from '../ehr/athenahealth';
+import { athenaBaseUrl, athenaFollowUpVisitItems, createAthenaAdapter, defaultAthenaFollowUpVisitItem } from '../ehr/athenahealth';
 import type { AthenaFollowUpVisitItem } from '../ehr/athenahealth';
 import { createDrChronoAdapter } from '../ehr/drchrono';
 import { createFhirAdapter } from '../ehr/fhir';
@@ -40,7 +40,7 @@ export function fhirPresetOptions(credential: ICredentialDataDecryptedObject): {
 /** The athenahealth credential's "Follow-Up Visit Action"; a credential saved before the field existed gets its default. */
 export function athenaFollowUpVisitItemOf(credential: ICredentialDataDecryptedObject): AthenaFollowUpVisitItem {
 	const value = credential.followUpVisitItem;
-	return athenaFollowUpVisitItems.find((item) => item === value) ?? 'whenNoOrderItems';
+	return athenaFollowUpVisitItems.find((item) => item === value) ?? defaultAthenaFollowUpVisitItem;
 }
 
 /** The adapter of the chosen EHR, talking through the node's EHR credential. */

@@ -3,7 +3,7 @@ import { languageFallbackChain, renderPatientText, templateTextProblem } from '.
 import { replyVariables, requiredReplyVariables, type ReplyTextId } from './replyTemplates';
 import { smartEncode } from './segments';
 import { actionTypeLabels, type ActionPhraseKey } from './templates';
-import { builtInTexts, normalizeLanguageCode, phraseInLayers, type MessageTexts } from './texts';
+import { builtInTexts, hasText, normalizeLanguageCode, phraseInLayers, type MessageTexts } from './texts';
 
 /**
  * The answers to patients' text replies, from the practice's texts (the "Post-Visit Message Texts" credential)
@@ -24,16 +24,12 @@ export interface ReplyAnswer {
 	languageUsed: string;
 }
 
-function present(value: unknown): value is string {
-	return typeof value === 'string' && value.trim() !== '';
-}
-
 function layersOf(texts: MessageTexts | undefined): MessageTexts[] {
 	return [texts ?? {}, builtInTexts];
 }
 
 function hasAnswers(layers: readonly MessageTexts[], language: string): boolean {
-	return layers.some((layer) => Object.values(layer[language]?.replies ?? {}).some(present));
+	return layers.some((layer) => Object.values(layer[language]?.replies ?? {}).some(hasText));
 }
 
 /**
@@ -45,7 +41,7 @@ function hasAnswers(layers: readonly MessageTexts[], language: string): boolean 
 export function replyLanguageFor(candidates: ReadonlyArray<string | undefined>, texts?: MessageTexts): string {
 	const layers = layersOf(texts);
 	for (const candidate of candidates) {
-		if (!present(candidate)) continue;
+		if (!hasText(candidate)) continue;
 		const english = normalizeLanguageCode(candidate).split('-')[0] === 'en';
 		const chain = languageFallbackChain(candidate).filter((language) => english || language !== 'en');
 		const found = chain.find((language) => hasAnswers(layers, language));
@@ -65,7 +61,7 @@ export function composeReplyAnswer(id: ReplyTextId, language: string, vars: Repl
 	search: for (const candidate of languageFallbackChain(language)) {
 		for (const layer of layers) {
 			const text = layer[candidate]?.replies?.[id];
-			if (present(text)) {
+			if (hasText(text)) {
 				languageUsed = candidate;
 				source = text;
 				break search;

@@ -1,3 +1,4 @@
+import { actionItemTypeNames } from '../schemas';
 import { templateTextProblem } from './compose';
 import { replyTextProblem } from './replyAnswers';
 import { replyTextIds, type ReplyTextId } from './replyTemplates';
@@ -13,7 +14,7 @@ import {
 import {
 	builtInLanguageNames,
 	builtInTexts,
-	isActionPhraseKey,
+	hasText,
 	languageCodePattern,
 	normalizeLanguageCode,
 	textParts,
@@ -41,14 +42,7 @@ export const templateDisplayNames: Record<TemplateId, string> = {
 
 const partNames: Record<TextPart, string> = { sms: 'SMS', emailSubject: 'Email Subject', emailBody: 'Email Body', voice: 'Voice' };
 
-export const actionPhraseNames: Record<ActionPhraseKey, string> = {
-	followUpVisit: 'Follow-Up Visit',
-	imaging: 'Imaging',
-	referral: 'Referral',
-	lab: 'Lab',
-	prescription: 'Prescription',
-	other: 'Other',
-};
+export const actionPhraseNames: Record<ActionPhraseKey, string> = { ...actionItemTypeNames, other: 'Other' };
 
 export const replyDisplayNames: Record<ReplyTextId, string> = {
 	optOut: 'STOP Confirmation',
@@ -111,10 +105,6 @@ export interface TextIssue {
 	message: string;
 }
 
-function present(value: unknown): value is string {
-	return typeof value === 'string' && value.trim() !== '';
-}
-
 function phraseProblem(phrase: string): string | undefined {
 	if (/[{}]/.test(phrase)) return 'is a plain phrase: it may not contain placeholders or braces';
 	if (phrase.length > 60) return 'is longer than 60 characters (it goes into SMS)';
@@ -148,7 +138,7 @@ function parseTemplateEntry(entry: unknown, template: TemplateId, label: string,
 			issues.push({ label: partLabel, message: `is not a part of this message; it has ${allowed.join(', ')}` });
 		} else if (typeof text !== 'string') {
 			issues.push({ label: partLabel, message: 'must be a text' });
-		} else if (present(text)) {
+		} else if (hasText(text)) {
 			checkText(text, template, partLabel, issues);
 			parts[part as TextPart] = text;
 		}
@@ -156,42 +146,42 @@ function parseTemplateEntry(entry: unknown, template: TemplateId, label: string,
 	return { [template]: parts };
 }
 
-function parsePhrases(entry: unknown, label: string, issues: TextIssue[]): LanguageTexts['actionPhrases'] {
+/**
+ * An object of texts keyed by `keys` ("actionPhrases", "replies"): a key not among them (`keyName` says what a key
+ * is), a value that is not a text, or a text `problemOf` refuses is an issue at its own label; empty texts are left out.
+ */
+function parseKeyedTexts<K extends string>(
+	entry: unknown,
+	label: string,
+	issues: TextIssue[],
+	keys: readonly K[],
+	keyName: string,
+	problemOf: (text: string, key: K, label: string) => string | undefined,
+): Partial<Record<K, string>> | undefined {
 	if (!isPlainObject(entry)) {
-		issues.push({ label, message: `must be an object keyed by ${actionPhraseKeys.join(', ')}` });
+		issues.push({ label, message: `must be an object keyed by ${keys.join(', ')}` });
 		return undefined;
 	}
-	const phrases: Partial<Record<ActionPhraseKey, string>> = {};
-	for (const [key, phrase] of Object.entries(entry)) {
-		const phraseLabel = `${label}, ${key}`;
-		const problem = !isActionPhraseKey(key)
-			? `is not an action type; use ${actionPhraseKeys.join(', ')}`
-			: typeof phrase !== 'string' ? 'must be a text' : phraseProblem(phrase);
-		if (problem) issues.push({ label: phraseLabel, message: problem });
-		else if (present(phrase)) phrases[key as ActionPhraseKey] = phrase;
+	const texts: Partial<Record<K, string>> = {};
+	for (const [key, text] of Object.entries(entry)) {
+		const keyLabel = `${label}, ${key}`;
+		const problem = !(keys as readonly string[]).includes(key)
+			? `is not ${keyName}; use ${keys.join(', ')}`
+			: typeof text !== 'string' ? 'must be a text' : problemOf(text, key as K, keyLabel);
+		if (problem) issues.push({ label: keyLabel, message: problem });
+		else if (hasText(text)) texts[key as K] = text;
 	}
-	return phrases;
+	return texts;
 }
 
-function isReplyTextId(value: string): value is ReplyTextId {
-	return (replyTextIds as readonly string[]).includes(value);
+function parsePhrases(entry: unknown, label: string, issues: TextIssue[]): LanguageTexts['actionPhrases'] {
+	return parseKeyedTexts(entry, label, issues, actionPhraseKeys, 'an action type', (phrase) => phraseProblem(phrase));
 }
 
 function parseReplies(entry: unknown, label: string, issues: TextIssue[]): LanguageTexts['replies'] {
-	if (!isPlainObject(entry)) {
-		issues.push({ label, message: `must be an object keyed by ${replyTextIds.join(', ')}` });
-		return undefined;
-	}
-	const replies: Partial<Record<ReplyTextId, string>> = {};
-	for (const [key, text] of Object.entries(entry)) {
-		const replyLabel = `${label}, ${key}`;
-		const problem = !isReplyTextId(key)
-			? `is not an answer; use ${replyTextIds.join(', ')}`
-			: typeof text !== 'string' ? 'must be a text' : present(text) ? replyTextProblem(text, key, replyLabel) : undefined;
-		if (problem) issues.push({ label: replyLabel, message: problem });
-		else if (present(text)) replies[key as ReplyTextId] = text;
-	}
-	return replies;
+	return parseKeyedTexts(entry, label, issues, replyTextIds, 'an answer', (text, key, keyLabel) =>
+		hasText(text) ? replyTextProblem(text, key, keyLabel) : undefined,
+	);
 }
 
 function parseLanguageEntry(entry: unknown, label: string, issues: TextIssue[]): LanguageTexts {
@@ -254,7 +244,7 @@ export function messageTextsFromFields(fields: Record<string, unknown>): { texts
 	const issues: TextIssue[] = [];
 	for (const field of messageTextFields) {
 		const value = fields[field.name];
-		if (!present(value)) continue;
+		if (!hasText(value)) continue;
 		const languageTexts = languageTextsOf(texts, field.language);
 		if (field.kind === 'text') {
 			checkText(value, field.template, field.label, issues);

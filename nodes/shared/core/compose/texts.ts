@@ -72,7 +72,8 @@ export function partsForChannel(channel: 'sms' | 'email' | 'voice'): TextPart[] 
 	return channel === 'email' ? ['emailSubject', 'emailBody'] : [channel];
 }
 
-function present(value: unknown): value is string {
+/** A string with something other than white space in it: an empty field of a layer falls through to the next. */
+export function hasText(value: unknown): value is string {
 	return typeof value === 'string' && value.trim() !== '';
 }
 
@@ -80,7 +81,7 @@ function present(value: unknown): value is string {
 export function textInLayers(layers: readonly MessageTexts[], language: string, template: TemplateId, part: TextPart): string | undefined {
 	for (const layer of layers) {
 		const text = layer[language]?.templates?.[template]?.[part];
-		if (present(text)) return text;
+		if (hasText(text)) return text;
 	}
 	return undefined;
 }
@@ -90,7 +91,7 @@ export function phraseInLayers(layers: readonly MessageTexts[], chain: readonly 
 	for (const language of chain) {
 		for (const layer of layers) {
 			const phrase = layer[language]?.actionPhrases?.[key];
-			if (present(phrase)) return phrase.trim();
+			if (hasText(phrase)) return phrase.trim();
 		}
 	}
 	return undefined;
@@ -101,7 +102,7 @@ export function optOutLineInLayers(layers: readonly MessageTexts[], chain: reado
 	for (const language of chain) {
 		for (const layer of layers) {
 			const line = layer[language]?.optOutLine;
-			if (present(line)) return line.trim();
+			if (hasText(line)) return line.trim();
 		}
 	}
 	return undefined;

@@ -8,7 +8,7 @@ export type {
 	AthenaReadWindow,
 	AthenaTaskResult,
 } from './options';
-export { athenaFollowUpVisitItems } from './options';
+export { athenaFollowUpVisitItems, athenaFollowUpVisitOptions, defaultAthenaFollowUpVisitItem } from './options';
 export { lastReadWindow } from './poll';
 export { defaultPatientCaseSource, defaultPatientCaseSubclass } from './task';
 export { athenaCompletionTopics, parseAthenaNotification } from './notification';

@@ -17,8 +17,20 @@ export interface AthenaPatientCaseOptions {
 	providerId?: string;
 }
 
-export const athenaFollowUpVisitItems = ['whenNoOrderItems', 'everyVisit', 'never'] as const;
-export type AthenaFollowUpVisitItem = (typeof athenaFollowUpVisitItems)[number];
+/** The choices of the athenahealth credential's "Follow-Up Visit Action", as its dropdown lists them. */
+export const athenaFollowUpVisitOptions = [
+	{
+		name: 'When No Order Gives a Next Step',
+		value: 'whenNoOrderItems',
+		description: 'No encounter found for the visit, its orders unreadable, or none the patient must act on',
+	},
+	{ name: 'Every Visit', value: 'everyVisit' },
+	{ name: 'Never', value: 'never' },
+] as const;
+export type AthenaFollowUpVisitItem = (typeof athenaFollowUpVisitOptions)[number]['value'];
+export const athenaFollowUpVisitItems: readonly AthenaFollowUpVisitItem[] = athenaFollowUpVisitOptions.map((option) => option.value);
+/** The credential's default, also taken when a credential saved before the field existed has no value. */
+export const defaultAthenaFollowUpVisitItem: AthenaFollowUpVisitItem = 'whenNoOrderItems';
 
 export interface AthenaAdapterOptions {
 	/**
