@@ -41,7 +41,7 @@ const pickedAppointmentTypes: INodeProperties = {
 	typeOptions: { loadOptionsMethod: 'ehrAppointmentTypes', loadOptionsDependsOn: ['ehr'] },
 	default: [],
 	description:
-		'The appointment types that count as the follow-up; none: any appointment. Choose from the EHR\'s list, or give IDs or codes, comma-separated, with an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		'The appointment types that count as the follow-up; none: any appointment. An expression may also give codes; several are comma-separated. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 	displayOptions: { show: fromVersion1_1 },
 };
 

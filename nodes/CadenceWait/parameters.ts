@@ -16,8 +16,8 @@ export const waitAnchorProperties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
-			{ name: 'Visit Close Plus', value: 'visitClose', description: 'e.g. 2 days or 7 days after the visit was completed' },
-			{ name: 'Recall Date Minus', value: 'recallDate', description: 'e.g. 30 days before the recall is due' },
+			{ name: 'Visit Close Plus', value: 'visitClose', description: 'For example 2 days or 7 days after the visit was completed' },
+			{ name: 'Recall Date Minus', value: 'recallDate', description: 'For example 30 days before the recall is due' },
 			{
 				name: 'Next Allowed Time',
 				value: 'nextAllowed',

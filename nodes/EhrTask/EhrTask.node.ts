@@ -78,14 +78,14 @@ export class EhrTask implements INodeType {
 				displayOptions: { show: { ehr: ['tebra'] } },
 			},
 			{
-				displayName: 'Assignee',
+				displayName: 'Assignee Name or ID',
 				name: 'assignee',
 				type: 'options',
 				typeOptions: { loadOptionsMethod: 'staffDirectory', loadOptionsDependsOn: ['ehr'] },
 				default: 'care-coordinator',
 				required: true,
 				description:
-					'Who takes over, from the practice profile\'s Staff Directory; they are notified by email or SMS. Choose from the list, or give a staff "key" with an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					'Who takes over, from the practice profile\'s Staff Directory; they are notified by email or SMS. Their ID is the staff "key". Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 			{
 				displayName: 'Due In (Hours)',
@@ -114,9 +114,9 @@ export class EhrTask implements INodeType {
 						description: 'No reachable channel, a message not sent or not delivered, an unanswered call, a late step; else the follow-up still open',
 					},
 					{ name: 'Follow-Up Still Open After the Reminders', value: 'notBooked' },
-					{ name: 'Recall Still Not Booked After the Reminders', value: 'recallNotBooked' },
+					{ name: 'Message Not Delivered', value: 'notDelivered' },
 					{ name: 'No Reachable Channel', value: 'noChannel' },
-					{ name: 'A Message Was Not Delivered', value: 'notDelivered' },
+					{ name: 'Recall Still Not Booked After the Reminders', value: 'recallNotBooked' },
 				],
 				default: 'automatic',
 				description:

@@ -112,7 +112,7 @@ export class RecordDelivery implements INodeType {
 					{
 						name: 'Twilio Status',
 						value: 'twilioStatus',
-						action: 'Record a Twilio message or call status',
+						action: 'Record a text message or call status',
 						description: 'The items of a Delivery Status Trigger',
 					},
 					{
