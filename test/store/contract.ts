@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { DomainError } from '../../nodes/shared/core/errors';
-import type { ClaimInfo, JournalEntry, JourneyRecord, JourneyStore, StepClaimQuery, StepSchedule } from '../../nodes/shared/store/types';
+import type { ClaimInfo, JournalEntry, JourneyRecord, JourneyStore, SendRecord, StepClaimQuery, StepSchedule } from '../../nodes/shared/store/types';
 
 /** Fixed instants: nothing here reads the clock. */
 const t = (minutes: number) => new Date(Date.UTC(2025, 2, 10, 14, 0) + minutes * 60_000).toISOString();
@@ -182,6 +182,60 @@ export function describeStoreContract(name: string, backend: ContractBackend): v
 				await store.release('k', t(1));
 				await store.release('k', t(2));
 				expect(await store.getClaim('k')).toMatchObject({ state: 'released', updatedAt: t(1) });
+			});
+
+			it('appendAll writes every line in one transaction, or none when one is refused', async () => {
+				const line = (type: string) => ({ at: t(0), journeyId: info.journeyId, patientKey: info.patientKey, type });
+				await store.appendAll([line('step.resumed'), line('step.resumed')]);
+				await store.appendAll([]);
+				expect(await store.journal({ journeyId: info.journeyId })).toHaveLength(2);
+				await expect(store.appendAll([line('step.resumed'), line('')])).rejects.toThrow();
+				expect(await store.journal({ journeyId: info.journeyId })).toHaveLength(2);
+			});
+
+			describe('recordSend (what a send leaves, in one transaction)', () => {
+				const send = (overrides: Partial<SendRecord> = {}): SendRecord => ({
+					claim: { key: 'k', providerId: 'SM1', at: t(1) },
+					touch: { patientKey: info.patientKey, journeyId: info.journeyId, stage: 1, localDate: '2026-03-02', at: t(1) },
+					contact: { channel: 'sms', address: '+15125550100', journeyId: info.journeyId, patientKey: info.patientKey, at: t(1) },
+					numberTouch: { address: '+15125550100', journeyId: info.journeyId, stage: 1, localDate: '2026-03-02', at: t(1) },
+					entry: { at: t(1), journeyId: info.journeyId, patientKey: info.patientKey, stage: 1, type: 'touch.sent', channel: 'sms', providerId: 'SM1' },
+					...overrides,
+				});
+
+				it('marks the claim sent and records the touch, the number touch, the contact and the journal line', async () => {
+					await store.claim('k', info, t(0));
+					await store.recordSend(send());
+					expect(await store.getClaim('k')).toMatchObject({ state: 'sent', providerId: 'SM1', updatedAt: t(1) });
+					expect(await store.touchesOn(info.patientKey, '2026-03-02')).toBe(1);
+					expect(await store.numberTouchesOn('+15125550100', '2026-03-02')).toEqual([{ journeyId: info.journeyId, stage: 1 }]);
+					expect((await store.journeysContactedAt('sms', '+15125550100')).map((match) => match.journeyId)).toEqual([info.journeyId]);
+					expect(await store.journal({ journeyId: info.journeyId })).toEqual([expect.objectContaining({ type: 'touch.sent', providerId: 'SM1' })]);
+				});
+
+				it('without a claim (already marked sent) records the rest; on a sent claim only fills a missing provider id', async () => {
+					await store.claim('k', info, t(0));
+					await store.markSent('k', undefined, t(1));
+					await store.recordSend(send({ claim: { key: 'k', providerId: 'SM2', at: t(2) } }));
+					expect(await store.getClaim('k')).toMatchObject({ state: 'sent', providerId: 'SM2', updatedAt: t(1) });
+					const { claim: _none, numberTouch: _email, ...emailSend } = send();
+					await store.recordSend({ ...emailSend, contact: { ...emailSend.contact, channel: 'email', address: 'pat@clinic.test' } });
+					expect(await store.numberTouchesOn('+15125550100', '2026-03-02')).toEqual([{ journeyId: info.journeyId, stage: 1 }]);
+					expect(await store.journal({ journeyId: info.journeyId, type: 'touch.sent' })).toHaveLength(2);
+				});
+
+				it('writes nothing when one of its writes is refused', async () => {
+					await store.claim('k', info, t(0));
+					const refused = store.recordSend(send({ entry: { ...send().entry, journeyId: '' } }));
+					await expect(refused).rejects.toThrow();
+					expect((await store.getClaim('k'))?.state).toBe('claimed');
+					expect(await store.touchesOn(info.patientKey, '2026-03-02')).toBe(0);
+					expect(await store.journal({ journeyId: info.journeyId })).toEqual([]);
+				});
+
+				it('throws claim_not_found for an unknown claim key', async () => {
+					await expectDomainError(store.recordSend(send({ claim: { key: 'nope', at: t(1) } })), 'claim_not_found', 'key');
+				});
 			});
 
 			it.each(['markSent', 'release'] as const)('%s on an unknown key throws claim_not_found', async (method) => {
@@ -641,6 +695,29 @@ export function describeStoreContract(name: string, backend: ContractBackend): v
 				expect(await store.renewStepLease(first.journeyId, wf, first.leaseToken, t(40))).toBe(false);
 				expect(await store.renewStepLease(second.journeyId, wf, second.leaseToken, t(40))).toBe(true);
 				expect(await store.renewStepLease(second.journeyId, wf, 'never-held', t(40))).toBe(false);
+			});
+
+			it('records a step with its journal line in one transaction, or neither when one is refused', async () => {
+				const line = { at: t(0), journeyId: 'visit:fhir:a', patientKey: 'fhir:a', type: 'wait.scheduled' };
+				await store.scheduleStep(schedule('a', 'Reminder', 1), line);
+				expect(await store.steps({ journeyId: 'visit:fhir:a' })).toHaveLength(1);
+				expect(await store.journal({ journeyId: 'visit:fhir:a' })).toEqual([expect.objectContaining({ type: 'wait.scheduled' })]);
+				await expect(store.scheduleStep(schedule('b', 'Reminder', 1), { ...line, journeyId: 'visit:fhir:b', type: '' })).rejects.toThrow();
+				expect(await store.steps({ journeyId: 'visit:fhir:b' })).toEqual([]);
+				expect(await store.journal({ journeyId: 'visit:fhir:b' })).toEqual([]);
+			});
+
+			it('tells by a read whether a lease still holds its step: not once it ran out, was completed or handed on', async () => {
+				await store.scheduleStep(schedule('a', 'Reminder', 1));
+				const [first] = await claim(5);
+				expect(await store.holdsStepLease(first.journeyId, wf, first.leaseToken, t(5.5))).toBe(true);
+				expect(await store.holdsStepLease(first.journeyId, wf, 'never-held', t(5.5))).toBe(false);
+				expect(await store.holdsStepLease(first.journeyId, wf, first.leaseToken, first.leaseUntil)).toBe(false);
+				const [second] = await claim(20);
+				expect(await store.holdsStepLease(first.journeyId, wf, first.leaseToken, t(20.5))).toBe(false);
+				expect(await store.holdsStepLease(second.journeyId, wf, second.leaseToken, t(20.5))).toBe(true);
+				expect(await store.completeStep(second.journeyId, wf, second.leaseToken)).toBe(true);
+				expect(await store.holdsStepLease(second.journeyId, wf, second.leaseToken, t(20.5))).toBe(false);
 			});
 
 			it('gives a step back for later (attempts kept) and sets one aside for a person', async () => {

@@ -27,6 +27,8 @@ export interface ResumedStep {
 	leaseToken?: string;
 	/** How long each node's hold on the step lasts (the trigger's lease). */
 	leaseMs?: number;
+	/** When the lease ran out as the trigger claimed the step; renewals by nodes move it on in the store only. */
+	leaseUntil?: string;
 }
 
 /**

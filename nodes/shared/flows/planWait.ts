@@ -109,12 +109,10 @@ export async function scheduleJourneyStep(input: ScheduleStepInput): Promise<Sch
 		return { outcome: 'due', ...plan, trail: { ...trail, notBefore: undefined } };
 	}
 	const dueAt = untilResume ? now : plan.sendAt;
-	await store.scheduleStep({ journeyId: trail.journeyId, patientKey: trail.patientKey, workflowId: input.workflowId, step: input.step, dueAt, untilResume, at: now });
-	await store.append({
-		...journal,
-		type: 'wait.scheduled',
-		detail: { due: plan.due, sendAt: dueAt, step: input.step, workflowId: input.workflowId, untilResume },
-	});
+	await store.scheduleStep(
+		{ journeyId: trail.journeyId, patientKey: trail.patientKey, workflowId: input.workflowId, step: input.step, dueAt, untilResume, at: now },
+		{ ...journal, type: 'wait.scheduled', detail: { due: plan.due, sendAt: dueAt, step: input.step, workflowId: input.workflowId, untilResume } },
+	);
 	const { resumedFrom: _done, notBefore: _held, untilResume: _paused, ...rest } = trail;
 	return { outcome: 'scheduled', due: plan.due, sendAt: dueAt, untilResume, trail: rest };
 }

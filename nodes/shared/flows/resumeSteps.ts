@@ -4,7 +4,7 @@ import { catchUpDecision, refillBucket, takeFromBucket, trailFromJournal } from 
 import type { ReleaseBucket } from '../core/resume';
 import type { Channel, JourneyEvent } from '../core/schemas';
 import type { JourneyTrail, ResumedStep } from '../core/trail';
-import type { ClaimedStep, JourneyRecord, JourneyStore, ScheduledStep } from '../store/types';
+import type { ClaimedStep, JournalEntry, JourneyRecord, JourneyStore, ScheduledStep } from '../store/types';
 import type { ReloadEventOutcome } from './reloadJourney';
 import { addressesOf } from './touchContext';
 
@@ -83,7 +83,10 @@ export async function resumeDueSteps(settings: ResumeSettings, deps: ResumeDepen
 	if (limit <= 0) return { resumed: [], toStaff: [], claimed: 0, full: false, bucket: deps.bucket };
 	const claimed = await claimBatch(settings, deps, limit);
 	const batch: ResumeBatch = { resumed: [], toStaff: [], claimed: claimed.steps.length, full: claimed.steps.length >= limit, bucket: claimed.bucket };
-	await eachAtMost(RELOADS_AT_ONCE, claimed.steps, async (step) => await resumeOne(step, settings, deps, batch));
+	// The "step.resumed" lines of the whole batch go in one commit (each commit waits for the disk).
+	const resumedLines: JournalEntry[] = [];
+	await eachAtMost(RELOADS_AT_ONCE, claimed.steps, async (step) => await resumeOne(step, settings, deps, batch, resumedLines));
+	if (resumedLines.length) await store.appendAll(resumedLines);
 	return batch;
 }
 
@@ -110,7 +113,13 @@ async function claimBatch(settings: ResumeSettings, deps: ResumeDependencies, li
 	return { steps: [...onTime, ...backlog], bucket };
 }
 
-async function resumeOne(step: ClaimedStep, settings: ResumeSettings, deps: ResumeDependencies, batch: ResumeBatch): Promise<void> {
+async function resumeOne(
+	step: ClaimedStep,
+	settings: ResumeSettings,
+	deps: ResumeDependencies,
+	batch: ResumeBatch,
+	resumedLines: JournalEntry[],
+): Promise<void> {
 	const { store, now } = deps;
 	const catchUp = catchUpDecision(step.dueAt, now, deps.profile.catchUp);
 	const handover = step.attempt > settings.maxAttempts ? 'attemptsUsedUp' : catchUp.action === 'handToStaff' ? 'late' : undefined;
@@ -145,14 +154,14 @@ async function resumeOne(step: ClaimedStep, settings: ResumeSettings, deps: Resu
 		} else await setAside(store, step, now, 'notReloadable');
 		return;
 	}
-	const trail = await resumedTrail(store, step, reloaded.event, handover ? undefined : { token: step.leaseToken, ms: settings.leaseMs });
+	const trail = await resumedTrail(store, step, reloaded.event, handover ? undefined : { token: step.leaseToken, ms: settings.leaseMs, until: step.leaseUntil });
 	const resumed = { step: step.step, event: reloaded.event, trail, attempt: step.attempt, lateMinutes: catchUp.lateMinutes };
 	if (handover) {
 		await setAside(store, step, now, handover);
 		batch.toStaff.push({ ...resumed, reason: handover });
 		return;
 	}
-	await journalStep(store, step, now, 'step.resumed', undefined, { attempt: step.attempt, lateMinutes: catchUp.lateMinutes });
+	resumedLines.push(stepLine(step, now, 'step.resumed', undefined, { attempt: step.attempt, lateMinutes: catchUp.lateMinutes }));
 	batch.resumed.push(resumed);
 }
 
@@ -161,7 +170,7 @@ export async function resumedTrail(
 	store: JourneyStore,
 	step: ScheduledStep,
 	event: JourneyEvent,
-	lease: { token: string; ms: number } | undefined,
+	lease: { token: string; ms: number; until?: string } | undefined,
 ): Promise<JourneyTrail> {
 	const entries = await store.journal({ journeyId: step.journeyId });
 	const hashes = new Map<string, string>();
@@ -171,7 +180,7 @@ export async function resumedTrail(
 		}
 	}
 	const resumedFrom: ResumedStep = { name: step.step, workflowId: step.workflowId, dueAt: step.dueAt, attempt: step.attempt };
-	if (lease) Object.assign(resumedFrom, { leaseToken: lease.token, leaseMs: lease.ms });
+	if (lease) Object.assign(resumedFrom, { leaseToken: lease.token, leaseMs: lease.ms, ...(lease.until ? { leaseUntil: lease.until } : {}) });
 	return trailFromJournal(step.journeyId, step.patientKey, entries, (channel, hash) => hashes.get(`${channel}:${hash}`), resumedFrom);
 }
 
@@ -197,14 +206,18 @@ async function journalStep(
 	code?: string,
 	extra: Record<string, string | number> = {},
 ): Promise<void> {
-	await store.append({
+	await store.append(stepLine(step, now, type, code, extra));
+}
+
+function stepLine(step: ScheduledStep, now: string, type: string, code?: string, extra: Record<string, string | number> = {}): JournalEntry {
+	return {
 		at: now,
 		journeyId: step.journeyId,
 		patientKey: step.patientKey,
 		type,
 		...(code ? { code } : {}),
 		detail: { step: step.step, workflowId: step.workflowId, dueAt: step.dueAt, attempt: step.attempt, ...extra },
-	});
+	};
 }
 
 /** A short machine-readable code for why a journey could not be fetched (never the message, which may hold PHI). */

@@ -201,26 +201,32 @@ interface SentTouch {
 	providerId?: string;
 }
 
-/** What a send leaves in the store once its claim is marked sent: the caps' counts, the contact and the journal line. */
-async function recordSent(input: SendTouchInput, trail: JourneyTrail, sent: SentTouch, code?: string): Promise<void> {
+/**
+ * What a send leaves in the store, in one commit: its claim marked sent (`claimKey`; absent when it already is), the
+ * caps' counts, the contact and the journal line.
+ */
+async function recordSent(input: SendTouchInput, trail: JourneyTrail, sent: SentTouch, options: { claimKey?: string; code?: string }): Promise<void> {
 	const { store, now, event, stage } = input;
 	const localDate = localDateOf(now, event.zone);
-	await store.recordTouch({ patientKey: trail.patientKey, journeyId: trail.journeyId, stage, localDate, at: now });
-	await store.recordContact({ channel: sent.target.channel, address: sent.target.address, journeyId: trail.journeyId, patientKey: trail.patientKey, at: now });
-	if (sent.target.channel !== 'email') {
-		await store.recordNumberTouch({ address: sent.target.address, journeyId: trail.journeyId, stage, localDate, at: now });
-	}
-	await store.append({
-		journeyId: trail.journeyId,
-		patientKey: trail.patientKey,
-		stage,
-		at: now,
-		type: 'touch.sent',
-		channel: sent.target.channel,
-		providerId: sent.providerId,
-		templateId: sent.template,
-		...(code ? { code } : {}),
-		detail: { language: sent.message.languageUsed, segments: sent.message.sms?.segments ?? null, encoding: sent.message.sms?.encoding ?? null },
+	const { journeyId, patientKey } = trail;
+	const { channel, address } = sent.target;
+	await store.recordSend({
+		...(options.claimKey ? { claim: { key: options.claimKey, providerId: sent.providerId, at: now } } : {}),
+		touch: { patientKey, journeyId, stage, localDate, at: now },
+		contact: { channel, address, journeyId, patientKey, at: now },
+		...(channel !== 'email' ? { numberTouch: { address, journeyId, stage, localDate, at: now } } : {}),
+		entry: {
+			journeyId,
+			patientKey,
+			stage,
+			at: now,
+			type: 'touch.sent',
+			channel,
+			providerId: sent.providerId,
+			templateId: sent.template,
+			...(options.code ? { code: options.code } : {}),
+			detail: { language: sent.message.languageUsed, segments: sent.message.sms?.segments ?? null, encoding: sent.message.sms?.encoding ?? null },
+		},
 	});
 }
 
@@ -231,7 +237,7 @@ async function recordSent(input: SendTouchInput, trail: JourneyTrail, sent: Sent
 async function recordSentIfMissing(input: SendTouchInput, trail: JourneyTrail, sent: SentTouch): Promise<void> {
 	const recorded = await input.store.journal({ journeyId: trail.journeyId, type: 'touch.sent' });
 	if (recorded.some((entry) => entry.stage === input.stage && entry.channel === sent.target.channel)) return;
-	await recordSent(input, trail, sent, 'recovered');
+	await recordSent(input, trail, sent, { code: 'recovered' });
 }
 
 export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome> {
@@ -328,8 +334,7 @@ export async function sendTouch(input: SendTouchInput): Promise<SendTouchOutcome
 			throw error;
 		}
 		if (outcome.status === 'sent') {
-			await store.markSent(key, outcome.providerId, now);
-			await recordSent(input, trail, { target, template, message, providerId: outcome.providerId });
+			await recordSent(input, trail, { target, template, message, providerId: outcome.providerId }, { claimKey: key });
 			results.push({ ...base, status: 'sent', providerId: outcome.providerId });
 			trail = withStep(trail, { at: now, node: input.nodeName, stage, outcome: 'sent', channel: target.channel, providerId: outcome.providerId });
 			if (input.route.strategy === 'firstSuccess') break;

@@ -1,4 +1,4 @@
-import type { JourneyTrail } from '../core/trail';
+import type { JourneyTrail, ResumedStep } from '../core/trail';
 import type { JourneyStore } from '../store/types';
 
 /**
@@ -23,8 +23,23 @@ export async function completeResumedStep(store: JourneyStore, trail: JourneyTra
 	return rest;
 }
 
+const DEFAULT_LEASE_MS = 10 * 60_000;
+
 /**
- * Before a node acts on a resumed journey: extends the step's lease, and says whether this execution still holds
+ * While more than half of the lease the trigger took is left, a read tells whether this execution still holds the
+ * step; after that the lease is renewed (a commit, once per node at most). Most batches finish well inside half.
+ */
+async function stillHeld(store: JourneyStore, journeyId: string, step: ResumedStep, leaseToken: string, now: string): Promise<boolean> {
+	const nowMs = Date.parse(now);
+	const leaseMs = step.leaseMs ?? DEFAULT_LEASE_MS;
+	if (step.leaseUntil && nowMs < Date.parse(step.leaseUntil) - leaseMs / 2) {
+		return await store.holdsStepLease(journeyId, step.workflowId, leaseToken, now);
+	}
+	return await store.renewStepLease(journeyId, step.workflowId, leaseToken, new Date(nowMs + leaseMs).toISOString());
+}
+
+/**
+ * Before a node acts on a resumed journey: keeps the step's lease running, and says whether this execution still holds
  * it. An execution that held its steps longer than the lease (n8n slow or queued) finds them handed to a newer
  * execution: it must leave them alone, or both would act (the claims would still stop a second message, but the
  * journey would be reported "unknown — check" for nothing). Not resumed, or a preview: always held.
@@ -32,8 +47,7 @@ export async function completeResumedStep(store: JourneyStore, trail: JourneyTra
 export async function holdResumedStep(store: JourneyStore, trail: JourneyTrail, now: string): Promise<boolean> {
 	const step = trail.resumedFrom;
 	if (!step?.leaseToken) return true;
-	const until = new Date(Date.parse(now) + (step.leaseMs ?? 10 * 60_000)).toISOString();
-	if (await store.renewStepLease(trail.journeyId, step.workflowId, step.leaseToken, until)) return true;
+	if (await stillHeld(store, trail.journeyId, step, step.leaseToken, now)) return true;
 	await store.append({
 		at: now,
 		journeyId: trail.journeyId,

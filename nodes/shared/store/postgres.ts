@@ -7,7 +7,7 @@ import {
 	pendingMigrations,
 	statementFor,
 } from './migrations';
-import { SqlJourneyStore, type SqlDriver, type SqlRow, type SqlValue } from './sqlStore';
+import { SqlJourneyStore, type SqlDriver, type SqlRow, type SqlStatement, type SqlValue } from './sqlStore';
 
 export interface PostgresConnection {
 	host: string;
@@ -80,11 +80,17 @@ export class PostgresDriver implements SqlDriver {
 		return (await this.pool.query(sql, params)).rowCount ?? 0;
 	}
 
+	async runTogether(statements: SqlStatement[]): Promise<number[]> {
+		return await this.inTransaction(async (client) => {
+			const changed: number[] = [];
+			for (const { sql, params } of statements) changed.push((await client.query(sql, params)).rowCount ?? 0);
+			return changed;
+		});
+	}
+
 	async migrate(): Promise<void> {
 		if ((await this.currentVersion()) >= latestVersion) return;
-		const client = await this.pool.connect();
-		try {
-			await client.query('BEGIN');
+		await this.inTransaction(async (client) => {
 			await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
 			if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
 			await client.query(createMigrationsTable);
@@ -99,17 +105,26 @@ export class PostgresDriver implements SqlDriver {
 					new Date().toISOString(),
 				]);
 			}
+		});
+	}
+
+	async close(): Promise<void> {
+		if (this.ownsPool) await this.pool.end();
+	}
+
+	private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+		const client = await this.pool.connect();
+		try {
+			await client.query('BEGIN');
+			const result = await work(client);
 			await client.query('COMMIT');
+			return result;
 		} catch (error) {
 			await client.query('ROLLBACK').catch(() => undefined);
 			throw error;
 		} finally {
 			client.release();
 		}
-	}
-
-	async close(): Promise<void> {
-		if (this.ownsPool) await this.pool.end();
 	}
 
 	private async currentVersion(): Promise<number> {

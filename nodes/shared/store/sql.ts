@@ -8,11 +8,18 @@ export type SqlRow = Record<string, unknown>;
  * What a backend provides: parameterised SQL in Postgres style ($1, $2 …; the SQLite driver rewrites them)
  * and a migration run under that backend's lock. Everything else is shared, so both backends run the same SQL.
  */
+export interface SqlStatement {
+	sql: string;
+	params: SqlValue[];
+}
+
 export interface SqlDriver {
 	readonly dialect: Dialect;
 	all(sql: string, params: SqlValue[]): Promise<SqlRow[]>;
 	/** Runs a statement; resolves to the number of rows it changed. */
 	run(sql: string, params: SqlValue[]): Promise<number>;
+	/** Runs the statements in one transaction (one commit); resolves to the rows each changed, or changes nothing. */
+	runTogether(statements: SqlStatement[]): Promise<number[]>;
 	migrate(): Promise<void>;
 	close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { channels, zoneSources, type Channel } from '../core/schemas';
 import { AddressHasher } from './addresses';
 import type { Dialect } from './migrations';
 import { oneOf, selectSql } from './sql';
-import type { SqlDriver, SqlRow, SqlValue } from './sql';
+import type { SqlDriver, SqlRow, SqlStatement, SqlValue } from './sql';
 import { SqlStepSchedule } from './steps';
 import type {
 	Claim,
@@ -21,6 +21,7 @@ import type {
 	NumberTouchRecord,
 	OptOut,
 	ScheduledStep,
+	SendRecord,
 	StepClaimQuery,
 	StepQuery,
 	StepSchedule,
@@ -36,7 +37,7 @@ import {
 	stage,
 } from './validation';
 
-export type { SqlDriver, SqlRow, SqlValue } from './sql';
+export type { SqlDriver, SqlRow, SqlStatement, SqlValue } from './sql';
 
 export interface SqlStoreOptions {
 	/** The journey-store credential's Contact Hash Secret (store/addresses.ts); absent: no opt-outs or contacts. */
@@ -167,21 +168,24 @@ export class SqlJourneyStore implements JourneyStore {
 
 	async markSent(key: string, providerId: string | undefined, at: string): Promise<void> {
 		this.assertOpen();
-		const params = [shortText(key, 'key'), optionalShortText(providerId, 'providerId'), at, instantMs(at, 'at')];
-		const changed = await this.driver.run(
-			`UPDATE pv_claims SET state = 'sent', provider_id = $2, updated_at = $3, updated_at_ms = $4
-			WHERE key = $1 AND state IN ('claimed', 'released')`,
-			params,
-		);
-		if (changed === 1) return;
-		const current = await this.getClaim(key);
-		if (!current) throw claimNotFound();
-		if (current.providerId === undefined && providerId !== undefined) {
-			await this.driver.run(
-				"UPDATE pv_claims SET provider_id = $2 WHERE key = $1 AND state = 'sent' AND provider_id IS NULL",
-				[key, params[1]],
-			);
-		}
+		const { sql, params } = markSentStatement(key, providerId, at);
+		await this.afterMarkSent(key, providerId, await this.driver.run(sql, params));
+	}
+
+	/**
+	 * What a send leaves, in one commit: the claim marked sent (as markSent), the caps' counts (recordTouch,
+	 * recordNumberTouch), the contact (recordContact) and its journal line (append). One commit instead of five:
+	 * each commit waits for the disk.
+	 */
+	async recordSend(send: SendRecord): Promise<void> {
+		this.assertOpen();
+		const statements: SqlStatement[] = [];
+		if (send.claim) statements.push(markSentStatement(send.claim.key, send.claim.providerId, send.claim.at));
+		statements.push(touchStatement(send.touch), this.contactStatement(send.contact));
+		if (send.numberTouch) statements.push(this.numberTouchStatement(send.numberTouch));
+		statements.push(journalStatement(send.entry));
+		const [claimChanged] = await this.driver.runTogether(statements);
+		if (send.claim) await this.afterMarkSent(send.claim.key, send.claim.providerId, claimChanged);
 	}
 
 	async release(key: string, at: string): Promise<void> {
@@ -224,27 +228,13 @@ export class SqlJourneyStore implements JourneyStore {
 
 	async append(entry: JournalEntry): Promise<void> {
 		this.assertOpen();
-		if (!entry || typeof entry !== 'object') {
-			throw new DomainError('Journey store: a journal entry must be an object', 'invalid_input', '(root)');
-		}
-		await this.driver.run(
-			`INSERT INTO pv_journal (at, at_ms, journey_id, patient_key, type, stage, channel, code, provider_id,
-				template_id, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			[
-				entry.at,
-				instantMs(entry.at, 'at'),
-				shortText(entry.journeyId, 'journeyId'),
-				shortText(entry.patientKey, 'patientKey'),
-				shortText(entry.type, 'type'),
-				optionalStage(entry.stage),
-				optionalShortText(entry.channel, 'channel'),
-				optionalShortText(entry.code, 'code'),
-				optionalShortText(entry.providerId, 'providerId'),
-				optionalShortText(entry.templateId, 'templateId'),
-				detailJson(entry.detail),
-			],
-		);
+		const { sql, params } = journalStatement(entry);
+		await this.driver.run(sql, params);
+	}
+
+	async appendAll(entries: JournalEntry[]): Promise<void> {
+		this.assertOpen();
+		if (entries.length) await this.driver.runTogether(entries.map(journalStatement));
 	}
 
 	/** Entries matching every given filter, oldest first; `from` is inclusive and `to` exclusive. */
@@ -319,21 +309,8 @@ export class SqlJourneyStore implements JourneyStore {
 
 	async recordContact(contact: ContactRecord): Promise<void> {
 		this.assertOpen();
-		const channel = optOutChannel(contact.channel);
-		await this.driver.run(
-			`INSERT INTO pv_contacts (channel, address_hash, journey_id, patient_key, at, at_ms)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (channel, address_hash, journey_id) DO UPDATE SET at = excluded.at, at_ms = excluded.at_ms
-			WHERE excluded.at_ms > pv_contacts.at_ms`,
-			[
-				channel,
-				this.hasher.hash(channel, contact.address),
-				shortText(contact.journeyId, 'journeyId'),
-				shortText(contact.patientKey, 'patientKey'),
-				contact.at,
-				instantMs(contact.at, 'at'),
-			],
-		);
+		const { sql, params } = this.contactStatement(contact);
+		await this.driver.run(sql, params);
 	}
 
 	/** Under the keyed hash, and the unkeyed one of contacts recorded before the key (until retention prunes them). */
@@ -391,22 +368,11 @@ export class SqlJourneyStore implements JourneyStore {
 		});
 	}
 
-	/** Idempotent: one row per journey, stage and local date (a retry or a second channel adds nothing). */
+	/** Idempotent (touchStatement). */
 	async recordTouch(touch: TouchRecord): Promise<void> {
 		this.assertOpen();
-		await this.driver.run(
-			`INSERT INTO pv_touches (journey_id, stage, local_date, patient_key, at, at_ms)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (journey_id, stage, local_date) DO NOTHING`,
-			[
-				shortText(touch.journeyId, 'journeyId'),
-				stage(touch.stage),
-				localDate(touch.localDate, 'localDate'),
-				shortText(touch.patientKey, 'patientKey'),
-				touch.at,
-				instantMs(touch.at, 'at'),
-			],
-		);
+		const { sql, params } = touchStatement(touch);
+		await this.driver.run(sql, params);
 	}
 
 	async touchesOn(patientKey: string, date: string): Promise<number> {
@@ -424,27 +390,11 @@ export class SqlJourneyStore implements JourneyStore {
 		return await this.distinctTouchesOn(shortText(patientKey, 'patientKey'), date);
 	}
 
-	/**
-	 * A row of pv_touches under a second kind of key, so no migration is needed: `number:<keyed hash>` in place of
-	 * the patient key, and the journey id behind the same prefix (the table's primary key is journey + stage + date,
-	 * which the patient's own row of this touch already holds). touchesOn and touchesOfJourney never see these rows.
-	 */
+	/** Under the number's keyed hash (numberTouchStatement). */
 	async recordNumberTouch(touch: NumberTouchRecord): Promise<void> {
 		this.assertOpen();
-		const numberKey = this.numberKey(touch.address);
-		await this.driver.run(
-			`INSERT INTO pv_touches (journey_id, stage, local_date, patient_key, at, at_ms)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (journey_id, stage, local_date) DO NOTHING`,
-			[
-				shortText(`${numberKey}:${shortText(touch.journeyId, 'journeyId')}`, 'journeyId'),
-				stage(touch.stage),
-				localDate(touch.localDate, 'localDate'),
-				numberKey,
-				touch.at,
-				instantMs(touch.at, 'at'),
-			],
-		);
+		const { sql, params } = this.numberTouchStatement(touch);
+		await this.driver.run(sql, params);
 	}
 
 	async numberTouchesOn(address: string, date: string): Promise<DayTouch[]> {
@@ -470,9 +420,11 @@ export class SqlJourneyStore implements JourneyStore {
 		}));
 	}
 
-	async scheduleStep(schedule: StepSchedule): Promise<void> {
+	async scheduleStep(schedule: StepSchedule, entry?: JournalEntry): Promise<void> {
 		this.assertOpen();
-		await this.schedule.schedule(schedule);
+		const step = this.schedule.scheduleStatement(schedule);
+		if (entry) await this.driver.runTogether([step, journalStatement(entry)]);
+		else await this.driver.run(step.sql, step.params);
 	}
 
 	async claimDueSteps(query: StepClaimQuery): Promise<ClaimedStep[]> {
@@ -488,6 +440,11 @@ export class SqlJourneyStore implements JourneyStore {
 	async renewStepLease(journeyId: string, workflowId: string, leaseToken: string, leaseUntil: string): Promise<boolean> {
 		this.assertOpen();
 		return await this.schedule.renew(journeyId, workflowId, leaseToken, leaseUntil);
+	}
+
+	async holdsStepLease(journeyId: string, workflowId: string, leaseToken: string, now: string): Promise<boolean> {
+		this.assertOpen();
+		return await this.schedule.holds(journeyId, workflowId, leaseToken, now);
 	}
 
 	async retryStep(journeyId: string, workflowId: string, leaseToken: string, dueAt: string, code: string): Promise<boolean> {
@@ -538,6 +495,53 @@ export class SqlJourneyStore implements JourneyStore {
 		if (this.closed) return;
 		this.closed = true;
 		await this.driver.close();
+	}
+
+	/** markSent's rest when its update changed no row: an unknown key throws; a sent one gets a missing provider id. */
+	private async afterMarkSent(key: string, providerId: string | undefined, changed: number | undefined): Promise<void> {
+		if (changed === 1) return;
+		const current = await this.getClaim(key);
+		if (!current) throw claimNotFound();
+		if (current.providerId === undefined && providerId !== undefined) {
+			await this.driver.run(
+				"UPDATE pv_claims SET provider_id = $2 WHERE key = $1 AND state = 'sent' AND provider_id IS NULL",
+				[key, optionalShortText(providerId, 'providerId')],
+			);
+		}
+	}
+
+	private contactStatement(contact: ContactRecord): SqlStatement {
+		const channel = optOutChannel(contact.channel);
+		return {
+			sql: `INSERT INTO pv_contacts (channel, address_hash, journey_id, patient_key, at, at_ms)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (channel, address_hash, journey_id) DO UPDATE SET at = excluded.at, at_ms = excluded.at_ms
+			WHERE excluded.at_ms > pv_contacts.at_ms`,
+			params: [
+				channel,
+				this.hasher.hash(channel, contact.address),
+				shortText(contact.journeyId, 'journeyId'),
+				shortText(contact.patientKey, 'patientKey'),
+				contact.at,
+				instantMs(contact.at, 'at'),
+			],
+		};
+	}
+
+	/**
+	 * A row of pv_touches under a second kind of key, so no migration is needed: `number:<keyed hash>` in place of
+	 * the patient key, and the journey id behind the same prefix (the table's primary key is journey + stage + date,
+	 * which the patient's own row of this touch already holds). touchesOn and touchesOfJourney never see these rows.
+	 */
+	private numberTouchStatement(touch: NumberTouchRecord): SqlStatement {
+		const numberKey = this.numberKey(touch.address);
+		return touchRowStatement(
+			shortText(`${numberKey}:${shortText(touch.journeyId, 'journeyId')}`, 'journeyId'),
+			touch.stage,
+			touch.localDate,
+			numberKey,
+			touch.at,
+		);
 	}
 
 	private async writeOptOut(
@@ -633,6 +637,52 @@ function extraZonesText(extraZones: unknown): string | null {
 		throw new DomainError('Journey store: "extraZones" must be zone names without spaces', 'invalid_input', 'extraZones');
 	}
 	return names.join(' ');
+}
+
+function markSentStatement(key: string, providerId: string | undefined, at: string): SqlStatement {
+	return {
+		sql: `UPDATE pv_claims SET state = 'sent', provider_id = $2, updated_at = $3, updated_at_ms = $4
+			WHERE key = $1 AND state IN ('claimed', 'released')`,
+		params: [shortText(key, 'key'), optionalShortText(providerId, 'providerId'), at, instantMs(at, 'at')],
+	};
+}
+
+function journalStatement(entry: JournalEntry): SqlStatement {
+	if (!entry || typeof entry !== 'object') {
+		throw new DomainError('Journey store: a journal entry must be an object', 'invalid_input', '(root)');
+	}
+	return {
+		sql: `INSERT INTO pv_journal (at, at_ms, journey_id, patient_key, type, stage, channel, code, provider_id,
+				template_id, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		params: [
+			entry.at,
+			instantMs(entry.at, 'at'),
+			shortText(entry.journeyId, 'journeyId'),
+			shortText(entry.patientKey, 'patientKey'),
+			shortText(entry.type, 'type'),
+			optionalStage(entry.stage),
+			optionalShortText(entry.channel, 'channel'),
+			optionalShortText(entry.code, 'code'),
+			optionalShortText(entry.providerId, 'providerId'),
+			optionalShortText(entry.templateId, 'templateId'),
+			detailJson(entry.detail),
+		],
+	};
+}
+
+/** Idempotent: one row per journey, stage and local date (a retry or a second channel adds nothing). */
+function touchStatement(touch: TouchRecord): SqlStatement {
+	return touchRowStatement(shortText(touch.journeyId, 'journeyId'), touch.stage, touch.localDate, shortText(touch.patientKey, 'patientKey'), touch.at);
+}
+
+function touchRowStatement(journeyKey: string, touchStage: unknown, touchDate: string, patientKey: string, at: string): SqlStatement {
+	return {
+		sql: `INSERT INTO pv_touches (journey_id, stage, local_date, patient_key, at, at_ms)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (journey_id, stage, local_date) DO NOTHING`,
+		params: [journeyKey, stage(touchStage), localDate(touchDate, 'localDate'), patientKey, at, instantMs(at, 'at')],
+	};
 }
 
 function claimNotFound(): DomainError {

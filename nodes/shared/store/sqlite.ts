@@ -9,7 +9,7 @@ import {
 	pendingMigrations,
 	statementFor,
 } from './migrations';
-import { SqlJourneyStore, type SqlDriver, type SqlRow, type SqlValue } from './sqlStore';
+import { SqlJourneyStore, type SqlDriver, type SqlRow, type SqlStatement, type SqlValue } from './sqlStore';
 
 /** How long a write waits for another process's lock before failing: long enough for any burst of claims. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
@@ -52,11 +52,14 @@ export class SqliteDriver implements SqlDriver {
 		return Number(this.statement(sql).run(...params).changes);
 	}
 
-	/** BEGIN IMMEDIATE takes the write lock first, so two processes migrating at once run one after the other. */
+	/** Start to end without yielding, so no other statement of this process's shared connection lands inside it. */
+	async runTogether(statements: SqlStatement[]): Promise<number[]> {
+		return this.inTransaction(() => statements.map(({ sql, params }) => Number(this.statement(sql).run(...params).changes)));
+	}
+
 	async migrate(): Promise<void> {
 		if (this.currentVersion() >= latestVersion) return;
-		this.db.exec('BEGIN IMMEDIATE');
-		try {
+		this.inTransaction(() => {
 			this.db.exec(createMigrationsTable);
 			const applied = this.db
 				.prepare(`SELECT version FROM ${MIGRATIONS_TABLE}`)
@@ -69,7 +72,19 @@ export class SqliteDriver implements SqlDriver {
 				for (const statement of migration.statements) this.db.exec(statementFor(statement, 'sqlite'));
 				record.run(migration.version, migration.name, new Date().toISOString());
 			}
+		});
+	}
+
+	/**
+	 * BEGIN IMMEDIATE takes the write lock first (two processes migrating at once run one after the other). The work
+	 * is synchronous: nothing else on this process's shared connection can run inside the transaction.
+	 */
+	private inTransaction<T>(work: () => T): T {
+		this.db.exec('BEGIN IMMEDIATE');
+		try {
+			const result = work();
 			this.db.exec('COMMIT');
+			return result;
 		} catch (error) {
 			if (this.db.isTransaction) this.db.exec('ROLLBACK');
 			throw error;
@@ -143,6 +158,10 @@ class BorrowedSqliteDriver implements SqlDriver {
 
 	async run(sql: string, params: SqlValue[]): Promise<number> {
 		return await this.shared.run(sql, params);
+	}
+
+	async runTogether(statements: SqlStatement[]): Promise<number[]> {
+		return await this.shared.runTogether(statements);
 	}
 
 	async migrate(): Promise<void> {

@@ -1,6 +1,6 @@
 import { DomainError } from '../core/errors';
 import { oneOf, positiveLimit } from './sql';
-import type { SqlDriver, SqlRow, SqlValue } from './sql';
+import type { SqlDriver, SqlRow, SqlStatement, SqlValue } from './sql';
 import type { ClaimedStep, ScheduledStep, StepClaimQuery, StepQuery, StepSchedule, StepState } from './types';
 import { instantMs, optionalShortText, shortText } from './validation';
 
@@ -64,21 +64,25 @@ function claimSql(driver: SqlDriver, names: string): string {
 export class SqlStepSchedule {
 	constructor(private readonly driver: SqlDriver) {}
 
-	async schedule(schedule: StepSchedule): Promise<void> {
+	/** The statement that records (or replaces) a journey's step in a workflow, to run alone or with others. */
+	scheduleStatement(schedule: StepSchedule): SqlStatement {
 		if (!schedule || typeof schedule !== 'object') {
 			throw new DomainError('Journey store: a step must be an object', 'invalid_input', '(root)');
 		}
-		await this.driver.run(SCHEDULE_SQL, [
-			shortText(schedule.journeyId, 'journeyId'),
-			shortText(schedule.workflowId, 'workflowId'),
-			shortText(schedule.patientKey, 'patientKey'),
-			shortText(schedule.step, 'step'),
-			schedule.dueAt,
-			instantMs(schedule.dueAt, 'dueAt'),
-			schedule.untilResume ? 1 : 0,
-			schedule.at,
-			instantMs(schedule.at, 'at'),
-		]);
+		return {
+			sql: SCHEDULE_SQL,
+			params: [
+				shortText(schedule.journeyId, 'journeyId'),
+				shortText(schedule.workflowId, 'workflowId'),
+				shortText(schedule.patientKey, 'patientKey'),
+				shortText(schedule.step, 'step'),
+				schedule.dueAt,
+				instantMs(schedule.dueAt, 'dueAt'),
+				schedule.untilResume ? 1 : 0,
+				schedule.at,
+				instantMs(schedule.at, 'at'),
+			],
+		};
 	}
 
 	async claim(query: StepClaimQuery): Promise<ClaimedStep[]> {
@@ -117,6 +121,16 @@ export class SqlStepSchedule {
 			[shortText(journeyId, 'journeyId'), shortText(workflowId, 'workflowId'), shortText(leaseToken, 'leaseToken'), instantMs(leaseUntil, 'leaseUntil')],
 		);
 		return changed === 1;
+	}
+
+	/** A read: whether this token still holds the step and its lease has not run out at `now`. */
+	async holds(journeyId: string, workflowId: string, leaseToken: string, now: string): Promise<boolean> {
+		const rows = await this.driver.all(
+			`SELECT 1 AS held FROM pv_steps WHERE journey_id = $1 AND workflow_id = $2 AND lease_token = $3 AND state = 'claimed'
+			AND lease_until_ms > $4`,
+			[shortText(journeyId, 'journeyId'), shortText(workflowId, 'workflowId'), shortText(leaseToken, 'leaseToken'), instantMs(now, 'now')],
+		);
+		return rows.length === 1;
 	}
 
 	async retry(journeyId: string, workflowId: string, leaseToken: string, dueAt: string, code: string): Promise<boolean> {

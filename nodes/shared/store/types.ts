@@ -166,6 +166,14 @@ export interface ScheduledStep {
 	updatedAt: string;
 }
 
+export interface SendRecord {
+	claim?: { key: string; providerId?: string; at: string };
+	touch: TouchRecord;
+	contact: ContactRecord;
+	numberTouch?: NumberTouchRecord;
+	entry: JournalEntry;
+}
+
 /** A step handed to one execution; only that execution's token completes it. */
 export interface ClaimedStep extends ScheduledStep {
 	leaseToken: string;
@@ -212,12 +220,19 @@ export interface JourneyStore {
 	claim(key: string, info: ClaimInfo, at: string): Promise<boolean>;
 	/** The send for this claim went out. */
 	markSent(key: string, providerId: string | undefined, at: string): Promise<void>;
+	/**
+	 * Everything a send leaves, in one transaction: the claim marked sent (as markSent; absent when it already is),
+	 * recordTouch, recordContact, recordNumberTouch (SMS and voice) and the journal line.
+	 */
+	recordSend(send: SendRecord): Promise<void>;
 	/** The send failed for sure; the key may be claimed again (fallback or retry). */
 	release(key: string, at: string): Promise<void>;
 	getClaim(key: string): Promise<Claim | undefined>;
 	/** Claims still "claimed" (not sent, not released) since before `olderThan`: the crash window, surfaced as unknown. */
 	staleClaims(olderThan: string): Promise<Claim[]>;
 	append(entry: JournalEntry): Promise<void>;
+	/** Several journal lines in one transaction (one commit), or none when one is refused. */
+	appendAll(entries: JournalEntry[]): Promise<void>;
 	journal(query: JournalQuery): Promise<JournalEntry[]>;
 	/**
 	 * The hash the store records an address under (HMAC-SHA256 with the credential's Contact Hash Secret): what a
@@ -250,8 +265,11 @@ export interface JourneyStore {
 	recordContact(contact: ContactRecord): Promise<void>;
 	/** Journeys that reached this address, the most recent first. */
 	journeysContactedAt(channel: Channel, address: string): Promise<ContactMatch[]>;
-	/** Records the journey's next step in a workflow, replacing the step that workflow had for it (if any). */
-	scheduleStep(schedule: StepSchedule): Promise<void>;
+	/**
+	 * Records the journey's next step in a workflow, replacing the step that workflow had for it (if any); with
+	 * `entry`, its journal line in the same transaction.
+	 */
+	scheduleStep(schedule: StepSchedule, entry?: JournalEntry): Promise<void>;
 	/**
 	 * Hands due steps of one workflow to the caller under a lease, each to exactly one caller however many claim
 	 * at once: scheduled or orphaned steps that are due, and claimed steps whose lease ran out. Adds one attempt.
@@ -264,6 +282,11 @@ export interface JourneyStore {
 	 * handed to another execution meanwhile (this lease ran out), or completed or replaced.
 	 */
 	renewStepLease(journeyId: string, workflowId: string, leaseToken: string, leaseUntil: string): Promise<boolean>;
+	/**
+	 * A read, no write: whether this token still holds the step with its lease running at `now`. A node checks this
+	 * instead of renewing while more than half of the lease is left (a renewal is a commit).
+	 */
+	holdsStepLease(journeyId: string, workflowId: string, leaseToken: string, now: string): Promise<boolean>;
 	/** Gives a claimed step back to fall due again at `dueAt` (attempts kept); false when the lease is no longer the holder. */
 	retryStep(journeyId: string, workflowId: string, leaseToken: string, dueAt: string, code: string): Promise<boolean>;
 	/** Sets a claimed step aside for a person ('failed'); never claimed again until rescheduled. */
