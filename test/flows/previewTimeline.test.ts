@@ -82,4 +82,10 @@ describe('Timeline Preview counts the sends the journey store already holds toda
 		const { touches } = await previewWith(async () => undefined);
 		expect(touches.filter((t) => t.stage === 1).map((t) => [t.channel, t.rule])).toEqual([['sms', 'onTime'], ['email', 'onTime']]);
 	});
+
+	it('puts when, what and why first, the ids after: the columns of n8n\'s table view follow that order', async () => {
+		const { touches } = await previewWith(async () => undefined);
+		expect(Object.keys(touches[0]).slice(0, 6)).toEqual(['localTime', 'stage', 'step', 'channel', 'action', 'why']);
+		expect(Object.keys(touches[0]).indexOf('journeyId')).toBeGreaterThan(Object.keys(touches[0]).indexOf('rule'));
+	});
 });
