@@ -456,14 +456,15 @@ class JourneyPlanner {
 	private push(touch: Omit<PlannedTouch, 'journeyIndex' | 'journeyId' | 'patientKey' | 'kind' | 'zone' | 'localTime' | 'scheduledStep'>): void {
 		const scheduled = this.journey.scheduled;
 		// What ops read first in n8n's table view (its columns follow the keys' order): when, what, why; the ids after.
+		const { stage, step, channel, action, why, ...details } = touch;
 		this.touches.push({
 			localTime: DateTime.fromISO(touch.at, { zone: this.event.zone }).toFormat('yyyy-MM-dd HH:mm'),
-			stage: touch.stage,
-			step: touch.step,
-			channel: touch.channel,
-			action: touch.action,
-			why: touch.why,
-			...touch,
+			stage,
+			step,
+			channel,
+			action,
+			why,
+			...details,
 			journeyIndex: this.index,
 			journeyId: this.journeyId,
 			patientKey: this.patientKey,
