@@ -116,6 +116,8 @@ export interface Sandbox {
 		journeyWatchdog: SandboxWorkflow;
 		/** The dry run (Manual Trigger: imported, not published; run it from the editor). */
 		timelinePreview: SandboxWorkflow;
+		/** The Journey Lookup form (FHIR sandbox; published): webhookPath is the form's, behind `journeyLookupLogin`. */
+		journeyLookup: SandboxWorkflow;
 		/** Patients' text replies, one per EHR; the Twilio sandbox's textIn posts to the FHIR one unless told otherwise. */
 		patientReplies: Record<SandboxEhr, SandboxWorkflow>;
 	};
@@ -129,6 +131,8 @@ export interface Sandbox {
 /** The sandbox's Twilio account on its Twilio-shaped API, and the practice's number (the sender). */
 export const twilioAccount = { accountSid: 'AC' + 'd3a0'.repeat(8), authToken: 'sandbox-auth-token' };
 export const practiceNumber = '+15125550199';
+/** The Basic Auth login of the sandbox's Journey Lookup form (its page shows patients' names). */
+export const journeyLookupLogin = { user: 'ops', password: 'sandbox-lookup-password' };
 
 type Template = { name: string; nodes: Array<Record<string, unknown>>; connections: unknown; settings?: Record<string, unknown> };
 
@@ -166,6 +170,9 @@ const ehrCredential: Record<DemoEhr, string> = {
 };
 const athenaAccount = { practiceId: '195900', clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
 const drchronoToken = 'sandbox-drchrono-access-token';
+
+/** The Journey Lookup form's path (its Form Trigger's Form Path): the form is at /form/<path>. */
+export const journeyLookupPath = 'journey-lookup';
 
 /** Where the sandbox's Twilio credential tells Twilio to post status callbacks (the Delivery Status Trigger's path). */
 export const deliveryStatusPath = 'post-visit/twilio-status';
@@ -208,11 +215,13 @@ export function prepareTemplate(
 	const nodes = source.nodes.map((node) => {
 		const type = String(node.type);
 		if (!type.startsWith('n8n-nodes-post-visit.')) {
+			if (type === 'n8n-nodes-base.formTrigger') return { ...node, credentials: { httpBasicAuth: { id: options.credentialIds.httpBasicAuth, name: 'Sandbox httpBasicAuth' } } };
 			return type === 'n8n-nodes-base.emailSend' ? { ...node, credentials: { smtp: { id: options.credentialIds.smtp, name: 'Sandbox SMTP' } } } : node;
 		}
 		const short = type.slice('n8n-nodes-post-visit.'.length);
 		const parameters = { ...(node.parameters as Record<string, unknown>) };
 		if ('ehr' in parameters) parameters.ehr = options.ehr;
+		if ('lookupEhr' in parameters) parameters.lookupEhr = options.ehr;
 		if (short === 'ehrTrigger' || short === 'patientReplyTrigger') parameters.path = options.webhookPath;
 		if (short === 'journeyDueTrigger' && options.journeyDue) {
 			parameters.options = { ...(parameters.options as Record<string, unknown>), ...options.journeyDue };
@@ -398,6 +407,7 @@ async function ensureSandboxCredentials(
 		),
 		postVisitSmtpApi: { host: '127.0.0.1', port: smtp.port, security: 'none', fromEmail: 'care@riverside.example', fromName: demoPractice.name },
 		smtp: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '' },
+		httpBasicAuth: journeyLookupLogin,
 		...options.credentialOverrides,
 	};
 	for (const [type, data] of Object.entries(credentialData)) {
@@ -493,6 +503,10 @@ async function setUpN8n(
 		name: 'Post-Visit: Timeline Preview (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds,
 	});
 	const timelinePreview = await ensureWorkflow(timelinePreviewPrepared, false);
+	const journeyLookupPrepared = prepareTemplate(template('journey-lookup.json'), {
+		name: 'Post-Visit: Journey Lookup (fhir sandbox)', ehr: 'fhir', webhookPath: '', credentialIds, errorWorkflowId: errorAlert.id,
+	});
+	const journeyLookup = await ensureWorkflow(journeyLookupPrepared);
 	const patientReplies = {} as Record<SandboxEhr, SandboxWorkflow>;
 	for (const ehr of sandboxEhrs) {
 		const webhookPath = patientRepliesPathOf(ehr);
@@ -527,6 +541,7 @@ async function setUpN8n(
 			weeklyReport: { id: weeklyReport.id, name: weeklyReportPrepared.name, webhookPath: '' },
 			journeyWatchdog: { id: journeyWatchdog.id, name: journeyWatchdogPrepared.name, webhookPath: '' },
 			timelinePreview: { id: timelinePreview.id, name: timelinePreviewPrepared.name, webhookPath: '' },
+			journeyLookup: { id: journeyLookup.id, name: journeyLookupPrepared.name, webhookPath: journeyLookupPath },
 			patientReplies,
 			errorAlert: { id: errorAlert.id, name: 'Post-Visit: Error Alert', webhookPath: '' },
 		},

@@ -130,7 +130,7 @@ export function banner(sandbox: Sandbox, control: ControlServer, args: StartArgs
 		`  workflows    ${sandboxEhrs.map((ehr) => sandbox.workflows.threeStage[ehr].name).join(', ')},`,
 		`               ${sandbox.workflows.tebra.name}, ${sandbox.workflows.hl7v2.name}, ${sandbox.workflows.recall.name}, ${sandbox.workflows.errorAlert.name},`,
 		`               ${sandboxEhrs.map((ehr) => sandbox.workflows.patientReplies[ehr].name).join(', ')},`,
-		`               ${[sandbox.workflows.deliveryStatus, sandbox.workflows.weeklyReport, sandbox.workflows.journeyWatchdog, sandbox.workflows.timelinePreview].map((workflow) => workflow.name).join(', ')}`,
+		`               ${[sandbox.workflows.deliveryStatus, sandbox.workflows.weeklyReport, sandbox.workflows.journeyWatchdog, sandbox.workflows.timelinePreview, sandbox.workflows.journeyLookup].map((workflow) => workflow.name).join(', ')}`,
 		`  data         ${relative(projectRoot, sandbox.options.workDir)}: ${kept}`,
 		`  n8n log      ${relative(projectRoot, join(sandbox.options.workDir, 'n8n.log'))}`,
 		`  sandbox EHRs FHIR ${sandbox.fhir.url} · athenahealth ${sandbox.athena.url} · DrChrono ${sandbox.drchrono.url}`,

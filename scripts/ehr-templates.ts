@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 /*
  * One template per EHR, derived from the one source of each (post-visit-three-stage.json; recall-outreach.json for
- * the FHIR EHRs, the only ones with a recall list), so the copies cannot drift: `npm run templates:ehr` rewrites
+ * the FHIR EHRs, the only ones with a recall list; every other template with EHR-facing nodes: patient replies,
+ * delivery status, timeline preview, journey lookup), so the copies cannot drift: `npm run templates:ehr` rewrites
  * workflows-templates/by-ehr/, and test/package/ehrTemplates.test.ts fails when the checked-in copies differ from
  * what this derives. Only node built-ins here: Node 24 runs this file as it is (type stripping), without a build.
  */
@@ -140,6 +141,46 @@ const stickyType = 'n8n-nodes-base.stickyNote';
 
 export const sourceFiles = { threeStage: 'post-visit-three-stage.json', recall: 'recall-outreach.json' } as const;
 
+/**
+ * A template whose EHR nodes only need the EHR picked and the notes to say so: its Overview has one line asking to
+ * pick the EHR (found by its start), replaced in each copy by what is set and where the EHR credential goes.
+ */
+export interface EhrFacingSource {
+	file: string;
+	/** The start of the Overview's line that asks to pick the EHR; a leading "2. " is kept. */
+	pickEhrLine: string;
+	/** Other text of a note about picking the EHR, dropped from the copies: the EHR is set already. */
+	drop?: Array<{ sticky: string; text: string }>;
+	/** Why an EHR gets no copy of it (its nodes cannot work with that EHR); undefined: it gets one. */
+	unsupported?: (variant: EhrVariant) => string | undefined;
+	/** Settings a node does not offer for this EHR, by node name: left out of the copy, as the editor would. */
+	notOffered?: (variant: EhrVariant) => Record<string, string[]>;
+}
+
+export const ehrFacingSources: EhrFacingSource[] = [
+	{
+		file: 'patient-replies.json',
+		pickEhrLine: '2. Pick the same **EHR**',
+		// Tebra's API has no SMS consent to update (the trigger shows a notice instead of the switch).
+		notOffered: (variant): Record<string, string[]> => (variant.ehr === 'tebra' ? { 'Patient Reply Trigger': ['updateEhrConsent'] } : {}),
+	},
+	{
+		file: 'delivery-status.json',
+		pickEhrLine: '3. Pick the same **EHR**',
+		drop: [{ sticky: 'Fallback note', text: '; pick the same **EHR** in the trigger' }],
+	},
+	{
+		file: 'timeline-preview.json',
+		pickEhrLine: '**EHR:** pick the same **EHR**',
+		// Timeline Preview reads the visits as the poll trigger does; an HL7 v2 feed is pushed and cannot be read back.
+		unsupported: (variant) => (variant.intake === 'hl7v2' ? 'an HL7 v2 feed cannot be read back: preview its visits with Input Items' : undefined),
+	},
+	{
+		file: 'journey-lookup.json',
+		pickEhrLine: '2. Pick the same **EHR**',
+	},
+];
+
 /** `post-visit-three-stage.json` → `post-visit-three-stage.athenahealth.json`. */
 export function variantFileName(sourceFile: string, variant: EhrVariant): string {
 	return sourceFile.replace(/\.json$/, `.${variant.slug}.json`);
@@ -167,8 +208,14 @@ function editSticky(template: Template, name: string, edit: (content: string) =>
 	sticky.parameters.content = edit(String(sticky.parameters.content));
 }
 
+/** The pack's EHR pickers: `ehr` on the nodes that talk to the EHR, `lookupEhr` on Journey Log's lookup (patient keys). */
+const ehrParameters = ['ehr', 'lookupEhr'];
+
 function setEhr(template: Template, ehr: string): void {
-	for (const node of template.nodes) if (node.type.startsWith(pack) && 'ehr' in node.parameters) node.parameters.ehr = ehr;
+	for (const node of template.nodes) {
+		if (!node.type.startsWith(pack)) continue;
+		for (const name of ehrParameters) if (name in node.parameters) node.parameters[name] = ehr;
+	}
 }
 
 /** The enabled nodes that read the EHR through its API credential (the EHR Trigger only verifies pushed events). */
@@ -270,6 +317,29 @@ function recallVariant(source: Template, variant: EhrVariant): Template {
 	return template;
 }
 
+function ehrFacingVariant(source: Template, spec: EhrFacingSource, variant: EhrVariant): Template {
+	const template = copy(source);
+	template.name = `${source.name} (${variant.label})`;
+	setEhr(template, variant.ehr);
+	const where = `${template.name} overview`;
+	const lead = /^\d+\. /.exec(spec.pickEhrLine)?.[0] ?? '';
+	editSticky(template, 'Overview', (content) =>
+		replaceLine(
+			content,
+			spec.pickEhrLine,
+			`${lead}**EHR** is already set to ${variant.label} in every node. Select the *${variant.credential}* credential${variant.credentialHint} in ${italic(nodesNeedingEhrCredential(template))} (step by step: ${variant.setupPage}).`,
+			where,
+		),
+	);
+	for (const [name, parameters] of Object.entries(spec.notOffered?.(variant) ?? {})) {
+		const node = template.nodes.find((candidate) => candidate.name === name);
+		if (!node) throw new Error(`${template.name}: no node "${name}"`);
+		for (const parameter of parameters) delete node.parameters[parameter];
+	}
+	for (const { sticky, text } of spec.drop ?? []) editSticky(template, sticky, (content) => replaceExactly(content, text, '', `${template.name} ${sticky}`));
+	return template;
+}
+
 /** The names of the enabled trigger nodes of the pack's EHR intake. */
 export function enabledTriggers(template: Template): string[] {
 	return template.nodes.filter((node) => [ehrTriggerType, pollTriggerType, hl7v2TriggerType].includes(node.type) && !node.disabled).map((node) => node.name);
@@ -285,6 +355,12 @@ export function deriveEhrTemplates(templatesDir: string): Map<string, string> {
 	for (const variant of ehrVariants) {
 		write(variantFileName(sourceFiles.threeStage, variant), threeStageVariant(threeStage, variant));
 		if (variant.recalls) write(variantFileName(sourceFiles.recall, variant), recallVariant(recall, variant));
+	}
+	for (const spec of ehrFacingSources) {
+		const source = read(spec.file);
+		for (const variant of ehrVariants.filter((candidate) => !spec.unsupported?.(candidate))) {
+			write(variantFileName(spec.file, variant), ehrFacingVariant(source, spec, variant));
+		}
 	}
 	return files;
 }

@@ -3,12 +3,13 @@
 # it the same way). Idempotent: run it on every `docker compose up`.
 #
 #  1. Imports every workflow template shipped in the pack (three-stage follow-up, recall outreach, error
-#     alert, replies, delivery status, reports, watchdog) that n8n does not hold yet, matched by name: a template an ops person already edited (or
+#     alert, replies, delivery status, reports, watchdog, timeline preview, journey lookup) that n8n does not hold yet, matched by name: a template an ops person already edited (or
 #     renamed and re-imported) is never overwritten. Imported workflows stay unpublished until someone
 #     assigns credentials and publishes them.
 #     With POST_VISIT_EHR set (athenahealth, drchrono, fhir-epic, eclinicalworks, tebra, hl7v2), a template
-#     that has per-EHR copies in by-ehr/ is replaced by that EHR's copy (EHR, triggers and notes set for it),
-#     or left out when that EHR has none (recall outreach: FHIR EHRs only). Unset: the generic templates.
+#     that has per-EHR copies in by-ehr/ (every template with EHR nodes) is replaced by that EHR's copy (EHR,
+#     triggers and notes set for it), or left out when that EHR has none (recall outreach: FHIR EHRs only;
+#     timeline preview: not for hl7v2). Unset: the generic templates.
 #  2. When POST_VISIT_JOURNEY_STORE_BACKEND is set, writes the "Post-Visit Journey Store" credential from
 #     the environment (id post-visit-journey-store), so every workflow of the practice shares one store.
 #     The env is the source of truth for that connection, like n8n's own DB_* settings: it is rewritten

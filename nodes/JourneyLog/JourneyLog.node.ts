@@ -3,6 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { DomainError } from '../shared/core/errors';
 import { parseTypeFilter } from '../shared/core/journalView';
+import { lookupFilterOf } from '../shared/core/journeyTimeline';
 import { instantInZone } from '../shared/core/report';
 import { patientKeyOf } from '../shared/core/schemas';
 import type { EhrKind } from '../shared/core/schemas';
@@ -17,8 +18,9 @@ import { withJourneyStore } from '../shared/n8n/resources';
 import type { StepState } from '../shared/store/types';
 
 const stepStates: StepState[] = ['scheduled', 'claimed', 'failed', 'orphaned'];
-/** The journal's period and type filter do not apply to the steps in the store. */
+/** The journal's period and type filter do not apply to the steps in the store; a lookup's day is its period. */
 const notForSteps = { hide: { output: ['steps'] } };
+const notForLookup = { hide: { find: ['lookup'] } };
 
 /** Adds "hide for steps" to a property, keeping the conditions it already has. */
 function journalOnly(property: INodeProperties): INodeProperties {
@@ -31,8 +33,29 @@ function required(value: unknown, field: string, what: string): string {
 	return text;
 }
 
+/** A lookup by patient or day, as a form asks it: the day runs midnight to midnight in the workflow's zone. */
+function lookupOf(context: IExecuteFunctions, itemIndex: number): Pick<JourneyLogQuery, 'patientKey' | 'from' | 'to' | 'types' | 'timeline'> {
+	const zone = context.getTimezone();
+	const filter = lookupFilterOf(
+		{
+			ehr: context.getNodeParameter('lookupEhr', itemIndex) as EhrKind,
+			practiceId: String(context.getNodeParameter('lookupPracticeId', itemIndex, '') ?? ''),
+			patientId: String(context.getNodeParameter('lookupPatientId', itemIndex, '') ?? ''),
+			day: dateParameter(context, 'lookupDay', itemIndex),
+		},
+		zone,
+	);
+	return {
+		patientKey: filter.patientKey,
+		from: filter.from,
+		to: filter.to,
+		types: parseTypeFilter(context.getNodeParameter('types', itemIndex, '') as string),
+		timeline: { fallbackZone: zone, described: filter.described },
+	};
+}
+
 function filterOf(context: IExecuteFunctions, itemIndex: number): Pick<JourneyLogQuery, 'patientKey' | 'journeyId'> {
-	const find = context.getNodeParameter('find', itemIndex) as 'all' | 'patient' | 'journey';
+	const find = context.getNodeParameter('find', itemIndex) as 'all' | 'patient' | 'journey' | 'lookup';
 	if (find === 'patient') {
 		if (context.getNodeParameter('patientBy', itemIndex) === 'patientKey') {
 			return { patientKey: required(context.getNodeParameter('patientKey', itemIndex), 'patientKey', 'Patient Key') };
@@ -55,9 +78,16 @@ function filterOf(context: IExecuteFunctions, itemIndex: number): Pick<JourneyLo
 	return {};
 }
 
-function journalFilterOf(context: IExecuteFunctions, itemIndex: number, now: string): Pick<JourneyLogQuery, 'from' | 'to' | 'types'> {
+function journalFilterOf(context: IExecuteFunctions, itemIndex: number, now: string): Pick<JourneyLogQuery, 'patientKey' | 'journeyId' | 'from' | 'to' | 'types' | 'timeline'> {
+	if (context.getNodeParameter('find', itemIndex) === 'lookup') return lookupOf(context, itemIndex);
 	const period = periodOf(context, itemIndex, now);
-	return { from: period.from, to: period.to, types: parseTypeFilter(context.getNodeParameter('types', itemIndex, '') as string) };
+	return {
+		...filterOf(context, itemIndex),
+		from: period.from,
+		to: period.to,
+		types: parseTypeFilter(context.getNodeParameter('types', itemIndex, '') as string),
+		timeline: { fallbackZone: context.getTimezone(), described: 'the period' },
+	};
 }
 
 function stepFilterOf(context: IExecuteFunctions, itemIndex: number): Pick<JourneyLogQuery, 'types' | 'stepStates' | 'dueBefore'> {
@@ -78,7 +108,7 @@ export class JourneyLog implements INodeType {
 		group: ['input'],
 		version: 1,
 		subtitle:
-			'={{$parameter["output"] === "journeys" ? "One item per journey" : $parameter["output"] === "steps" ? "One item per waiting step" : "One item per journal row"}}',
+			'={{$parameter["output"] === "journeys" ? "One item per journey" : $parameter["output"] === "steps" ? "One item per waiting step" : $parameter["output"] === "timeline" ? "Timeline in plain words" : "One item per journal row"}}',
 		description:
 			'Reads the journey store\'s audit journal (kept after n8n prunes executions) and the steps journeys wait for: by patient, visit or date',
 		defaults: { name: 'Journey Log' },
@@ -90,7 +120,7 @@ export class JourneyLog implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Read-only. Rows hold ids, channels, times and codes, never message text. Each row has the same columns, so a Data Table node (Insert, Map Automatically) can copy them into an n8n data table.',
+					'Read-only. Rows hold IDs, channels, times and codes, never message text. Each row has the same columns, so a Data Table node (Insert, Map Automatically) can copy them into an n8n data table.',
 				name: 'readOnlyNotice',
 				type: 'notice',
 				default: '',
@@ -104,8 +134,39 @@ export class JourneyLog implements INodeType {
 					{ name: 'Everything in the Period', value: 'all' },
 					{ name: 'One Patient', value: 'patient' },
 					{ name: 'One Visit or Recall', value: 'journey' },
+					{
+						name: 'Patient or Day (E.g. From a Form)',
+						value: 'lookup',
+						description: 'A patient ID, a day, or both, each possibly empty: what a lookup form asks',
+					},
 				],
 				default: 'all',
+			},
+			{ ...ehrOptions, name: 'lookupEhr', displayOptions: { show: { find: ['lookup'] } } },
+			{
+				displayName: 'Practice ID',
+				name: 'lookupPracticeId',
+				type: 'string',
+				default: '',
+				description: 'The athenahealth practice ID; leave empty for the other EHRs',
+				displayOptions: { show: { find: ['lookup'] } },
+			},
+			{
+				displayName: 'Patient ID',
+				name: 'lookupPatientId',
+				type: 'string',
+				default: '',
+				description: 'The patient\'s ID in the EHR. Empty: every patient with an event on the day.',
+				displayOptions: { show: { find: ['lookup'] } },
+			},
+			{
+				displayName: 'Day',
+				name: 'lookupDay',
+				type: 'string',
+				default: '',
+				placeholder: '2026-12-07',
+				description: 'Journeys with an event on this day (midnight to midnight in the workflow\'s time zone). Empty: any day.',
+				displayOptions: { show: { find: ['lookup'] } },
 			},
 			{
 				displayName: 'Patient By',
@@ -133,7 +194,7 @@ export class JourneyLog implements INodeType {
 				name: 'practiceId',
 				type: 'string',
 				default: '',
-				description: 'athenahealth practice ID; leave empty for FHIR and DrChrono',
+				description: 'The athenahealth practice ID; leave empty for FHIR and DrChrono',
 				displayOptions: { show: { find: ['patient'], patientBy: ['ehrId'] } },
 			},
 			{
@@ -173,7 +234,9 @@ export class JourneyLog implements INodeType {
 				default: '',
 				displayOptions: { show: { find: ['journey'], journeyBy: ['visit', 'recall'] } },
 			},
-			...periodProperties(['lastDays', 'previousDays', 'custom', 'any'], 'lastDays', 'journal rows to read').map(journalOnly),
+			...periodProperties(['lastDays', 'previousDays', 'custom', 'any'], 'lastDays', 'journal rows to read')
+				.map(journalOnly)
+				.map((property) => ({ ...property, displayOptions: { ...property.displayOptions, hide: { ...property.displayOptions?.hide, ...notForLookup.hide } } })),
 			journalOnly({
 				displayName: 'Types',
 				name: 'types',
@@ -193,6 +256,11 @@ export class JourneyLog implements INodeType {
 						name: 'One Item per Journey',
 						value: 'journeys',
 						description: 'Where each journey with a matching row stands: started, stages sent, booked, task, its step, last event',
+					},
+					{
+						name: 'Timeline in Plain Words',
+						value: 'timeline',
+						description: 'One item per journey: its whole journal as one line per event, in the journey\'s time zone; one item saying so when nothing is found',
 					},
 					{
 						name: 'One Item per Waiting Step',
@@ -220,7 +288,7 @@ export class JourneyLog implements INodeType {
 					{ name: 'Orphaned (No Trigger Output of Its Name)', value: 'orphaned' },
 					{ name: 'Scheduled (Waiting for Its Time)', value: 'scheduled' },
 				],
-				default: stepStates,
+				default: [...stepStates],
 				displayOptions: { show: { output: ['steps'] } },
 				description: 'Which steps to list. Empty: all.',
 			},
@@ -298,8 +366,7 @@ export class JourneyLog implements INodeType {
 			await routeEachItem(this, 1, async (_item, itemIndex) => {
 				const output = this.getNodeParameter('output', itemIndex) as JourneyLogQuery['output'];
 				const query: JourneyLogQuery = {
-					...filterOf(this, itemIndex),
-					...(output === 'steps' ? stepFilterOf(this, itemIndex) : journalFilterOf(this, itemIndex, now)),
+					...(output === 'steps' ? { ...filterOf(this, itemIndex), ...stepFilterOf(this, itemIndex) } : journalFilterOf(this, itemIndex, now)),
 					order: this.getNodeParameter('order', itemIndex) as JourneyLogQuery['order'],
 					output,
 					limit: this.getNodeParameter('returnAll', itemIndex) ? undefined : Number(this.getNodeParameter('limit', itemIndex)),

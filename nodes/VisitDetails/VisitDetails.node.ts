@@ -4,6 +4,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INo
 import type { EhrKind } from '../shared/core/schemas';
 import { admissionSummary } from '../shared/core/summaries';
 import { admitVisit } from '../shared/flows/admitVisit';
+import { lookUpJourneyPatient } from '../shared/flows/lookUpPatient';
 import { nowIso } from '../shared/n8n/clock';
 import { journeyStoreConnectionTest, practiceProfileTest, tebraConnectionTest } from '../shared/n8n/credentialTests';
 import {
@@ -22,7 +23,7 @@ export class VisitDetails implements INodeType {
 		icon: { light: 'file:visitDetails.svg', dark: 'file:visitDetails.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: `={{"From " + ${ehrNameExpression}}}`,
+		subtitle: `={{($parameter["operation"] === "lookUpPatient" ? "Patient names from " : "From ") + ${ehrNameExpression}}}`,
 		description:
 			'Turns an EHR notification into a complete visit (patient contact, language, consent, time zone, orders), once per visit',
 		defaults: { name: 'Visit Details' },
@@ -38,11 +39,42 @@ export class VisitDetails implements INodeType {
 		],
 		properties: [
 			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Start the Visit\'s Journey',
+						value: 'admit',
+						action: 'Start the journey of a visit',
+						description: 'Claim the notification and emit the complete visit',
+					},
+					{
+						name: 'Look Up Journey\'s Patient (Read Only)',
+						value: 'lookUpPatient',
+						action: 'Look up the patient of a journey',
+						description:
+							'Add the patient\'s first name, read from the EHR now, to each item with a journeyId (e.g. from Journey Log); nothing is claimed or journaled',
+					},
+				],
+				default: 'admit',
+			},
+			{
+				displayName:
+					'Adds patientFirstName (or patientNameNote saying why there is none) to each item with a journeyId. The name is read from the EHR at view time and is never written to the journey store; items without a journeyId pass through.',
+				name: 'lookUpNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { operation: ['lookUpPatient'] } },
+			},
+			{
 				displayName:
 					'"Skipped" receives duplicate deliveries, visits whose journey already started and events that are not a completed visit, each with the reason',
 				name: 'skippedNotice',
 				type: 'notice',
 				default: '',
+				displayOptions: { show: { operation: ['admit'] } },
 			},
 			ehrOptions,
 		],
@@ -55,6 +87,14 @@ export class VisitDetails implements INodeType {
 		const ehr = this.getNodeParameter('ehr', 0) as EhrKind;
 		const adapter = await ehrAdapterFor(this, ehr);
 		const nodeName = this.getNode().name;
+		if (this.getNodeParameter('operation', 0, 'admit') === 'lookUpPatient') {
+			return await withJourneyStore(this, async (store) =>
+				await routeEachItem(this, 2, async (item) => {
+					const lookup = await lookUpJourneyPatient(String(item.json.journeyId ?? ''), { store, adapter, context: profile });
+					return [{ output: 0, json: { ...item.json, ...lookup } }];
+				}),
+			);
+		}
 		return await withJourneyStore(this, async (store) =>
 			await routeEachItem(this, 2, async (item) => {
 				const notification = notificationFromItem(item.json, ehr);

@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import { DomainError } from '../../nodes/shared/core/errors';
 import { createFhirAdapter } from '../../nodes/shared/ehr/fhir';
 import type { EhrAdapter, ResolveContext } from '../../nodes/shared/ehr/types';
+import { lookUpJourneyPatient } from '../../nodes/shared/flows/lookUpPatient';
 import { reloadJourney } from '../../nodes/shared/flows/reloadJourney';
 import { openJourneyStore } from '../../nodes/shared/store';
 import type { JourneyRecord, JourneyStore } from '../../nodes/shared/store/types';
@@ -126,5 +127,34 @@ describe('reloadJourney', () => {
 		const error = await reloadJourney(record.journeyId, { store, adapter, context }).catch((caught: unknown) => caught);
 		expect(error).toBeInstanceOf(DomainError);
 		expect(error).toMatchObject({ field: 'ehr', message: expect.stringMatching(/drchrono.*fhir/) });
+	});
+});
+
+describe('lookUpJourneyPatient (the Journey Lookup\'s name at view time)', () => {
+	it('reads the first name from the EHR now, with GETs only, and writes nothing to the journal', async () => {
+		const { record } = await visitJourney();
+		const before = fhir.requests.length;
+		expect(await lookUpJourneyPatient(record.journeyId, { store, adapter, context })).toEqual({ patientFirstName: 'Ana', patientNameNote: null });
+		const asked = fhir.requests.slice(before);
+		expect(asked.length).toBeGreaterThan(0);
+		expect([...new Set(asked.map((request) => request.method))]).toEqual(['GET']);
+		expect(await store.journal({ journeyId: record.journeyId })).toEqual([]);
+	});
+
+	it('gives no name, and says why, for a visit the EHR no longer shows as completed or a journey the store does not know', async () => {
+		const { record, visit } = await visitJourney();
+		const encounter = (await fhir.repo.readResource('Encounter', visit.encounterId)) as Encounter & { id: string };
+		await updateResource(fhir.repo, { ...encounter, status: 'cancelled' });
+		expect(await lookUpJourneyPatient(record.journeyId, { store, adapter, context })).toEqual({
+			patientFirstName: null,
+			patientNameNote: expect.stringMatching(/^not available from the EHR: .*cancelled/),
+		});
+		const before = fhir.requests.length;
+		expect(await lookUpJourneyPatient('visit:fhir:never-started', { store, adapter, context })).toEqual({
+			patientFirstName: null,
+			patientNameNote: 'the journey store has no record of this journey',
+		});
+		expect(await lookUpJourneyPatient('', { store, adapter, context })).toEqual({ patientFirstName: null, patientNameNote: 'no journey to look up' });
+		expect(fhir.requests.length).toBe(before);
 	});
 });

@@ -293,6 +293,50 @@ describe('Journey Log reads the steps journeys wait for from the journey store',
 	});
 });
 
+describe('Journey Log: a lookup by patient or day, as a timeline in plain words (the Journey Lookup template)', () => {
+	const lookup = (parameters: INodeParameters) => journeyLog(storePath, { find: 'lookup', lookupEhr: 'fhir', output: 'timeline', order: 'oldest', returnAll: true, ...parameters });
+
+	it('by patient: the whole journey, one line per event in the journey\'s zone, and no name (the journal has none)', async () => {
+		const { rows, error } = await lookup({ lookupPatientId: 'pat-ana', lookupDay: '' });
+		expect(error('Journey Log')).toBeUndefined();
+		expect(rows).toEqual([
+			{
+				journeyId: anaVisit,
+				patientKey: ana,
+				patientId: 'pat-ana',
+				kind: 'visit',
+				state: 'booked',
+				lines: [
+					'Mon 2026-06-01 10:00 America/Chicago: Visit closed in the EHR; follow-up journey started',
+					'Mon 2026-06-01 10:00 America/Chicago: Care summary sent by SMS',
+					'Mon 2026-06-01 10:00 America/Chicago: Care summary sent by email',
+					'Mon 2026-06-01 10:00 America/Chicago: Waiting to send the next message until Wed 2026-06-03 10:00 America/Chicago',
+					'Wed 2026-06-03 10:00 America/Chicago: Checked the EHR: follow-up booked',
+				],
+				timeline: expect.stringMatching(/^Visit enc-1: follow-up booked\nMon 2026-06-01 10:00 America\/Chicago: Visit closed/),
+			},
+		]);
+	});
+
+	it('by day: every journey with an event that day, each with its whole journal; the patient key uses the practice ID', async () => {
+		const { rows } = await lookup({ lookupDay: '2026-06-02' });
+		expect(rows.map((row) => [row.journeyId, row.patientId, (row.lines as string[]).length])).toEqual([[johnVisit, 'pat-john', 3]]);
+		const byPatient = await lookup({ lookupEhr: 'athenahealth', lookupPracticeId: '195900', lookupPatientId: 'pat-john' });
+		expect(byPatient.rows.map((row) => row.journeyId)).toEqual([johnVisit, johnRecall]);
+	});
+
+	it('answers with one item saying nothing was found, so a form still shows a page', async () => {
+		const { rows } = await lookup({ lookupPatientId: 'pat-zoe', lookupDay: '2026-06-02' });
+		expect(rows).toEqual([expect.objectContaining({ journeyId: '', lines: [], timeline: 'No journey found for patient pat-zoe on 2026-06-02.' })]);
+	});
+
+	it('refuses a lookup with neither a patient nor a day, naming the field', async () => {
+		const { rows, error } = await lookup({ lookupPatientId: '', lookupDay: '' });
+		expect(rows).toEqual([]);
+		expect(error('Journey Log')?.message).toMatch(/Give a "Patient ID" or a "Day"/);
+	});
+});
+
 describe('Journey Log refuses bad input with the field named', () => {
 	it.each<[string, INodeParameters, RegExp]>([
 		['an empty patient ID', { find: 'patient', patientBy: 'ehrId', patientEhr: 'fhir', patientId: ' ' }, /"Patient ID" is empty/],

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 
 import type { INodeType, INodeTypeDescription, IVersionedNodeType } from 'n8n-workflow';
 
-import { deriveEhrTemplates, ehrVariants, sourceFiles, variantFileName } from '../../scripts/ehr-templates';
+import { deriveEhrTemplates, ehrFacingSources, ehrVariants, sourceFiles, variantFileName } from '../../scripts/ehr-templates';
 import type { EhrVariant, Template, TemplateNode } from '../../scripts/ehr-templates';
 
 /*
@@ -44,10 +44,13 @@ const stickyText = (template: Template) =>
 		.map((node) => String(node.parameters.content))
 		.join('\n');
 
-/** Every name any three-stage or recall template gives a node: a note that names one of them names a node. */
+/** Every source with per-EHR copies. */
+const allSources = [sourceFiles.threeStage, sourceFiles.recall, ...ehrFacingSources.map((source) => source.file)];
+
+/** Every name any source template or copy gives a node: a note that names one of them names a node. */
 const knownNodeNames = new Set(
 	[
-		...[sourceFiles.threeStage, sourceFiles.recall].map((file) => read(templatesDir, file)),
+		...allSources.map((file) => read(templatesDir, file)),
 		...[...derived.values()].map((text) => JSON.parse(text) as Template),
 	].flatMap((template) => template.nodes.map((node) => node.name)),
 );
@@ -65,10 +68,40 @@ describe('the per-EHR templates in workflows-templates/by-ehr/', () => {
 			expect([variant.slug, derived.has(variantFileName(sourceFiles.recall, variant))]).toEqual([variant.slug, variant.ehr === 'fhir']);
 		}
 	});
+
+	it('derive a copy of every other template with EHR-facing nodes for each EHR, but the timeline preview for an HL7 v2 feed', () => {
+		const withEhrNodes = readdirSync(templatesDir)
+			.filter((file) => file.endsWith('.json'))
+			.filter((file) => read(templatesDir, file).nodes.some((node) => node.type.startsWith(pack) && ('ehr' in node.parameters || 'lookupEhr' in node.parameters)));
+		expect(withEhrNodes.sort()).toEqual([...allSources].sort());
+		for (const { file } of ehrFacingSources) {
+			const copies = ehrVariants.filter((variant) => derived.has(variantFileName(file, variant))).map((variant) => variant.slug);
+			const expected = ehrVariants.filter((variant) => file !== 'timeline-preview.json' || variant.intake !== 'hl7v2').map((variant) => variant.slug);
+			expect([file, copies]).toEqual([file, expected]);
+		}
+	});
+
+	it.each(ehrFacingSources)('copies of $file keep every node, connection and setting but the EHR, the notes and settings the EHR does not offer', (spec) => {
+		const source = read(templatesDir, spec.file);
+		const comparable = (template: Template, leftOut: Record<string, string[]> = {}) =>
+			template.nodes.map((node) => ({
+				...node,
+				parameters: Object.fromEntries(
+					Object.entries({ ...node.parameters, ehr: undefined, lookupEhr: undefined, content: undefined }).filter(([name]) => !leftOut[node.name]?.includes(name)),
+				),
+			}));
+		for (const variant of ehrVariants.filter((candidate) => derived.has(variantFileName(spec.file, candidate)))) {
+			const template = JSON.parse(derived.get(variantFileName(spec.file, variant))!) as Template;
+			expect(comparable(template)).toEqual(comparable(source, spec.notOffered?.(variant)));
+			expect(template.connections).toEqual(source.connections);
+			expect(template.settings).toEqual(source.settings);
+			for (const node of template.nodes.filter((candidate) => 'lookupEhr' in candidate.parameters)) expect(node.parameters.lookupEhr).toBe(variant.ehr);
+		}
+	});
 });
 
 describe.each(ehrVariants)('the $slug variant', (variant) => {
-	const files = [sourceFiles.threeStage, sourceFiles.recall].map((source) => variantFileName(source, variant)).filter((file) => derived.has(file));
+	const files = allSources.map((source) => variantFileName(source, variant)).filter((file) => derived.has(file));
 	const variants = files.map((file) => [file, read(byEhrDir, file)] as const);
 	const [, threeStage] = variants[0];
 	const source = read(templatesDir, sourceFiles.threeStage);

@@ -21,6 +21,7 @@ import { RecordDelivery } from '../../nodes/RecordDelivery/RecordDelivery.node';
 import { StaffEmail } from '../../nodes/StaffEmail/StaffEmail.node';
 import { TimelinePreview } from '../../nodes/TimelinePreview/TimelinePreview.node';
 import { VisitDetails } from '../../nodes/VisitDetails/VisitDetails.node';
+import { lookupFilterOf, nothingFound } from '../../nodes/shared/core/journeyTimeline';
 
 const templatesDir = resolve(__dirname, '../../workflows-templates');
 const packNodes: Record<string, INodeType | IVersionedNodeType> = {
@@ -52,6 +53,8 @@ const stockNodes: Record<string, number> = {
 	'n8n-nodes-base.scheduleTrigger': 1,
 	'n8n-nodes-base.manualTrigger': 1,
 	'n8n-nodes-base.dataTable': 1,
+	'n8n-nodes-base.formTrigger': 1,
+	'n8n-nodes-base.form': 1,
 };
 
 interface TemplateNode {
@@ -331,5 +334,52 @@ describe('the patient-replies template', () => {
 		expect(notes).toMatch(/HTTP POST/);
 		expect(notes).toMatch(/N8N_WEBHOOK_URL/);
 		for (const output of ['Opted Out', 'Opted In', 'Help', 'Book', 'Staff']) expect(notes).toContain(`**${output}**`);
+	});
+});
+
+describe('the journey-lookup template', () => {
+	const template = templates.find(([file]) => file === 'journey-lookup.json')![1];
+	const node = (name: string) => template.nodes.find((candidate) => candidate.name === name)!;
+	const targets = (name: string) => (template.connections[name]?.main ?? []).map((output) => output.map((target) => target.node));
+	const notes = template.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote').map((n) => String(n.parameters.content)).join('\n');
+	const expressions = template.nodes.flatMap((n) => JSON.stringify(n.parameters).match(/=\{\{.*?\}\}/g) ?? []);
+
+	it('asks for a patient ID or a day behind a password, then reads the journal, then the names, then shows the last page', () => {
+		const form = node('Lookup Form');
+		expect(form.type).toBe('n8n-nodes-base.formTrigger');
+		expect(form.typeVersion).toBe(2.6);
+		expect(form.parameters).toMatchObject({ authentication: 'basicAuth', options: expect.objectContaining({ path: 'journey-lookup' }) });
+		const fields = (form.parameters.formFields as { values: Array<{ fieldName: string; fieldType?: string; requiredField?: boolean }> }).values;
+		expect(fields.map((field) => [field.fieldName, field.fieldType ?? 'text', field.requiredField ?? false])).toEqual([
+			['patientId', 'text', false],
+			['day', 'date', false],
+		]);
+		expect(targets('Lookup Form')).toEqual([['Look Up Journeys']]);
+		expect(node('Look Up Journeys').parameters).toMatchObject({ find: 'lookup', output: 'timeline', lookupPatientId: '={{ $json.patientId }}', lookupDay: '={{ $json.day }}' });
+		expect(targets('Look Up Journeys')).toEqual([['Patient Names From EHR']]);
+		expect(node('Patient Names From EHR').parameters).toEqual({ operation: 'lookUpPatient', ehr: 'fhir' });
+		expect(targets('Patient Names From EHR')).toEqual([['Show Timeline']]);
+		expect(node('Show Timeline')).toMatchObject({ type: 'n8n-nodes-base.form', typeVersion: 2.5, parameters: { operation: 'completion', respondWith: 'text' } });
+		expect(targets('Show Timeline')).toEqual([]);
+	});
+
+	it('reads in its expressions only the current item, and only fields the nodes before it output', () => {
+		expect(expressions.length).toBeGreaterThan(0);
+		for (const expression of expressions) expect(expression).not.toMatch(/\$\(|\$node\[|\$items\(/);
+		// The Journey Log's timeline row (nothingFound has every column) and what the name look-up adds.
+		const produced = new Set([...Object.keys(nothingFound(lookupFilterOf({ day: '2026-12-07', ehr: 'fhir' }, 'UTC'))), 'patientFirstName', 'patientNameNote']);
+		const completion = String(node('Show Timeline').parameters.completionMessage);
+		const read = [...completion.matchAll(/item\.json\.(\w+)/g)].map((match) => match[1]);
+		expect(read.length).toBeGreaterThan(0);
+		for (const field of read) expect([field, produced.has(field)]).toEqual([field, true]);
+	});
+
+	it('names in its notes every credential to set and the node it goes in, and says names are looked up, not stored', () => {
+		for (const name of ['Lookup Form', 'Look Up Journeys', 'Patient Names From EHR']) expect(notes).toContain(`*${name}*`);
+		for (const credential of ['Post-Visit Journey Store', 'Post-Visit Practice Profile', 'HTTP Basic Auth']) expect(notes).toContain(`*${credential}*`);
+		expect(notes).toMatch(/never a name/);
+		expect(notes).toMatch(/read from the EHR when the form is used/);
+		// n8n would keep each run's names in its executions list.
+		expect((template as Template & { settings?: Record<string, unknown> }).settings).toMatchObject({ saveDataSuccessExecution: 'none' });
 	});
 });

@@ -58,7 +58,7 @@ describe('the start banner', () => {
 		workflows: {
 			threeStage: perEhr('Three-Stage'),
 			patientReplies: perEhr('Replies'),
-			...Object.fromEntries(['tebra', 'hl7v2', 'recall', 'errorAlert', 'deliveryStatus', 'weeklyReport', 'journeyWatchdog', 'timelinePreview'].map((key) => [key, workflow(key)])),
+			...Object.fromEntries(['tebra', 'hl7v2', 'recall', 'errorAlert', 'deliveryStatus', 'weeklyReport', 'journeyWatchdog', 'timelinePreview', 'journeyLookup'].map((key) => [key, workflow(key)])),
 		},
 	} as unknown as Sandbox;
 	const control = { url: 'http://127.0.0.1:5699', port: 5699, actions: [], close: async () => {} };

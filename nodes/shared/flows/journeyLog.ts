@@ -9,6 +9,8 @@ import {
 	withOverdue,
 } from '../core/journalView';
 import type { JournalRow, JourneySummaryRow, OverdueRule, StepRow } from '../core/journalView';
+import { journeyTimeline, nothingFound } from '../core/journeyTimeline';
+import type { JourneyTimelineRow } from '../core/journeyTimeline';
 import type { JourneyStore, ScheduledStep, StepState } from '../store/types';
 
 export interface JourneyLogQuery {
@@ -25,9 +27,12 @@ export interface JourneyLogQuery {
 	limit?: number;
 	/**
 	 * rows: one per journal entry; journeys: one per journey with a matching entry, summarised from its whole
-	 * journal and its steps; steps: one per step scheduled in the journey store (the period and types do not apply).
+	 * journal and its steps; steps: one per step scheduled in the journey store (the period and types do not apply);
+	 * timeline: one per journey with a matching entry, its whole journal in plain words (or one item saying none).
 	 */
-	output: 'rows' | 'journeys' | 'steps';
+	output: 'rows' | 'journeys' | 'steps' | 'timeline';
+	/** Timeline only: the zone of a journey the store has no record of, and what "nothing found" names. */
+	timeline?: { fallbackZone: string; described: string };
 	/** Journeys only: keep those overdue by the rule (see core/journalView journeyOverdue). */
 	overdue?: OverdueRule;
 	/** Steps only: these states (absent: every state). */
@@ -48,7 +53,7 @@ const everyStepState: StepState[] = ['scheduled', 'claimed', 'failed', 'orphaned
 export async function readJourneyLog(
 	store: JourneyStore,
 	query: JourneyLogQuery,
-): Promise<Array<JournalRow | JourneySummaryRow | StepRow>> {
+): Promise<Array<JournalRow | JourneySummaryRow | StepRow | JourneyTimelineRow>> {
 	if (query.output === 'steps') return await waitingSteps(store, query);
 	const type = exactType(query.types);
 	// The store keeps the first N by time: it can apply the limit itself only for oldest-first rows it filters fully.
@@ -67,6 +72,7 @@ export async function readJourneyLog(
 	);
 	if (query.output === 'rows') return (query.limit === undefined ? matching : matching.slice(0, query.limit)).map(journalRowOf);
 	const ids = [...new Set(matching.map((entry) => entry.journeyId))];
+	if (query.output === 'timeline') return await timelines(store, query, ids);
 	if (query.overdue) return await overdueJourneys(store, query, query.overdue, ids);
 	const summaries: JourneySummaryRow[] = [];
 	for (const journeyId of ids) {
@@ -74,6 +80,17 @@ export async function readJourneyLog(
 		summaries.push((await journeySummary(store, journeyId)).summary);
 	}
 	return summaries;
+}
+
+/** Each journey's whole journal in plain words; one item saying so when there is none, so a form still has a page. */
+async function timelines(store: JourneyStore, query: JourneyLogQuery, ids: string[]): Promise<JourneyTimelineRow[]> {
+	const { fallbackZone, described } = query.timeline ?? { fallbackZone: 'UTC', described: 'this search' };
+	const found: JourneyTimelineRow[] = [];
+	for (const journeyId of query.limit === undefined ? ids : ids.slice(0, query.limit)) {
+		const [entries, record, steps] = await Promise.all([store.journal({ journeyId }), store.getJourney(journeyId), store.steps({ journeyId })]);
+		found.push(journeyTimeline(journeyId, entries, record, fallbackZone, steps));
+	}
+	return found.length ? found : [nothingFound({ patientKey: query.patientKey, described })];
 }
 
 /** One journey from its whole journal, its start record and its steps in the store. */
