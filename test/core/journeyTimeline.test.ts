@@ -78,6 +78,46 @@ describe('timelineLineOf', () => {
 		expect(timelineLineOf(journalEntry, zone)).toBe(line);
 	});
 
+	it.each<[string, Partial<JournalEntry>, string]>([
+		['journey.alreadyStarted', {}, 'The visit was reported again; its journey had already started'],
+		['journey.ended', { code: 'booked' }, 'Journey ended (booked)'],
+		['event.duplicate', {}, 'The same EHR notification arrived again; ignored'],
+		['event.notCompleted', {}, 'The EHR event was not a completed visit; nothing sent'],
+		['event.refused', { code: 'badSignature' }, 'The EHR event was refused (badSignature)'],
+		['route.send', { stage: 2, channel: 'sms' }, 'Chose to send the reminder by SMS'],
+		['route.staffCall', { stage: 1, code: 'noContact' }, 'No channel left for the care summary (noContact): a staff phone call is needed'],
+		['wait.scheduled', {}, 'Waiting to send the next message until its time'],
+		['wait.passedThrough', {}, 'Its time had come: went straight on'],
+		['touch.undelivered', { stage: 1, channel: 'sms', code: '30003' }, 'Care summary not delivered by SMS (30003)'],
+		['touch.held', { stage: 2, code: 'outreachPaused' }, 'Reminder held (outreachPaused)'],
+		['touch.notSent', { stage: 2, code: 'optedOut' }, 'Reminder not sent (optedOut)'],
+		['touch.failed', { stage: 1, channel: 'email', code: 'smtp' }, 'Care summary failed by email (smtp)'],
+		['touch.skipped', { stage: 1, channel: 'sms', code: 'noMobile' }, 'Skipped sending the care summary by SMS (noMobile)'],
+		['touch.duplicate', { stage: 1, channel: 'sms' }, 'Care summary by SMS was already sent; not sent twice'],
+		['touch.unknown', { stage: 2, channel: 'voice' }, 'Unknown whether the reminder by voice call went out: check with the provider'],
+		['claim.unknown', { channel: 'email' }, 'Unknown whether the message by email went out: check with the provider'],
+		['followup.open', {}, 'Checked the EHR: nothing booked yet'],
+		['followup.done', {}, 'Checked the EHR: the action is done'],
+		['followup.visitCancelled', {}, 'Checked the EHR: the visit was cancelled'],
+		['followup.noShow', {}, 'Checked the EHR: the patient did not come'],
+		['task.assigned', { stage: 3 }, 'Staff task assigned'],
+		['task.assignmentFailed', { code: 'unknownUser' }, 'Staff task could not be assigned (unknownUser)'],
+		['reply.received', { channel: 'sms' }, 'The patient replied by SMS'],
+		['reply.answered', { channel: 'sms' }, "Answered the patient's reply by SMS"],
+		['reply.suppressed', { code: 'dailyCap' }, "The patient's reply got no answer (dailyCap)"],
+		['optout.recorded', { channel: 'sms' }, 'The patient opted out by SMS'],
+		['optin.recorded', { channel: 'task' }, 'The patient opted in again by EHR task'],
+		['node.failed', { code: 'ehrUnreachable' }, 'A step of the workflow failed (ehrUnreachable): see the Error Alert'],
+		['step.failed', { code: 'attemptsUsedUp' }, 'The next step was set aside for staff (attemptsUsedUp)'],
+		['step.orphaned', {}, 'The next step has no output of its name in the Journey Due Trigger: a person must look'],
+	])('%s in plain words', (type, fields, words) => {
+		expect(timelineLineOf(entry('2026-12-07T15:00:00.000Z', type, fields), zone)).toBe(`Mon 2026-12-07 09:00 America/Chicago: ${words}`);
+	});
+
+	it('shows an instant it cannot place in the zone as it was written', () => {
+		expect(timelineLineOf(entry('2026-12-07T15:00:00.000Z', 'wait.passedThrough'), 'Not/AZone')).toBe('2026-12-07T15:00:00.000Z: Its time had come: went straight on');
+	});
+
 	it('names the stages of a recall as recall messages', () => {
 		const recall = { ...entry('2026-12-07T15:00:05.000Z', 'touch.sent', { stage: 2, channel: 'email' }), journeyId: 'recall:fhir:sr-1' };
 		expect(timelineLineOf(recall, zone)).toBe('Mon 2026-12-07 09:00 America/Chicago: Recall reminder sent by email');

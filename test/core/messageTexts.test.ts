@@ -95,6 +95,34 @@ describe('message texts credential: fields', () => {
 		]);
 	});
 
+	it('says what shape each part of More Languages must have, one issue per wrong part', () => {
+		const moreLanguages = JSON.stringify({
+			de: 'Hallo',
+			fr: {
+				careSummary: 'Bonjour',
+				actionReminder: { sms: 42, emailSubject: '' },
+				actionPhrases: { lab: 7, xray: 'radio' },
+				replies: ['oui'],
+				optOutLine: false,
+			},
+			it: { actionPhrases: 'analisi' },
+		});
+		const { issues } = messageTextsFromFields(fields({ moreLanguages }));
+		expect(issues.map((issue) => [issue.label, issue.message.split(/[;(]/)[0].trim()])).toEqual([
+			['More Languages, "de"', 'must be an object keyed by message'],
+			['More Languages, "fr", careSummary', 'must be an object such as {"sms": "…", "emailSubject": "…", "emailBody": "…"}'],
+			['More Languages, "fr", actionReminder, sms', 'must be a text'],
+			['More Languages, "fr", actionPhrases, lab', 'must be a text'],
+			['More Languages, "fr", actionPhrases, xray', 'is not an action type'],
+			['More Languages, "fr", replies', expect.stringContaining('must be an object keyed by')],
+			['More Languages, "fr", optOutLine', 'must be a text'],
+			['More Languages, "it", actionPhrases', expect.stringContaining('must be an object keyed by')],
+		]);
+		expect(messageTextsFromFields(fields({ moreLanguages: '["fr"]' })).issues).toEqual([
+			{ label: 'More Languages', message: expect.stringContaining('must be an object keyed by language code') },
+		]);
+	});
+
 	it('an emptied field keeps the built-in text', () => {
 		const texts = textsOf({ careSummary_en_sms: '' });
 		expect(compose({ texts }).text).toBe(compose({}).text);
