@@ -31,7 +31,8 @@ export class EhrTrigger implements INodeType {
 			{
 				name: 'fhirR4Api',
 				required: true,
-				displayOptions: { show: { ehr: ['fhir'], manageSubscription: [true] } },
+				// "Hidden unless" rather than "shown for" the switch: see forEhrs (a boolean in `show` is taken for the sign-in choice).
+				displayOptions: { show: { ehr: ['fhir'] }, hide: { manageSubscription: [false] } },
 			},
 		],
 		webhooks: [

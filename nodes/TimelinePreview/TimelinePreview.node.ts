@@ -37,7 +37,7 @@ const fromEhr: Source[] = ['ehrVisits', 'ehrRecalls'];
 /** The EHR credential only when the visits come from the EHR. */
 const ehrCredentials: INodeCredentialDescription[] = ehrApiCredentials.map((credential) => ({
 	...credential,
-	displayOptions: { show: { source: fromEhr, ...credential.displayOptions?.show } },
+	displayOptions: { ...credential.displayOptions, show: { source: fromEhr } },
 }));
 
 const unitOptions = [

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 
 import type { INodeType, INodeTypeDescription, IVersionedNodeType } from 'n8n-workflow';
 
+import { credentialServesEhr } from '../../nodes/shared/n8n/descriptions';
 import { deriveEhrTemplates, ehrFacingSources, ehrVariants, sourceFiles, variantFileName } from '../../scripts/ehr-templates';
 import type { EhrVariant, Template, TemplateNode } from '../../scripts/ehr-templates';
 
@@ -35,7 +36,7 @@ function descriptionOf(node: TemplateNode): INodeTypeDescription {
 
 /** The EHR API credential a node requires with this EHR picked, as its description declares it. */
 function requiresEhrCredential(node: TemplateNode, ehr: string): boolean {
-	return (descriptionOf(node).credentials ?? []).some((credential) => credential.required && (credential.displayOptions?.show?.ehr as string[] | undefined)?.includes(ehr));
+	return (descriptionOf(node).credentials ?? []).some((credential) => credential.required && credential.displayOptions !== undefined && credentialServesEhr(credential, ehr));
 }
 
 const stickyText = (template: Template) =>

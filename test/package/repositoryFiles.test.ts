@@ -84,8 +84,9 @@ function findingsIn(file: string, text: string): Finding[] {
 	for (const match of text.matchAll(/\bresearch\/[\w./-]+\.md\b/g)) {
 		if (!existsSync(join(root, match[0])) && !existsSync(resolve(directory, match[0]))) add('missing file', match.index, match[0]);
 	}
-	// Paths of a developer's machine. /home/node is the n8n Docker image's user, not a developer's.
-	const start = String.raw`(?<![\w.:/-])`;
+	// Paths of a developer's machine. /home/node is the n8n Docker image's user, not a developer's. A path right
+	// after a template expression is a URL's (`${baseUrl}/home/credentials`, a page of n8n's editor).
+	const start = String.raw`(?<![\w.:/}-])`;
 	for (const pattern of [
 		new RegExp(`${start}/work/[^\\s'"\`)]*`, 'g'),
 		new RegExp(`${start}/home/(?!node\\b)[\\w.-]+`, 'g'),
@@ -171,6 +172,7 @@ describe('the checks themselves', () => {
 		['scripts/x.sh', 'exec 8>/tmp/post-visit.lock'],
 		['sandbox/x.ts', 'const dir = join(os.tmpdir(), "x");'],
 		['docs/x.md', 'https://example.org/work/ and https://example.org/tmp/x'],
+		['test/x.ts', 'await page.goto(`${baseUrl}/home/credentials/create`);'],
 		['docs/x.md', 'see [the README](../README.md#installation) and [below](#the-checks)'],
 	])('%s passes %j', (file, text) => {
 		expect(findingsIn(file, `# The checks\n${text}\n`)).toEqual([]);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 
 import type { INodeType, INodeTypeDescription, IVersionedNodeType } from 'n8n-workflow';
 
+import { credentialServesEhr } from '../../nodes/shared/n8n/descriptions';
 import { prepareTemplate } from '../../sandbox/environment';
 import { withHl7v2Trigger, withPollTriggerOnly } from '../../sandbox/hl7v2-demo';
 
@@ -37,7 +38,7 @@ function descriptionOf(node: Node): INodeTypeDescription {
 /** The credentials a node requires with this EHR picked, as its description declares them. */
 function requiredCredentials(node: Node, ehr: string): string[] {
 	return (descriptionOf(node).credentials ?? [])
-		.filter((credential) => credential.required && (credential.displayOptions?.show?.ehr ?? [ehr]).includes(ehr))
+		.filter((credential) => credential.required && credentialServesEhr(credential, ehr))
 		.map((credential) => credential.name)
 		.sort();
 }

@@ -1,4 +1,4 @@
-import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
+import type { ICredentialsDisplayOptions, INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
 const webhookEhrs = [
 	{ name: 'athenahealth (athenaOne)', value: 'athenahealth' },
@@ -11,6 +11,8 @@ const hl7v2 = {
 	value: 'hl7v2',
 	description: 'Journeys the HL7 v2 Trigger started; patient details, bookings and tasks come from the FHIR R4 credential',
 };
+
+const allEhrs = [...webhookEhrs, hl7v2, tebra].map((option) => option.value);
 
 /** The EHR picker every EHR-facing node shows first. */
 export const ehrOptions: INodeProperties = {
@@ -63,11 +65,28 @@ export const smsConsentEhrs = ['athenahealth', 'drchrono', 'fhir', 'hl7v2'];
  * the EHR behind the feed (Epic, eClinicalWorks), so that credential serves both.
  */
 export const ehrApiCredentials: INodeCredentialDescription[] = [
-	{ name: 'athenahealthApi', required: true, displayOptions: { show: { ehr: ['athenahealth'] } } },
-	{ name: 'drChronoOAuth2Api', required: true, displayOptions: { show: { ehr: ['drchrono'] } } },
-	{ name: 'fhirR4Api', required: true, displayOptions: { show: { ehr: ['fhir', 'hl7v2'] } } },
-	{ name: 'tebraApi', required: true, testedBy: 'tebraConnectionTest', displayOptions: { show: { ehr: ['tebra'] } } },
+	{ name: 'athenahealthApi', required: true, displayOptions: forEhrs(['athenahealth']) },
+	{ name: 'drChronoOAuth2Api', required: true, displayOptions: forEhrs(['drchrono']) },
+	{ name: 'fhirR4Api', required: true, displayOptions: forEhrs(['fhir', 'hl7v2']) },
+	{ name: 'tebraApi', required: true, testedBy: 'tebraConnectionTest', displayOptions: forEhrs(['tebra']) },
 ];
+
+/**
+ * A credential shown for these EHRs only, written as "hidden for every other EHR" on purpose. n8n's editor takes a
+ * field whose every value some credential's `show` names for the node's sign-in choice (its "main auth field"):
+ * it then hides that field from the node's parameters, and fills the box of every other required credential
+ * (Practice Profile, Journey Store) with the EHR credentials, where the one selected shows as an id.
+ */
+export function forEhrs(ehrs: string[]): ICredentialsDisplayOptions {
+	return { hide: { ehr: allEhrs.filter((ehr) => !ehrs.includes(ehr)) } };
+}
+
+/** Whether a credential of a node is asked for with this EHR picked (forEhrs, or no EHR condition). */
+export function credentialServesEhr(credential: INodeCredentialDescription, ehr: string): boolean {
+	const hiddenFor = credential.displayOptions?.hide?.ehr as string[] | undefined;
+	const shownFor = credential.displayOptions?.show?.ehr as string[] | undefined;
+	return !hiddenFor?.includes(ehr) && (!shownFor || shownFor.includes(ehr));
+}
 
 export const stageOption: INodeProperties = {
 	displayName: 'Stage',
