@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 
 import { demoPractice } from '../../sandbox/demo-patients';
 import type { Sandbox } from '../../sandbox/environment';
-import { owner, projectRoot } from '../../sandbox/n8n';
+import { projectRoot } from '../../sandbox/n8n';
+import { launchChromium, ownerAuthCookie } from './browser';
 import { eventually, startE2eSandbox } from './harness';
 
 /*
@@ -17,16 +17,6 @@ import { eventually, startE2eSandbox } from './harness';
 
 const screenshotPath = join(projectRoot, 'test', 'artifacts', 'post-visit-three-stage.png');
 const assigneeScreenshotPath = join(projectRoot, 'test', 'artifacts', 'assignee-dropdown.png');
-const chromiumArgs = [
-	'--headless',
-	'--no-sandbox',
-	'--disable-gpu',
-	'--disable-quic',
-	'--no-first-run',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync',
-];
 
 /** The status marks of n8n 2.41's CanvasNodeStatusIcons that mean "this node cannot run as it is". */
 const issueMarks = [
@@ -61,7 +51,7 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
 	sandbox = await startE2eSandbox('canvas', 5712);
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+	browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
@@ -70,25 +60,13 @@ afterAll(async () => {
 	await sandbox?.stop();
 });
 
-/** The owner's n8n-auth cookie, from the same REST login the sign-in form posts. */
-async function ownerAuthCookie(): Promise<string> {
-	const response = await fetch(`${sandbox.n8n.baseUrl}/rest/login`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }),
-	});
-	const cookie = response.headers.getSetCookie().find((c) => c.startsWith('n8n-auth='));
-	if (!response.ok || !cookie) throw new Error(`owner login failed with ${response.status}`);
-	return cookie.split(';')[0].slice('n8n-auth='.length);
-}
-
 const nodeSelector = (name: string) => `[data-test-id="canvas-node"][data-node-name="${name.replace(/["\\]/g, '\\$&')}"]`;
 
 /** Opens a workflow in the editor and waits until its nodes are drawn and their icons have loaded. */
 async function openCanvas(workflowId: string, nodeCount: number): Promise<Page> {
 	const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, deviceScaleFactor: 2 });
 	contexts.push(context);
-	await context.addCookies([{ name: 'n8n-auth', value: await ownerAuthCookie(), url: sandbox.n8n.baseUrl }]);
+	await context.addCookies([{ name: 'n8n-auth', value: await ownerAuthCookie(sandbox.n8n.baseUrl), url: sandbox.n8n.baseUrl }]);
 	const page = await context.newPage();
 	await page.goto(`${sandbox.n8n.baseUrl}/workflow/${workflowId}`);
 	const nodes = page.locator('[data-test-id="canvas-node"]');

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 
 import { DateTime } from 'luxon';
 import type { DurationLikeObject } from 'luxon';
-import { chromium } from 'playwright-core';
 import type { Browser, Locator, Page } from 'playwright-core';
 
 import { builtInTexts } from '../../nodes/shared/core/compose/texts';
@@ -12,8 +11,9 @@ import { easternStamp } from '../../sandbox/athenahealth-server';
 import { demoPatients, demoPractice } from '../../sandbox/demo-patients';
 import type { Sandbox } from '../../sandbox/environment';
 import { practiceNumber, twilioAccount } from '../../sandbox/environment';
-import { owner, projectRoot } from '../../sandbox/n8n';
+import { projectRoot } from '../../sandbox/n8n';
 import { zoneWhereNowIsBetween } from '../../sandbox/zones';
+import { launchChromium, ownerAuthCookie } from './browser';
 import { eventually, outputOf, startE2eSandbox, withJourneyStore } from './harness';
 
 /*
@@ -26,7 +26,6 @@ import { eventually, outputOf, startE2eSandbox, withJourneyStore } from './harne
  * "Go-Live …", and only they are used by the workflows imported here.
  */
 
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const artifacts = join(projectRoot, 'test', 'artifacts');
 const names = {
 	athenahealthApi: 'Go-Live athenahealth',
@@ -59,9 +58,9 @@ const workflowIds = { threeStage: '', preview: '' };
 
 beforeAll(async () => {
 	sandbox = await startE2eSandbox('golive', 5840);
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+	browser = await launchChromium();
 	const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
-	await context.addCookies([{ name: 'n8n-auth', value: await ownerAuthCookie(), url: sandbox.n8n.baseUrl }]);
+	await context.addCookies([{ name: 'n8n-auth', value: await ownerAuthCookie(sandbox.n8n.baseUrl), url: sandbox.n8n.baseUrl }]);
 	page = await context.newPage();
 	mkdirSync(artifacts, { recursive: true });
 }, 300_000);
@@ -70,18 +69,6 @@ afterAll(async () => {
 	await browser?.close();
 	await sandbox?.stop();
 });
-
-/** The owner's n8n-auth cookie, from the same REST login the sign-in form posts. */
-async function ownerAuthCookie(): Promise<string> {
-	const response = await fetch(`${sandbox.n8n.baseUrl}/rest/login`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }),
-	});
-	const cookie = response.headers.getSetCookie().find((c) => c.startsWith('n8n-auth='));
-	if (!response.ok || !cookie) throw new Error(`owner login failed with ${response.status}`);
-	return cookie.split(';')[0].slice('n8n-auth='.length);
-}
 
 async function screenshot(step: string): Promise<void> {
 	await page.screenshot({ path: join(artifacts, `golive-${step}.png`) });

@@ -77,6 +77,8 @@ const detailTime = (context: LineContext, key: string): string | undefined => {
 	return typeof value === 'string' ? timeIn(value, context.zone) : undefined;
 };
 
+const unknownWhetherSent = ({ stage, by }: LineContext): string => `Unknown whether the ${stage}${by} went out: check with the provider`;
+
 /** The words of each journal type; a type not listed is shown by its name. Step bookkeeping is left out. */
 const phrases: Record<string, (context: LineContext) => string> = {
 	'journey.started': ({ entry }) => (entry.journeyId.startsWith('recall:') ? 'Recall journey started' : 'Visit closed in the EHR; follow-up journey started'),
@@ -98,8 +100,8 @@ const phrases: Record<string, (context: LineContext) => string> = {
 	'touch.skipped': ({ stage, by, why }) => `Skipped sending the ${stage}${by}${why}`,
 	'touch.suppressed': ({ stage, by, why }) => `${capitalised(stage)} not sent${by}: suppressed${why}`,
 	'touch.duplicate': ({ stage, by }) => `${capitalised(stage)}${by} was already sent; not sent twice`,
-	'touch.unknown': ({ stage, by }) => `Unknown whether the ${stage}${by} went out: check with the provider`,
-	'claim.unknown': ({ stage, by }) => `Unknown whether the ${stage}${by} went out: check with the provider`,
+	'touch.unknown': unknownWhetherSent,
+	'claim.unknown': unknownWhetherSent,
 	'followup.open': () => 'Checked the EHR: nothing booked yet',
 	'followup.booked': () => 'Checked the EHR: follow-up booked',
 	'followup.done': () => 'Checked the EHR: the action is done',
