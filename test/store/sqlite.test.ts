@@ -7,6 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { MIGRATIONS_TABLE, createMigrationsTable, migrations, statementFor } from '../../nodes/shared/store/migrations';
 import { defaultSqlitePath, openJourneyStore } from '../../nodes/shared/store/open';
 import type { OpenOptions } from '../../nodes/shared/store/open';
+import { SqliteDriver } from '../../nodes/shared/store/sqlite';
 import type { JourneyStore } from '../../nodes/shared/store/types';
 import { testContactHashSecret } from '../helpers/contactHashSecret';
 import { describeStoreContract } from './contract';
@@ -163,5 +164,99 @@ describe('SQLite backend', () => {
 		expect(path).toBe(join(userFolder, '.n8n', 'post-visit', 'journey.sqlite'));
 		expect(existsSync(join(userFolder, '.n8n', 'post-visit'))).toBe(true);
 		expect(existsSync(path)).toBe(false);
+	});
+});
+
+describe('SQLite group commit', () => {
+	const drivers: SqliteDriver[] = [];
+	const tableOn = async (path: string) => {
+		const driver = new SqliteDriver(path);
+		drivers.push(driver);
+		await driver.run('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)', []);
+		return driver;
+	};
+	const namesIn = (path: string) => {
+		const raw = new DatabaseSync(path);
+		try {
+			return raw.prepare('SELECT name FROM items ORDER BY id').all().map((row) => row.name);
+		} finally {
+			raw.close();
+		}
+	};
+	/** Frames in the write-ahead log since it was last emptied. */
+	const walFramesOf = (path: string) => {
+		const raw = new DatabaseSync(path);
+		try {
+			return Number(raw.prepare('PRAGMA wal_checkpoint(PASSIVE)').get()?.log);
+		} finally {
+			raw.close();
+		}
+	};
+	const emptyWal = (path: string) => {
+		const raw = new DatabaseSync(path);
+		raw.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+		raw.close();
+	};
+	const insert = 'INSERT INTO items (name) VALUES ($1)';
+	afterEach(async () => {
+		await Promise.all(drivers.splice(0).map((driver) => driver.close()));
+	});
+
+	it('commits the writes asked for in one turn of the event loop once, and each caller awaits a durable write', async () => {
+		const path = freshPath();
+		const driver = await tableOn(path);
+		emptyWal(path);
+		for (let index = 0; index < 10; index++) await driver.run(insert, [`one-by-one-${index}`]);
+		const oneByOne = walFramesOf(path);
+		emptyWal(path);
+		const changes = await Promise.all(Array.from({ length: 10 }, (_, index) => driver.run(insert, [`together-${index}`])));
+		const together = walFramesOf(path);
+
+		expect(changes).toEqual(Array(10).fill(1));
+		// A commit writes each page it changed (the table's and the name index's): ten commits, ten times the frames.
+		expect(together).toBeGreaterThan(0);
+		expect(oneByOne).toBe(10 * together);
+		expect(namesIn(path)).toHaveLength(20);
+	});
+
+	it('keeps each caller all or nothing inside the group: a failure rejects only that caller', async () => {
+		const path = freshPath();
+		const driver = await tableOn(path);
+		await driver.run(insert, ['taken']);
+
+		const [single, pair, claimed] = await Promise.allSettled([
+			driver.run(insert, ['first']),
+			driver.runTogether([
+				{ sql: insert, params: ['second'] },
+				{ sql: insert, params: ['taken'] },
+			]),
+			driver.all(`${insert} RETURNING name`, ['third']),
+		]);
+
+		expect(single).toEqual({ status: 'fulfilled', value: 1 });
+		expect(pair.status).toBe('rejected');
+		expect(String((pair as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+		expect(claimed).toEqual({ status: 'fulfilled', value: [{ name: 'third' }] });
+		expect(namesIn(path)).toEqual(['taken', 'first', 'third']);
+	});
+
+	it('reads at once, without waiting for the writes queued beside them', async () => {
+		const path = freshPath();
+		const driver = await tableOn(path);
+		const write = driver.run(insert, ['queued']);
+		const before = await driver.all('SELECT COUNT(*) AS n FROM items', []);
+		await write;
+		expect(before).toEqual([{ n: 0 }]);
+		expect(await driver.all('SELECT COUNT(*) AS n FROM items', [])).toEqual([{ n: 1 }]);
+	});
+
+	it('commits what is queued when the connection closes, and refuses writes after', async () => {
+		const path = freshPath();
+		const driver = await tableOn(path);
+		const write = driver.run(insert, ['last']);
+		await driver.close();
+		await expect(write).resolves.toBe(1);
+		expect(namesIn(path)).toEqual(['last']);
+		await expect(driver.run(insert, ['late'])).rejects.toThrow(/closed/);
 	});
 });

@@ -20,17 +20,35 @@ export interface SqliteStoreOptions {
 	contactHashSecret?: string;
 }
 
+/** One caller's writes, waiting for the group's commit. */
+interface QueuedWrite {
+	apply: () => unknown;
+	resolve: (value: never) => void;
+	reject: (reason: unknown) => void;
+}
+
+/** A write statement: anything but a plain read (a claim's UPDATE … RETURNING is a write read through `all`). */
+function writes(sql: string): boolean {
+	return /\bRETURNING\b/i.test(sql) || !/^\s*(SELECT|WITH)\b/i.test(sql);
+}
+
 /**
- * SQLite through Node's built-in node:sqlite. The calls are synchronous and each statement runs on its own
- * (autocommit), so no lock is ever held across an `await`; the one multi-statement transaction (migrate) runs
- * start to end without yielding. WAL lets readers run beside the single writer; busy_timeout makes a second
- * process wait for the write lock instead of failing; synchronous=FULL so a committed claim survives a power
- * loss (a lost claim could mean a second send).
+ * SQLite through Node's built-in node:sqlite. The calls are synchronous, so no lock is ever held across an
+ * `await`. WAL lets readers run beside the single writer; busy_timeout makes a second process wait for the write
+ * lock instead of failing; synchronous=FULL so a committed claim survives a power loss (a lost claim could mean a
+ * second send).
+ *
+ * Group commit: every commit waits for the disk (fsync) on n8n's event loop, and with the items of several
+ * executions in flight that wait was the largest share of a resumed journey's time (bench/notes.md). So the
+ * writes asked for in one turn of the event loop run in one transaction, each caller's in a savepoint of its own
+ * (its statements all or nothing, a failure rejects only that caller), and each caller's promise settles only
+ * after the commit: what a caller awaited is durable, as with a commit of its own. Reads run at once.
  */
 export class SqliteDriver implements SqlDriver {
 	readonly dialect = 'sqlite' as const;
 	private readonly db: DatabaseSync;
 	private readonly statements = new Map<string, StatementSync>();
+	private queued: QueuedWrite[] = [];
 
 	constructor(path: string, options: SqliteStoreOptions = {}) {
 		if (path !== ':memory:') ensureFile(path);
@@ -45,16 +63,56 @@ export class SqliteDriver implements SqlDriver {
 	}
 
 	async all(sql: string, params: SqlValue[]): Promise<SqlRow[]> {
-		return this.statement(sql).all(...params) as SqlRow[];
+		const read = () => this.statement(sql).all(...params) as SqlRow[];
+		return writes(sql) ? await this.inNextCommit(read) : read();
 	}
 
 	async run(sql: string, params: SqlValue[]): Promise<number> {
-		return Number(this.statement(sql).run(...params).changes);
+		return await this.inNextCommit(() => Number(this.statement(sql).run(...params).changes));
 	}
 
-	/** Start to end without yielding, so no other statement of this process's shared connection lands inside it. */
 	async runTogether(statements: SqlStatement[]): Promise<number[]> {
-		return this.inTransaction(() => statements.map(({ sql, params }) => Number(this.statement(sql).run(...params).changes)));
+		return await this.inNextCommit(() => statements.map(({ sql, params }) => Number(this.statement(sql).run(...params).changes)));
+	}
+
+	private inNextCommit<T>(apply: () => T): Promise<T> {
+		if (!this.db.isOpen) return Promise.reject(new Error('Journey store: the SQLite connection is closed'));
+		return new Promise<T>((resolve, reject) => {
+			this.queued.push({ apply, resolve: resolve as (value: never) => void, reject });
+			if (this.queued.length === 1) setImmediate(() => this.commitQueued());
+		});
+	}
+
+	/** Runs the queued writes in one transaction; see the class comment. */
+	private commitQueued(): void {
+		const group = this.queued;
+		this.queued = [];
+		if (!group.length) return;
+		const applied: Array<{ write: QueuedWrite; result: unknown }> = [];
+		try {
+			this.inTransaction(() => {
+				if (group.length === 1) {
+					applied.push({ write: group[0], result: group[0].apply() });
+					return;
+				}
+				for (const write of group) {
+					this.statement('SAVEPOINT pv_write').run();
+					try {
+						applied.push({ write, result: write.apply() });
+						this.statement('RELEASE pv_write').run();
+					} catch (error) {
+						this.statement('ROLLBACK TO pv_write').run();
+						this.statement('RELEASE pv_write').run();
+						write.reject(error);
+					}
+				}
+			});
+		} catch (error) {
+			// A promise settles once: those rejected by their own failure keep that reason.
+			for (const write of group) write.reject(error);
+			return;
+		}
+		for (const { write, result } of applied) write.resolve(result as never);
 	}
 
 	async migrate(): Promise<void> {
@@ -92,6 +150,7 @@ export class SqliteDriver implements SqlDriver {
 	}
 
 	async close(): Promise<void> {
+		if (this.db.isOpen) this.commitQueued();
 		this.statements.clear();
 		if (this.db.isOpen) this.db.close();
 	}
