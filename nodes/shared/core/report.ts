@@ -1,8 +1,9 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 
 import { dueInstant } from './cadence';
 import { DomainError } from './errors';
 import type { JournalEntry } from './journal';
+import { isValidZoneName } from './zones';
 
 /*
  * The three numbers a practice tracks, computed from the journey store's journal and journey records.
@@ -90,7 +91,7 @@ export const maxPeriodDays = 3660;
  * custom: date-times or dates, read as wall time in `zone` when they carry no offset; `to` must be after `from`.
  */
 export function resolvePeriod(input: ReportPeriodInput, now: string, zone: string): ReportPeriod {
-	if (!IANAZone.isValidZone(zone)) {
+	if (!isValidZoneName(zone)) {
 		throw new DomainError('"zone" must be an IANA time zone such as America/Chicago', 'invalid_zone', 'zone');
 	}
 	const current = DateTime.fromISO(now, { zone });

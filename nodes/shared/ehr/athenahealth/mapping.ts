@@ -1,9 +1,10 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 
 import { emailAddress, toE164 } from '../../core/addresses';
 import type { ActionItemType, Channel, Consent, Phone } from '../../core/schemas';
 import { errorBodySchema } from './schemas';
 import type { AthenaDepartment, AthenaOrder, AthenaPatient } from './schemas';
+import { isValidZoneName } from '../../core/zones';
 
 export const EHR = 'athenahealth';
 
@@ -232,7 +233,7 @@ const zoneByOffset: Record<string, string> = {
 export function zoneOfDepartment(department: AthenaDepartment | undefined): string | undefined {
 	if (!department) return undefined;
 	const name = department.timezonename?.trim();
-	if (name && IANAZone.isValidZone(name)) return canonicalZones[name] ?? name;
+	if (name && isValidZoneName(name)) return canonicalZones[name] ?? name;
 	if (department.timezoneoffset !== undefined) {
 		const observesDst = department.doesnotobservedst !== true;
 		return zoneByOffset[`${department.timezoneoffset}:${observesDst}`];

@@ -1,9 +1,10 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 
 import { toE164 } from '../../core/addresses';
 import type { Phone } from '../../core/schemas';
 import { EhrResponseError } from '../http';
 import { drfErrorSchema } from './schemas';
+import { isValidZoneName } from '../../core/zones';
 
 export const EHR = 'drchrono';
 
@@ -38,7 +39,7 @@ export function phonesOf(patient: { cell_phone?: string; home_phone?: string; of
 }
 
 export function isValidZone(zone: string | undefined): zone is string {
-	return typeof zone === 'string' && zone.length > 0 && IANAZone.isValidZone(zone);
+	return typeof zone === 'string' && zone.length > 0 && isValidZoneName(zone);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 
 import { emailAddress, toE164 } from '../../core/addresses';
 import type { ActionItemType, Consent, Phone } from '../../core/schemas';
@@ -10,6 +10,7 @@ import type {
 	Patient,
 	ServiceRequest,
 } from './resources';
+import { isValidZoneName } from '../../core/zones';
 
 /** FHIR's id syntax, without the ids made only of dots: `.` and `..` are path segments, not ids. */
 const fhirIdPattern = /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
@@ -47,7 +48,7 @@ export function zoneFromExtensions(extensions: FhirExtension[] | undefined): str
 	for (const url of timezoneExtensionUrls) {
 		const value = extensions?.find((extension) => extension.url === url);
 		const zone = value?.valueCode ?? value?.valueString;
-		if (zone && IANAZone.isValidZone(zone)) return zone;
+		if (zone && isValidZoneName(zone)) return zone;
 	}
 	return undefined;
 }
