@@ -32,14 +32,23 @@ export function readJourneyItem(json: IDataObject): JourneyItem {
 			'kind',
 		);
 	}
-	const event = parseJourneyEvent(json);
+	const event = eventsLeftByPackNodes.get(json) ?? parseJourneyEvent(json);
 	const trail = isTrail(json.journey) ? json.journey : startTrail(journeyIdOf(event), patientKeyOf(event));
 	return { event, trail, rest: json };
 }
 
+/**
+ * The items a pack node left, with the event it had already validated. The next pack node usually receives the
+ * very same object (n8n hands a node's output on as it is) and skips validating it again; any other node in
+ * between (Edit Fields, Code) makes a new object, which is validated afresh.
+ */
+const eventsLeftByPackNodes = new WeakMap<IDataObject, JourneyEvent>();
+
 /** The item that leaves a node: the event, the updated journey record, and what this node adds. */
 export function journeyJson(item: JourneyItem, trail: JourneyTrail, additions: IDataObject = {}): IDataObject {
-	return { ...item.rest, ...(item.event as unknown as IDataObject), journey: trail as unknown as IDataObject, ...additions };
+	const json = { ...item.rest, ...(item.event as unknown as IDataObject), journey: trail as unknown as IDataObject, ...additions };
+	if (!Object.keys(additions).some((key) => key in item.event)) eventsLeftByPackNodes.set(json, item.event);
+	return json;
 }
 
 /**
