@@ -8,7 +8,7 @@ import { fmt, mdTable, s, stampLine } from './lib/markdown';
 import type { Row } from './lib/markdown';
 import type { Distribution } from './lib/stats';
 import type { BenchResults } from './run';
-import type { ScheduledScale } from './scenarios/scheduled';
+import type { ScheduledResult, ScheduledScale } from './scenarios/scheduled';
 import type { CpuBreakdown, StageOneResult } from './scenarios/stageOne';
 import type { StageTwoRun } from './scenarios/stageTwo';
 
@@ -211,12 +211,18 @@ function sideBySide(results: BenchResults): string {
 	);
 }
 
+/** Each scale's trigger options in words (results written before they were per scale name them once). */
+function triggersOf(result: ScheduledResult & { trigger?: string }): string {
+	if (result.trigger) return result.trigger;
+	return result.scales.map((scale) => `${scale.trigger} (${fmt(scale.journeys)} journeys)`).join('; ');
+}
+
 export function scheduledSection(results: BenchResults): string[] {
 	const entry = results.scheduled;
 	if (!entry) return [];
 	return [
 		`## Waiting at scale, version 2: the journey store\n\n${stampLine(entry.stamp)}\n\n` +
-			`Cadence Wait version 2 keeps each journey as a row in the journey store; nothing waits in n8n. Journeys of the published three-stage template waiting for their Reminder (a real visit per journey in the FHIR sandbox; the journey record and the step written as Visit Details and Cadence Wait write them), due times spread evenly over a window that opens after the whole load is in, resumed by ${entry.result.trigger}. Lateness at emit = the journal's \`step.resumed\` time (when the batch claimed it) minus the due time; at send = the Twilio-shaped API accepting the reminder minus the due time. Status callbacks off. RSS growth kept = the higher of n8n's RSS with all scheduled and after all resumed, minus idle (what the target is about: memory that grows with the journeys held); the peak while resuming is the working set of the batches in flight.\n\n` +
+			`Cadence Wait version 2 keeps each journey as a row in the journey store; nothing waits in n8n. Journeys of the published three-stage template waiting for their Reminder (a real visit per journey in the FHIR sandbox; the journey record and the step written as Visit Details and Cadence Wait write them), due times spread evenly over a window that opens after the whole load is in, resumed by ${triggersOf(entry.result)}. Lateness at emit = the journal's \`step.resumed\` time (when the batch claimed it) minus the due time; at send = the Twilio-shaped API accepting the reminder minus the due time. Status callbacks off. RSS growth kept = the higher of n8n's RSS with all scheduled and after all resumed, minus idle (what the target is about: memory that grows with the journeys held); the peak while resuming is the working set of the batches in flight.\n\n` +
 			scheduledTable(entry.result.scales) +
 			sideBySide(results),
 	];
