@@ -211,9 +211,8 @@ function sideBySide(results: BenchResults): string {
 	);
 }
 
-/** Each scale's trigger options in words (results written before they were per scale name them once). */
-function triggersOf(result: ScheduledResult & { trigger?: string }): string {
-	if (result.trigger) return result.trigger;
+/** Each scale's trigger options in words. */
+function triggersOf(result: ScheduledResult): string {
 	return result.scales.map((scale) => `${scale.trigger} (${fmt(scale.journeys)} journeys)`).join('; ');
 }
 

@@ -38,11 +38,11 @@ function writes(sql: string): boolean {
  * lock instead of failing; synchronous=FULL so a committed claim survives a power loss (a lost claim could mean a
  * second send).
  *
- * Group commit: every commit waits for the disk (fsync) on n8n's event loop, and with the items of several
- * executions in flight that wait was the largest share of a resumed journey's time (bench/notes.md). So the
- * writes asked for in one turn of the event loop run in one transaction, each caller's in a savepoint of its own
- * (its statements all or nothing, a failure rejects only that caller), and each caller's promise settles only
- * after the commit: what a caller awaited is durable, as with a commit of its own. Reads run at once.
+ * Group commit: every commit waits for the disk (fsync) on n8n's event loop, a wait that grows with a slow or
+ * shared disk (bench/notes.md). So the writes asked for in one turn of the event loop run in one transaction, each
+ * caller's in a savepoint of its own (its statements all or nothing, a failure rejects only that caller), and each
+ * caller's promise settles only after the commit: what a caller awaited is durable, as with a commit of its own.
+ * Reads run at once.
  */
 export class SqliteDriver implements SqlDriver {
 	readonly dialect = 'sqlite' as const;
@@ -91,10 +91,6 @@ export class SqliteDriver implements SqlDriver {
 		const applied: Array<{ write: QueuedWrite; result: unknown }> = [];
 		try {
 			this.inTransaction(() => {
-				if (group.length === 1) {
-					applied.push({ write: group[0], result: group[0].apply() });
-					return;
-				}
 				for (const write of group) {
 					this.statement('SAVEPOINT pv_write').run();
 					try {

@@ -2,9 +2,9 @@ import { DateTime } from 'luxon';
 
 import { emailAddress, toE164 } from '../../core/addresses';
 import type { ActionItemType, Channel, Consent, Phone } from '../../core/schemas';
+import { isValidZoneName } from '../../core/zones';
 import { errorBodySchema } from './schemas';
 import type { AthenaDepartment, AthenaOrder, AthenaPatient } from './schemas';
-import { isValidZoneName } from '../../core/zones';
 
 export const EHR = 'athenahealth';
 

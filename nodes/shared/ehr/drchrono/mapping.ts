@@ -2,9 +2,9 @@ import { DateTime } from 'luxon';
 
 import { toE164 } from '../../core/addresses';
 import type { Phone } from '../../core/schemas';
+import { isValidZoneName } from '../../core/zones';
 import { EhrResponseError } from '../http';
 import { drfErrorSchema } from './schemas';
-import { isValidZoneName } from '../../core/zones';
 
 export const EHR = 'drchrono';
 

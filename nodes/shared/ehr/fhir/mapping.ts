@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 
 import { emailAddress, toE164 } from '../../core/addresses';
 import type { ActionItemType, Consent, Phone } from '../../core/schemas';
+import { isValidZoneName } from '../../core/zones';
 import type {
 	CodeableConcept,
 	ContactPoint,
@@ -10,7 +11,6 @@ import type {
 	Patient,
 	ServiceRequest,
 } from './resources';
-import { isValidZoneName } from '../../core/zones';
 
 /** FHIR's id syntax, without the ids made only of dots: `.` and `..` are path segments, not ids. */
 const fhirIdPattern = /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
