@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 
-import type { VisitEvent } from '../../core/schemas';
+import type { ActionItem, VisitEvent } from '../../core/schemas';
 import type { FollowUpQuery, FollowUpStatus } from '../types';
+import { resourcePath } from './client';
 import { millis } from './facts';
 import type { FhirShared } from './options';
 import { appointmentSchema, encounterSchema, medicationDispenseSchema, serviceRequestSchema } from './resources';
@@ -10,11 +11,13 @@ import type { Appointment } from './resources';
 const bookedStatuses = new Set(['booked', 'pending', 'arrived', 'checked-in', 'fulfilled']);
 const cancelledVisitStatuses = new Set(['cancelled', 'entered-in-error']);
 
-/** findFollowUp of the FHIR adapter: the visit re-read, later appointments, then each open order. */
+const visitResourceType = (visit: VisitEvent) => (visit.visitType === 'encounter' ? 'Encounter' : 'Appointment');
+
+/** findFollowUp of the FHIR adapter: the visit re-read and later appointments, then the open orders. */
 export function createFindFollowUp({ client, pageSize }: FhirShared) {
 	/** The visit's own status now; a result ends the check (cancelled, or gone). */
 	async function visitStatus(visit: VisitEvent, checked: string[]): Promise<FollowUpStatus | undefined> {
-		const type = visit.visitType === 'encounter' ? 'Encounter' : 'Appointment';
+		const type = visitResourceType(visit);
 		const own =
 			type === 'Encounter'
 				? await client.readIfExists('Encounter', visit.visitId, encounterSchema)
@@ -48,41 +51,44 @@ export function createFindFollowUp({ client, pageSize }: FhirShared) {
 		});
 	}
 
-	/** How many action items are done: marked so, a prescription dispensed, an order completed. */
-	async function doneItems(visit: VisitEvent, checked: string[]): Promise<number> {
-		let done = 0;
-		for (const item of visit.actionItems) {
-			if (item.done) {
-				done++;
-				continue;
-			}
-			if (!item.orderId) continue;
-			if (item.type === 'prescription') {
-				const dispenses = await client.search(
-					'MedicationDispense',
-					{ prescription: `MedicationRequest/${item.orderId}`, _count: pageSize },
-					medicationDispenseSchema,
-				);
-				const dispensed = dispenses.some((dispense) => dispense.status === 'completed');
-				checked.push(`MedicationDispense for MedicationRequest/${item.orderId}: ${dispensed ? 'completed' : 'none completed'}`);
-				if (dispensed) done++;
-				continue;
-			}
-			const order = await client.readIfExists('ServiceRequest', item.orderId, serviceRequestSchema);
-			checked.push(`ServiceRequest/${item.orderId} is ${order?.status ?? 'missing'}`);
-			if (order?.status === 'completed') done++;
+	/** Whether one open order is done now (a prescription dispensed, an order completed), and what was read. */
+	async function orderDone(item: ActionItem & { orderId: string }): Promise<{ done: boolean; checked: string }> {
+		if (item.type === 'prescription') {
+			const dispenses = await client.search(
+				'MedicationDispense',
+				{ prescription: `MedicationRequest/${item.orderId}`, _count: pageSize },
+				medicationDispenseSchema,
+			);
+			const done = dispenses.some((dispense) => dispense.status === 'completed');
+			return { done, checked: `MedicationDispense for MedicationRequest/${item.orderId}: ${done ? 'completed' : 'none completed'}` };
 		}
-		return done;
+		const order = await client.readIfExists('ServiceRequest', item.orderId, serviceRequestSchema);
+		return { done: order?.status === 'completed', checked: `ServiceRequest/${item.orderId} is ${order?.status ?? 'missing'}` };
+	}
+
+	/** How many action items are done: marked so, or their order done now (the open orders are read at once). */
+	async function doneItems(visit: VisitEvent, checked: string[]): Promise<number> {
+		const open = visit.actionItems.filter((item): item is ActionItem & { orderId: string } => !item.done && !!item.orderId);
+		const orders = await Promise.all(open.map(orderDone));
+		checked.push(...orders.map((order) => order.checked));
+		return visit.actionItems.filter((item) => item.done).length + orders.filter((order) => order.done).length;
 	}
 
 	return async function findFollowUp(visit: VisitEvent, query: FollowUpQuery): Promise<FollowUpStatus> {
 		const checked: string[] = [];
 		// A recall has no visit of its own (its visitId is the recall's ServiceRequest id): nothing to re-read.
-		if (query.checkVisitStatus !== false) {
-			const ended = await visitStatus(visit, checked);
-			if (ended) return ended;
-		}
-		const appointments = await laterAppointments(visit, query);
+		// The visit and the appointments are read at once, the orders only when nothing is booked. A visit id
+		// that is no FHIR id is refused before any request goes out, and a cancelled visit ends the check even
+		// when the appointment search failed.
+		if (query.checkVisitStatus !== false) resourcePath(visitResourceType(visit), visit.visitId);
+		const [own, later] = await Promise.allSettled([
+			query.checkVisitStatus !== false ? visitStatus(visit, checked) : undefined,
+			laterAppointments(visit, query),
+		]);
+		if (own.status === 'rejected') throw own.reason;
+		if (own.value) return own.value;
+		if (later.status === 'rejected') throw later.reason;
+		const appointments = later.value;
 		const booked = appointments
 			.filter((appointment) => bookedStatuses.has(appointment.status))
 			.sort((a, b) => (millis(a.start) ?? 0) - (millis(b.start) ?? 0))[0];

@@ -14,9 +14,17 @@ import { consentOf, descriptionOf, localDate } from './mapping';
 import type { FhirShared } from './options';
 import type { PatientFacts } from './patients';
 import { appointmentSchema, EHR, encounterSchema, medicationRequestSchema, patientSchema, serviceRequestSchema } from './resources';
+import type { MedicationRequest, ServiceRequest } from './resources';
 
 const activeOrderStatuses = 'active,completed';
 const skippedOrderIntents = new Set(['proposal', 'option', 'plan', 'directive']);
+
+type Orders = { serviceRequests: ServiceRequest[]; medicationRequests: MedicationRequest[] };
+
+/** The instant, in UTC, at which the local day of `visitDate` starts. */
+function localDayStart(visitDate: string, zone: string): string {
+	return DateTime.fromISO(visitDate, { zone }).startOf('day').toUTC().toISO() ?? visitDate;
+}
 
 /** resolveVisit of the FHIR adapter: the visit read afresh, its patient, zone and orders. */
 export function createResolveVisit(shared: FhirShared, patients: PatientFacts) {
@@ -39,29 +47,37 @@ export function createResolveVisit(shared: FhirShared, patients: PatientFacts) {
 		);
 	}
 
-	async function actionItemsOf(visit: VisitFacts, patientId: string, visitDate: string, zone: string, context: ResolveContext) {
+	/**
+	 * The visit's orders, both kinds at once. An appointment names no orders, so those of its patient authored
+	 * since the visit's local day started (`sinceDayStart`) stand in for them.
+	 */
+	async function readOrders(visit: VisitFacts, patientId: string, sinceDayStart?: string): Promise<Orders> {
 		const byVisit: SearchParams =
 			visit.type === 'Encounter' ? { encounter: `Encounter/${visit.id}` } : { patient: `Patient/${patientId}` };
-		const dayStart = DateTime.fromISO(visitDate, { zone }).startOf('day').toUTC().toISO() ?? visitDate;
-		const byAppointmentDay = (param: string) => (visit.type === 'Appointment' ? { [param]: `ge${dayStart}` } : {});
-		const serviceRequests = await client.search(
-			'ServiceRequest',
-			{ ...byVisit, status: activeOrderStatuses, ...byAppointmentDay('authored'), _count: pageSize },
-			serviceRequestSchema,
-		);
-		const medicationRequests = await client.search(
-			'MedicationRequest',
-			{ ...byVisit, status: activeOrderStatuses, ...byAppointmentDay('authoredon'), _count: pageSize },
-			medicationRequestSchema,
-		);
-		const ids = { patientId, visitId: visit.id };
+		const since = (param: string) => (visit.type === 'Appointment' && sinceDayStart ? { [param]: `ge${sinceDayStart}` } : {});
+		const [serviceRequests, medicationRequests] = await Promise.all([
+			client.search(
+				'ServiceRequest',
+				{ ...byVisit, status: activeOrderStatuses, ...since('authored'), _count: pageSize },
+				serviceRequestSchema,
+			),
+			client.search(
+				'MedicationRequest',
+				{ ...byVisit, status: activeOrderStatuses, ...since('authoredon'), _count: pageSize },
+				medicationRequestSchema,
+			),
+		]);
+		return { serviceRequests, medicationRequests };
+	}
+
+	function actionItemsOf(orders: Orders, ids: { patientId: string; visitId: string }, zone: string, context: ResolveContext) {
 		const items: ActionItem[] = [];
-		for (const request of serviceRequests) {
+		for (const request of orders.serviceRequests) {
 			if (request.intent && skippedOrderIntents.has(request.intent)) continue;
 			const item = patients.serviceRequestItem(request, zone, context, ids);
 			if (item) items.push(item);
 		}
-		for (const request of medicationRequests) {
+		for (const request of orders.medicationRequests) {
 			if (request.intent && skippedOrderIntents.has(request.intent)) continue;
 			const item: ActionItem = {
 				type: 'prescription',
@@ -91,12 +107,18 @@ export function createResolveVisit(shared: FhirShared, patients: PatientFacts) {
 		if (!visit.completedAt) {
 			throw new EhrResponseError(EHR, visit.type === 'Encounter' ? 'Encounter.period.end' : 'Appointment.end', 'is missing');
 		}
-		const patient = await client.read('Patient', visit.patientId, patientSchema);
+		// An encounter's orders are found by its id alone, so they are read with the patient; an appointment's
+		// need the visit's local day, so the patient's zone first.
+		const [patient, encounterOrders] = await Promise.all([
+			client.read('Patient', visit.patientId, patientSchema),
+			visit.type === 'Encounter' ? readOrders(visit, visit.patientId) : undefined,
+		]);
 		const zoneFacts = await patients.resolveZone(patient, visit.locationIds, visit.organizationIds, context);
 		const { zone } = zoneFacts;
 		const completedAt = toInstant(visit.completedAt, zone);
 		if (!completedAt) throw new EhrResponseError(EHR, `${visit.type}.completedAt`, 'is not a date-time');
 		const visitDate = localDate(completedAt, zone) as string;
+		const orders = encounterOrders ?? (await readOrders(visit, visit.patientId, localDayStart(visitDate, zone)));
 		const visitEvent = {
 			kind: 'visit',
 			ehr: 'fhir',
@@ -109,7 +131,7 @@ export function createResolveVisit(shared: FhirShared, patients: PatientFacts) {
 			completedAt,
 			visitDate,
 			providerName: visit.providerName?.slice(0, 120),
-			actionItems: await actionItemsOf(visit, visit.patientId, visitDate, zone, context),
+			actionItems: actionItemsOf(orders, { patientId: visit.patientId, visitId: visit.id }, zone, context),
 		};
 		return { status: 'completed', event: parseVisitEvent(visitEvent) };
 	};
