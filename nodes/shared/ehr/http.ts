@@ -180,3 +180,12 @@ export function isUnderBaseUrl(url: string, baseUrl: string): boolean {
 	const basePath = base.pathname.replace(/\/+$/, '');
 	return target.origin === base.origin && (target.pathname === basePath || target.pathname.startsWith(`${basePath}/`));
 }
+
+/**
+ * Starts a read whose answer may turn out not to be needed (the appointments, when the visit read beside it
+ * shows it cancelled): its failure surfaces only where it is awaited, never as an unhandled rejection.
+ */
+export function startRead<T>(read: Promise<T>): Promise<T> {
+	read.catch(() => undefined);
+	return read;
+}

@@ -1,7 +1,10 @@
 import type { VisitEvent } from '../../../nodes/shared/core/schemas';
+import { createAthenaAdapter } from '../../../nodes/shared/ehr/athenahealth';
 import type { AthenaAdapterOptions } from '../../../nodes/shared/ehr/athenahealth';
 import type { FollowUpStatus } from '../../../nodes/shared/ehr/types';
 import type { AthenaRecord } from '../../../sandbox/athenahealth-server';
+import { fetchHttpClient, instantRetryPolicy } from '../../helpers/fetchHttpClient';
+import { requestRounds } from '../../helpers/requestRounds';
 import type { Harness } from './helpers';
 import { context, practiceId, seedVisit, startHarness } from './helpers';
 
@@ -94,6 +97,33 @@ describe('athenahealth findFollowUp', () => {
 		const visit = await start();
 		harness.server.emitChange({ appointmentId: '5001', status: 'x', fields });
 		expect(await harness.adapter.findFollowUp(visit, {})).toEqual(expected);
+	});
+
+	/** The adapter over requestRounds: answers held back a little and each request's round noted. */
+	function recordingAdapter(refuse?: (path: string) => boolean) {
+		const token = harness.server.issueToken();
+		const recorded = requestRounds(fetchHttpClient(harness.server.url, () => ({ authorization: `Bearer ${token}` })), refuse);
+		return { ...recorded, adapter: createAthenaAdapter({ http: recorded.http, practiceId, retry: instantRetryPolicy() }) };
+	}
+
+	it('reads the visit and the later appointments at once', async () => {
+		const visit = await start();
+		const { adapter, rounds } = recordingAdapter();
+		expect((await adapter.findFollowUp(visit, {})).status).toBe('open');
+		expect(rounds()).toEqual([[`/v1/${practiceId}/appointments/5001`, `/v1/${practiceId}/patients/1001/appointments`]]);
+	});
+
+	it('a cancelled visit decides even when reading the appointments fails', async () => {
+		const visit = await start();
+		harness.server.emitChange({ appointmentId: '5001', status: 'x' });
+		const { adapter } = recordingAdapter((path) => path.endsWith('/patients/1001/appointments'));
+		expect(await adapter.findFollowUp(visit, {})).toEqual({ status: 'visitCancelled', detail: 'the visit appointment was cancelled in athenaOne' });
+	});
+
+	it('a failed appointment read fails the check when the visit stands', async () => {
+		const visit = await start();
+		const { adapter } = recordingAdapter((path) => path.endsWith('/patients/1001/appointments'));
+		await expect(adapter.findFollowUp(visit, {})).rejects.toMatchObject({ name: 'EhrHttpError' });
 	});
 
 	it('skips the visit re-read when asked (recall journeys)', async () => {

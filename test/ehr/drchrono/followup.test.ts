@@ -1,8 +1,11 @@
 import type { VisitEvent } from '../../../nodes/shared/core/schemas';
+import { createDrChronoAdapter } from '../../../nodes/shared/ehr/drchrono';
 import { EhrHttpError } from '../../../nodes/shared/ehr/http';
 import type { FollowUpStatus } from '../../../nodes/shared/ehr/types';
 import type { SandboxAppointment } from '../../../sandbox/drchrono-server';
-import { addAppointment, apiCalls, context, startFixture } from './fixtures';
+import { fetchHttpClient, instantRetryPolicy } from '../../helpers/fetchHttpClient';
+import { requestRounds } from '../../helpers/requestRounds';
+import { addAppointment, apiCalls, context, startFixture, TOKEN } from './fixtures';
 import type { Fixture } from './fixtures';
 
 /** The demo visit 9001: scheduled 09:00, completed 10:00 local on 2026-03-10 (Chicago). */
@@ -125,5 +128,28 @@ describe('DrChrono findFollowUp', () => {
 
 	it('refuses a visit of another EHR', async () => {
 		await expect(fixture.adapter().findFollowUp({ ...visit, ehr: 'fhir' }, {})).rejects.toMatchObject({ field: 'ehr' });
+	});
+
+	/** The adapter over requestRounds: answers held back a little and each request's round noted. */
+	function recordingAdapter(refuse?: (path: string) => boolean) {
+		const recorded = requestRounds(fetchHttpClient(fixture.server.url, () => ({ authorization: `Bearer ${TOKEN}` })), refuse);
+		return { ...recorded, adapter: createDrChronoAdapter({ http: recorded.http, retry: instantRetryPolicy() }) };
+	}
+
+	it('reads the visit and every date_range window at once', async () => {
+		const { adapter, rounds } = recordingAdapter();
+		expect((await adapter.findFollowUp(visit, {})).status).toBe('open');
+		expect(rounds()).toEqual([['/api/appointments', '/api/appointments', '/api/appointments', '/api/appointments/9001']]);
+	});
+
+	it('a cancelled visit decides even when listing the appointments fails', async () => {
+		fixture.server.state.appointments.get('9001')!.status = 'Cancelled';
+		const { adapter } = recordingAdapter((path) => path === '/api/appointments');
+		expect(await adapter.findFollowUp(visit, {})).toEqual({ status: 'visitCancelled', detail: 'the visit appointment is now Cancelled' });
+	});
+
+	it('a failed listing fails the check when the visit stands', async () => {
+		const { adapter } = recordingAdapter((path) => path === '/api/appointments');
+		await expect(adapter.findFollowUp(visit, {})).rejects.toBeInstanceOf(EhrHttpError);
 	});
 });

@@ -1,10 +1,10 @@
 import { parseVisitEvent } from '../../../nodes/shared/core/schemas';
 import type { ActionItem, VisitEvent } from '../../../nodes/shared/core/schemas';
 import { createFhirAdapter } from '../../../nodes/shared/ehr/fhir';
-import type { HttpClient, HttpRequest } from '../../../nodes/shared/ehr/types';
 import { startFhirServer } from '../../../sandbox/fhir-server';
 import type { FhirServer } from '../../../sandbox/fhir-server';
 import { fetchHttpClient, instantRetryPolicy } from '../../helpers/fetchHttpClient';
+import { requestRounds } from '../../helpers/requestRounds';
 import {
 	context,
 	seedAppointment,
@@ -30,26 +30,9 @@ afterAll(async () => {
 
 beforeEach(() => server.reset());
 
-/**
- * The sandbox's FHIR server behind a client that answers each request a little late and notes, for each
- * request, how many answers had arrived when it went out: requests sent together share that number (a round).
- */
-function roundsRecorded(refuse: (request: HttpRequest) => boolean = () => false) {
-	const real = fetchHttpClient(server.url);
-	const sent: Array<{ path: string; answeredBefore: number }> = [];
-	let answered = 0;
-	const http: HttpClient = async (request) => {
-		sent.push({ path: request.url.replace(/\?.*/, ''), answeredBefore: answered });
-		const response = refuse(request) ? { status: 500, headers: {}, body: undefined } : await real(request);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-		answered++;
-		return response;
-	};
-	const rounds = () => {
-		const byRound = new Map<number, string[]>();
-		for (const request of sent) byRound.set(request.answeredBefore, [...(byRound.get(request.answeredBefore) ?? []), request.path]);
-		return [...byRound.values()].map((paths) => paths.sort());
-	};
+/** The sandbox's FHIR server, its answers held back a little and each request's round noted (requestRounds). */
+function roundsRecorded(refuse?: (path: string) => boolean) {
+	const { http, rounds, sent } = requestRounds(fetchHttpClient(server.url), refuse);
 	return { adapter: createFhirAdapter({ http, retry: instantRetryPolicy(), options: { baseUrl: server.url } }), rounds, sent };
 }
 
@@ -141,12 +124,12 @@ describe('findFollowUp reads what it can at once', () => {
 
 	it('a cancelled visit ends the check even when the appointment search fails', async () => {
 		await seedEncounter(server.repo, { id: 'e1', patient: 'p1', status: 'cancelled' });
-		const { adapter } = roundsRecorded((request) => request.url === '/Appointment');
+		const { adapter } = roundsRecorded((path) => path === '/Appointment');
 		expect(await adapter.findFollowUp(visit(items), {})).toEqual({ status: 'visitCancelled', detail: 'Encounter/e1 is now cancelled' });
 	});
 
 	it('a failed appointment search fails the check when the visit stands', async () => {
-		const { adapter, sent } = roundsRecorded((request) => request.url === '/Appointment');
+		const { adapter, sent } = roundsRecorded((path) => path === '/Appointment');
 		await expect(adapter.findFollowUp(visit(items), {})).rejects.toMatchObject({ name: 'EhrHttpError' });
 		expect(sent.map((request) => request.path).filter((path) => path !== '/Appointment')).toEqual(['/Encounter/e1']);
 	});

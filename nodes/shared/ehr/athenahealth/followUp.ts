@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 
 import { ehrTimesZone } from '../../core/patientZone';
 import type { VisitEvent } from '../../core/schemas';
+import { startRead } from '../http';
 import type { FollowUpQuery, FollowUpStatus } from '../types';
 import { appointmentStart, athenaDate, isoOf, statusNames } from './mapping';
 import type { AthenaShared } from './options';
@@ -40,7 +41,7 @@ function followUpOf(candidates: LaterAppointment[], checked: string[]): FollowUp
 	return { status: 'open', checked };
 }
 
-/** findFollowUp of the athenahealth adapter: the visit re-read, then the patient's later appointments. */
+/** findFollowUp of the athenahealth adapter: the visit re-read and the patient's later appointments, at once. */
 export function createFindFollowUp({ client, options }: AthenaShared) {
 	async function laterAppointments(visit: VisitEvent): Promise<LaterAppointment[]> {
 		let appointments: AthenaAppointment[] | undefined;
@@ -76,6 +77,8 @@ export function createFindFollowUp({ client, options }: AthenaShared) {
 
 	return async function findFollowUp(visit: VisitEvent, query: FollowUpQuery): Promise<FollowUpStatus> {
 		const checked: string[] = [];
+		// The later appointments are read beside the visit; a cancelled visit decides alone.
+		const later = startRead(laterAppointments(visit));
 		if (query.checkVisitStatus !== false && visit.visitType === 'appointment') {
 			const current = await client.readAppointment(visit.visitId);
 			checked.push('visit status');
@@ -85,7 +88,7 @@ export function createFindFollowUp({ client, options }: AthenaShared) {
 					: { status: 'visitCancelled', detail: 'the visit appointment was cancelled in athenaOne' };
 			}
 		}
-		const candidates = await laterAppointments(visit);
+		const candidates = await later;
 		const source = options.followUpSource === 'booked' ? 'booked' : 'patient';
 		checked.push(`${source} appointments after the visit`);
 		const types = query.appointmentTypes?.filter(Boolean) ?? [];

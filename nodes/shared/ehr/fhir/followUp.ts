@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import type { ActionItem, VisitEvent } from '../../core/schemas';
 import type { FollowUpQuery, FollowUpStatus } from '../types';
 import { resourcePath } from './client';
+import { startRead } from '../http';
 import { millis } from './facts';
 import type { FhirShared } from './options';
 import { appointmentSchema, encounterSchema, medicationDispenseSchema, serviceRequestSchema } from './resources';
@@ -77,18 +78,15 @@ export function createFindFollowUp({ client, pageSize }: FhirShared) {
 	return async function findFollowUp(visit: VisitEvent, query: FollowUpQuery): Promise<FollowUpStatus> {
 		const checked: string[] = [];
 		// A recall has no visit of its own (its visitId is the recall's ServiceRequest id): nothing to re-read.
-		// The visit and the appointments are read at once, the orders only when nothing is booked. A visit id
-		// that is no FHIR id is refused before any request goes out, and a cancelled visit ends the check even
-		// when the appointment search failed.
+		// The visit and the appointments are read at once (a visit id that is no FHIR id is refused before any
+		// request goes out); the orders only when nothing is booked.
 		if (query.checkVisitStatus !== false) resourcePath(visitResourceType(visit), visit.visitId);
-		const [own, later] = await Promise.allSettled([
-			query.checkVisitStatus !== false ? visitStatus(visit, checked) : undefined,
-			laterAppointments(visit, query),
-		]);
-		if (own.status === 'rejected') throw own.reason;
-		if (own.value) return own.value;
-		if (later.status === 'rejected') throw later.reason;
-		const appointments = later.value;
+		const later = startRead(laterAppointments(visit, query));
+		if (query.checkVisitStatus !== false) {
+			const ended = await visitStatus(visit, checked);
+			if (ended) return ended;
+		}
+		const appointments = await later;
 		const booked = appointments
 			.filter((appointment) => bookedStatuses.has(appointment.status))
 			.sort((a, b) => (millis(a.start) ?? 0) - (millis(b.start) ?? 0))[0];
