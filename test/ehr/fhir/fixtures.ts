@@ -12,8 +12,11 @@ import type {
 } from '@medplum/fhirtypes';
 
 import type { ResolveContext } from '../../../nodes/shared/ehr/types';
-import { consentExtensionUrl } from '../../../nodes/shared/ehr/fhir';
+import { consentExtensionUrl, createFhirAdapter } from '../../../nodes/shared/ehr/fhir';
 import { createResource, timezoneExtension } from '../../../sandbox/fhir-server';
+import type { FhirServer } from '../../../sandbox/fhir-server';
+import { fetchHttpClient, instantRetryPolicy } from '../../helpers/fetchHttpClient';
+import { requestRounds } from '../../helpers/requestRounds';
 
 export const snomed = 'http://snomed.info/sct';
 
@@ -221,4 +224,10 @@ export async function seedDispense(
 		authorizingPrescription: [{ reference: `MedicationRequest/${seed.prescription}` }],
 		medicationCodeableConcept: { text: 'Lisinopril 10 mg tablet' },
 	});
+}
+
+/** An adapter on `server` whose answers are held back a little, each request's round noted (requestRounds). */
+export function adapterRecordingRounds(server: FhirServer, refuse?: (path: string) => boolean) {
+	const { http, rounds, sent } = requestRounds(fetchHttpClient(server.url), refuse);
+	return { adapter: createFhirAdapter({ http, retry: instantRetryPolicy(), options: { baseUrl: server.url } }), rounds, sent };
 }

@@ -7,7 +7,14 @@ import type { Escalation, FollowUpStatus } from '../../../nodes/shared/ehr/types
 import { createResource, startFhirServer } from '../../../sandbox/fhir-server';
 import type { FhirServer } from '../../../sandbox/fhir-server';
 import { fetchHttpClient, instantRetryPolicy } from '../../helpers/fetchHttpClient';
-import { seedAppointment, seedDispense, seedEncounter, seedMedicationRequest, seedServiceRequest } from './fixtures';
+import {
+	adapterRecordingRounds,
+	seedAppointment,
+	seedDispense,
+	seedEncounter,
+	seedMedicationRequest,
+	seedServiceRequest,
+} from './fixtures';
 import type { AppointmentSeed } from './fixtures';
 
 let server: FhirServer;
@@ -163,6 +170,58 @@ describe('findFollowUp', () => {
 			const result = await adapter().findFollowUp(visit({}, [...items, { type: 'referral', description: 'See a specialist' }]), {});
 			expect(result.status).toBe('open');
 		});
+	});
+});
+
+// Reads that do not depend on each other go out together, so a journey waits for fewer round trips to an EHR
+// across a network.
+describe('findFollowUp reads what it can at once', () => {
+	const items = [
+		{ type: 'lab' as const, orderId: 'sr-lab' },
+		{ type: 'prescription' as const, orderId: 'mr1', description: 'Pick up your prescription' },
+	];
+
+	beforeEach(async () => {
+		await seedEncounter(server.repo, { id: 'e1', patient: 'p1', end: '2026-03-10T15:30:00Z' });
+		await seedServiceRequest(server.repo, { id: 'sr-lab', patient: 'p1', encounter: 'e1', category: '108252007' });
+		await seedMedicationRequest(server.repo, { id: 'mr1', patient: 'p1', encounter: 'e1' });
+	});
+
+	it('nothing booked: the visit and the appointments together, then every open order together', async () => {
+		await seedDispense(server.repo, { id: 'md1', patient: 'p1', prescription: 'mr1', status: 'in-progress' });
+		const { adapter, rounds } = adapterRecordingRounds(server);
+		expect(await adapter.findFollowUp(visit({}, items), {})).toEqual({
+			status: 'open',
+			checked: [
+				'Encounter/e1 is finished',
+				'Appointment search from 2026-03-10T15:30:00.000Z: 0 found, none booked',
+				'ServiceRequest/sr-lab is active',
+				'MedicationDispense for MedicationRequest/mr1: none completed',
+			],
+		});
+		expect(rounds()).toEqual([
+			['/Appointment', '/Encounter/e1'],
+			['/MedicationDispense', '/ServiceRequest/sr-lab'],
+		]);
+	});
+
+	it('a follow-up booked: the orders are not read', async () => {
+		await seedAppointment(server.repo, { id: 'fu', patient: 'p1', status: 'booked', start: '2026-03-24T15:00:00Z', created: '2026-03-10T16:00:00Z' });
+		const { adapter, rounds } = adapterRecordingRounds(server);
+		expect((await adapter.findFollowUp(visit({}, items), {})).status).toBe('booked');
+		expect(rounds()).toEqual([['/Appointment', '/Encounter/e1']]);
+	});
+
+	it('a cancelled visit ends the check even when the appointment search fails', async () => {
+		await seedEncounter(server.repo, { id: 'e1', patient: 'p1', status: 'cancelled' });
+		const { adapter } = adapterRecordingRounds(server, (path) => path === '/Appointment');
+		expect(await adapter.findFollowUp(visit({}, items), {})).toEqual({ status: 'visitCancelled', detail: 'Encounter/e1 is now cancelled' });
+	});
+
+	it('a failed appointment search fails the check when the visit stands', async () => {
+		const { adapter, sent } = adapterRecordingRounds(server, (path) => path === '/Appointment');
+		await expect(adapter.findFollowUp(visit({}, items), {})).rejects.toMatchObject({ name: 'EhrHttpError' });
+		expect(sent.map((request) => request.path).filter((path) => path !== '/Appointment')).toEqual(['/Encounter/e1']);
 	});
 });
 

@@ -7,6 +7,7 @@ import { startFhirServer } from '../../../sandbox/fhir-server';
 import type { FhirServer } from '../../../sandbox/fhir-server';
 import { fetchHttpClient, instantRetryPolicy } from '../../helpers/fetchHttpClient';
 import {
+	adapterRecordingRounds,
 	context,
 	seedAppointment,
 	seedEncounter,
@@ -314,5 +315,40 @@ describe('resolveVisit from an Appointment', () => {
 		await expect(
 			adapter().resolveVisit({ ehr: 'fhir', eventId: 'y', topic: 't', resourceType: 'Appointment', resourceId: 'a2' }, context),
 		).resolves.toEqual({ status: 'notCompleted', reason: 'Appointment status is booked, not fulfilled' });
+	});
+});
+
+// Reads that do not depend on each other go out together, so a journey waits for fewer round trips to an EHR
+// across a network.
+describe('resolveVisit reads what it can at once', () => {
+	beforeEach(async () => {
+		await seedPatient(server.repo, { id: 'p1', zone: 'America/Chicago' });
+		await seedServiceRequest(server.repo, { id: 'sr-lab', patient: 'p1', encounter: 'e1', category: '108252007' });
+		await seedMedicationRequest(server.repo, { id: 'mr1', patient: 'p1', encounter: 'e1', authoredOn: '2026-03-10T16:00:00Z' });
+	});
+
+	it('an encounter: the visit, then its patient and both kinds of order together', async () => {
+		await seedEncounter(server.repo, { id: 'e1', patient: 'p1', end: '2026-03-10T15:30:00Z' });
+		const { adapter, rounds } = adapterRecordingRounds(server);
+		const result = await adapter.resolveVisit(
+			{ ehr: 'fhir', eventId: 'sub1#1', topic: 'encounter-complete', resourceType: 'Encounter', resourceId: 'e1' },
+			context,
+		);
+		expect(result.status === 'completed' && result.event.kind === 'visit' && result.event.actionItems.map((item) => item.orderId)).toEqual([
+			'sr-lab',
+			'mr1',
+		]);
+		expect(rounds()).toEqual([['/Encounter/e1'], ['/MedicationRequest', '/Patient/p1', '/ServiceRequest']]);
+	});
+
+	it('an appointment: the visit, its patient (whose zone dates the orders), then both kinds of order together', async () => {
+		await seedAppointment(server.repo, { id: 'a1', patient: 'p1', status: 'fulfilled', start: '2026-03-10T15:00:00Z' });
+		const { adapter, rounds } = adapterRecordingRounds(server);
+		const result = await adapter.resolveVisit(
+			{ ehr: 'fhir', eventId: 'sub1#2', topic: 'appointment-complete', resourceType: 'Appointment', resourceId: 'a1' },
+			context,
+		);
+		expect(result.status).toBe('completed');
+		expect(rounds()).toEqual([['/Appointment/a1'], ['/Patient/p1'], ['/MedicationRequest', '/ServiceRequest']]);
 	});
 });
