@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
 
 import type { ActionItem, VisitEvent } from '../../core/schemas';
+import { startRead } from '../http';
 import type { FollowUpQuery, FollowUpStatus } from '../types';
 import { resourcePath } from './client';
-import { startRead } from '../http';
 import { millis } from './facts';
 import type { FhirShared } from './options';
 import { appointmentSchema, encounterSchema, medicationDispenseSchema, serviceRequestSchema } from './resources';

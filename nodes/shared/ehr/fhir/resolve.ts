@@ -54,7 +54,7 @@ export function createResolveVisit(shared: FhirShared, patients: PatientFacts) {
 	async function readOrders(visit: VisitFacts, patientId: string, sinceDayStart?: string): Promise<Orders> {
 		const byVisit: SearchParams =
 			visit.type === 'Encounter' ? { encounter: `Encounter/${visit.id}` } : { patient: `Patient/${patientId}` };
-		const since = (param: string) => (visit.type === 'Appointment' && sinceDayStart ? { [param]: `ge${sinceDayStart}` } : {});
+		const since = (param: string) => (sinceDayStart ? { [param]: `ge${sinceDayStart}` } : {});
 		const [serviceRequests, medicationRequests] = await Promise.all([
 			client.search(
 				'ServiceRequest',
